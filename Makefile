@@ -1,0 +1,33 @@
+# The two commands of the README: `make run` and `make test`. Both install what is missing
+# (Debian 12 packages), configure and build first.
+BUILD_DIR ?= build
+BUILD_TYPE ?= RelWithDebInfo
+JOBS ?= 2
+# Warnings are errors in CI (CI=true), where the compiler is known.
+WERROR ?= $(if $(CI),ON,OFF)
+CMAKE_ARGS ?=
+
+.PHONY: all deps configure build test run clean format
+
+all: build
+
+deps:
+	@bash deploy/install-deps.sh
+
+configure: deps
+	@cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DBRIDGE_WERROR=$(WERROR) $(CMAKE_ARGS) >/dev/null
+
+build: configure
+	@cmake --build $(BUILD_DIR) -j$(JOBS)
+
+test: build
+	@ctest --test-dir $(BUILD_DIR) --output-on-failure -j$(JOBS)
+
+run: build
+	@bash deploy/run.sh $(BUILD_DIR)
+
+format:
+	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
+
+clean:
+	@rm -rf $(BUILD_DIR)

@@ -1,0 +1,20 @@
+#pragma once
+
+#include <functional>
+
+#include "webhook/http_types.hpp"
+
+namespace bridge {
+
+// The admin listener's answers (DESIGN.md §4): GET /healthz is 200 while the event loop answers;
+// GET /readyz is 200 when `is_ready` says so and 503 otherwise.
+class admin_endpoint final : public webhook::request_handler {
+ public:
+  explicit admin_endpoint(std::function<bool()> is_ready);
+  boost::asio::awaitable<webhook::response> handle(webhook::request& req) override;
+
+ private:
+  std::function<bool()> is_ready_;
+};
+
+}  // namespace bridge

@@ -1,0 +1,183 @@
+#include "bridge/app.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <stdexcept>
+
+#include "bridge/admin_endpoint.hpp"
+#include "bridge/upstreams.hpp"
+#include "webhook/http_listener.hpp"
+#include "webhook/webhook_endpoint.hpp"
+
+namespace bridge {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+tcp::endpoint endpoint_of(const config::listen_address& address, const char* key) {
+  boost::system::error_code ec;
+  auto ip = asio::ip::make_address(address.host == "localhost" ? "127.0.0.1" : address.host, ec);
+  if (ec) throw std::invalid_argument(std::string(key) + ": not an IP address: " + address.host);
+  return tcp::endpoint(ip, address.port);
+}
+
+std::shared_ptr<asio::ssl::context> make_server_tls(const config::server_settings& server) {
+  if (!server.tls) return nullptr;
+  auto context = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+  context->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                       asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                       asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
+  boost::system::error_code ec;
+  context->use_certificate_chain_file(server.tls->cert_file, ec);
+  if (ec) {
+    throw std::invalid_argument("server.tls.cert_file: cannot load " + server.tls->cert_file +
+                                ": " + ec.message());
+  }
+  context->use_private_key_file(server.tls->key_file, asio::ssl::context::pem, ec);
+  if (ec) {
+    throw std::invalid_argument("server.tls.key_file: cannot load " + server.tls->key_file + ": " +
+                                ec.message());
+  }
+  return context;
+}
+
+webhook::listener_limits public_limits(const config::server_settings& server) {
+  webhook::listener_limits limits;
+  limits.max_body_bytes = server.max_body_bytes;
+  limits.read_timeout = server.read_timeout;
+  limits.idle_timeout = server.idle_timeout;
+  return limits;
+}
+
+webhook::listener_limits admin_limits() {
+  webhook::listener_limits limits;
+  limits.max_body_bytes = 16 * 1024;  // the admin endpoints take no bodies
+  limits.max_connections = 256;
+  return limits;
+}
+
+webhook::endpoint_settings endpoint_settings_of(const config::settings& settings) {
+  return webhook::endpoint_settings{settings.server.webhook_path, settings.meta.app_secret,
+                                    settings.meta.verify_token, std::chrono::seconds(10)};
+}
+
+std::shared_ptr<const runtime_settings> derive(config::settings settings,
+                                               const app_options& options) {
+  auto derived = make_runtime_settings(std::move(settings));
+  if (!options.retry_base_delay) return derived;
+  auto adjusted = std::make_shared<runtime_settings>(*derived);
+  adjusted->retry_base_delay = *options.retry_base_delay;
+  return adjusted;
+}
+
+}  // namespace
+
+struct app::parts {
+  asio::io_context& io;
+  app_options options;
+  std::shared_ptr<const runtime_settings> settings;
+  std::shared_ptr<asio::ssl::context> server_tls;
+  std::shared_ptr<http_client> client;
+  std::shared_ptr<pipeline> work;
+  std::shared_ptr<webhook::webhook_endpoint> webhook;
+  std::unique_ptr<webhook::http_listener> public_listener;
+  std::unique_ptr<webhook::http_listener> admin_listener;
+  bool started = false;
+  bool draining = false;
+};
+
+app::app(asio::io_context& io, config::settings settings, app_options options)
+    : parts_(std::make_unique<parts>(parts{io, std::move(options), nullptr, nullptr, nullptr,
+                                           nullptr, nullptr, nullptr, nullptr})) {
+  parts_->settings = derive(std::move(settings), parts_->options);
+  parts_->server_tls = make_server_tls(parts_->settings->config.server);
+  parts_->client = make_http_client(io.get_executor(), parts_->options.http);
+  parts_->work = std::make_shared<pipeline>(io.get_executor(), parts_->settings,
+                                            make_robofy_chat_service(parts_->client),
+                                            make_graph_message_sender(parts_->client));
+  parts_->webhook = std::make_shared<webhook::webhook_endpoint>(
+      parts_->work, endpoint_settings_of(parts_->settings->config));
+}
+
+app::~app() = default;
+
+void app::start() {
+  const config::settings& config = parts_->settings->config;
+  parts_->admin_listener = std::make_unique<webhook::http_listener>(
+      parts_->io.get_executor(), endpoint_of(config.admin.listen, "admin.listen"),
+      std::make_shared<admin_endpoint>([p = parts_.get()] { return p->started && !p->draining; }),
+      admin_limits());
+  parts_->public_listener = std::make_unique<webhook::http_listener>(
+      parts_->io.get_executor(), endpoint_of(config.server.listen, "server.listen"),
+      parts_->webhook, public_limits(config.server), parts_->server_tls);
+  parts_->work->start();
+  parts_->admin_listener->start();
+  parts_->public_listener->start();
+  parts_->started = true;
+  spdlog::info("listening for Meta on {}://{}{} ; admin on http://{}",
+               parts_->server_tls ? "https" : "http",
+               parts_->public_listener->local_endpoint().address().to_string() + ":" +
+                   std::to_string(parts_->public_listener->local_endpoint().port()),
+               config.server.webhook_path,
+               parts_->admin_listener->local_endpoint().address().to_string() + ":" +
+                   std::to_string(parts_->admin_listener->local_endpoint().port()));
+}
+
+asio::awaitable<std::size_t> app::shutdown() {
+  parts_->draining = true;
+  const auto grace = parts_->settings->config.shutdown.grace;
+  spdlog::info("draining: answering accepted messages for up to {} ms", grace.count());
+  const bool finished = co_await parts_->work->drain(grace);
+  const std::size_t dropped = parts_->work->stop();
+  if (parts_->public_listener) parts_->public_listener->stop();
+  if (parts_->admin_listener) parts_->admin_listener->stop();
+  if (finished) {
+    spdlog::info("drained: every accepted message was answered");
+  } else {
+    spdlog::error("shutdown grace over: {} accepted message(s) dropped (listed above)", dropped);
+  }
+  co_return dropped;
+}
+
+void app::reload(config::settings settings) {
+  const config::settings& old = parts_->settings->config;
+  if (settings.server.listen.host != old.server.listen.host ||
+      settings.server.listen.port != old.server.listen.port ||
+      settings.admin.listen.host != old.admin.listen.host ||
+      settings.admin.listen.port != old.admin.listen.port) {
+    spdlog::warn("reload: listen addresses changed; they apply after a restart");
+  }
+  if (settings.spool.dir != old.spool.dir) {
+    spdlog::warn("reload: spool.dir changed; it applies after a restart");
+  }
+  if (settings.queue.workers != old.queue.workers) {
+    spdlog::warn("reload: queue.workers changed; it applies after a restart");
+  }
+  // Build everything that can fail before changing anything, so a bad file changes nothing.
+  auto derived = derive(std::move(settings), parts_->options);
+  auto tls = make_server_tls(derived->config.server);
+  if (static_cast<bool>(tls) != static_cast<bool>(parts_->server_tls)) {
+    spdlog::warn("reload: turning TLS on or off applies after a restart");
+    tls = nullptr;
+  }
+  parts_->settings = derived;
+  if (tls) parts_->server_tls = tls;
+  parts_->work->update(derived);
+  parts_->webhook->update(endpoint_settings_of(derived->config));
+  if (parts_->public_listener) {
+    parts_->public_listener->update(public_limits(derived->config.server), tls);
+  }
+  spdlog::info("configuration reloaded from {}", derived->config.source_file);
+}
+
+tcp::endpoint app::webhook_address() const { return parts_->public_listener->local_endpoint(); }
+tcp::endpoint app::admin_address() const { return parts_->admin_listener->local_endpoint(); }
+bool app::ready() const { return parts_->started && !parts_->draining; }
+const pipeline& app::work() const { return *parts_->work; }
+asio::any_io_executor app::executor() const { return parts_->io.get_executor(); }
+
+}  // namespace bridge

@@ -1,0 +1,224 @@
+#include "bridge/logging.hpp"
+
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace bridge {
+
+namespace {
+
+// The configuration's vocabulary ("warn", not spdlog's "warning"), so the level an operator
+// writes is the level they read back.
+std::string_view level_name(spdlog::level::level_enum level) {
+  switch (level) {
+    case spdlog::level::trace:
+      return "trace";
+    case spdlog::level::debug:
+      return "debug";
+    case spdlog::level::info:
+      return "info";
+    case spdlog::level::warn:
+      return "warn";
+    case spdlog::level::err:
+      return "error";
+    case spdlog::level::critical:
+      return "critical";
+    default:
+      return "off";
+  }
+}
+
+void append(spdlog::memory_buf_t& dest, std::string_view s) {
+  dest.append(s.data(), s.data() + s.size());
+}
+
+// Appends n as exactly width decimal digits (zero-padded).
+void append_digits(spdlog::memory_buf_t& dest, long long n, int width) {
+  std::array<char, 20> digits{};
+  if (n < 0) n = 0;
+  for (int i = width - 1; i >= 0; --i) {
+    digits[static_cast<std::size_t>(i)] = static_cast<char>('0' + n % 10);
+    n /= 10;
+  }
+  dest.append(digits.data(), digits.data() + width);
+}
+
+// Appends "YYYY-MM-DD<sep>HH:MM:SS.mmm" in UTC; the civil-calendar maths of <chrono> needs no
+// libc time zone state and is thread-safe.
+void append_timestamp(spdlog::memory_buf_t& dest, spdlog::log_clock::time_point time, char sep) {
+  using namespace std::chrono;
+  const auto day = floor<days>(time);
+  const year_month_day ymd{day};
+  const hh_mm_ss hms{floor<milliseconds>(time - day)};
+  append_digits(dest, static_cast<int>(ymd.year()), 4);
+  dest.push_back('-');
+  append_digits(dest, static_cast<unsigned>(ymd.month()), 2);
+  dest.push_back('-');
+  append_digits(dest, static_cast<unsigned>(ymd.day()), 2);
+  dest.push_back(sep);
+  append_digits(dest, hms.hours().count(), 2);
+  dest.push_back(':');
+  append_digits(dest, hms.minutes().count(), 2);
+  dest.push_back(':');
+  append_digits(dest, hms.seconds().count(), 2);
+  dest.push_back('.');
+  append_digits(dest, hms.subseconds().count(), 3);
+}
+
+// Length of the well-formed UTF-8 sequence starting at s[i] (RFC 3629: no overlongs, no
+// surrogates, nothing above U+10FFFF), or 0 when the bytes there are not one.
+std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char lead = byte(i);
+  std::size_t length = 0;
+  unsigned char low = 0x80;  // allowed range of the second byte
+  unsigned char high = 0xBF;
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    length = 2;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    length = 3;
+    if (lead == 0xE0) low = 0xA0;   // overlong
+    if (lead == 0xED) high = 0x9F;  // surrogates
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    length = 4;
+    if (lead == 0xF0) low = 0x90;   // overlong
+    if (lead == 0xF4) high = 0x8F;  // above U+10FFFF
+  } else {
+    return 0;
+  }
+  if (s.size() - i < length) return 0;
+  if (byte(i + 1) < low || byte(i + 1) > high) return 0;
+  for (std::size_t k = 2; k < length; ++k) {
+    if ((byte(i + k) & 0xC0) != 0x80) return 0;
+  }
+  return length;
+}
+
+void append_control_escape(spdlog::memory_buf_t& dest, unsigned char c) {
+  static constexpr char hex[] = "0123456789abcdef";
+  switch (c) {
+    case '\n':
+      append(dest, "\\n");
+      return;
+    case '\r':
+      append(dest, "\\r");
+      return;
+    case '\t':
+      append(dest, "\\t");
+      return;
+    default:
+      append(dest, "\\u00");
+      dest.push_back(hex[c >> 4]);
+      dest.push_back(hex[c & 0x0F]);
+  }
+}
+
+// Appends s with control characters escaped and invalid UTF-8 replaced by U+FFFD; json_quotes
+// also escapes '"' and '\' so the result can sit inside a JSON string.
+void append_escaped(spdlog::memory_buf_t& dest, std::string_view s, bool json_quotes) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == 0x7F) {
+      // DEL is legal in JSON but a terminal control character; escape it too.
+      append_control_escape(dest, c);
+      ++i;
+    } else if (c < 0x80) {
+      if (json_quotes && (c == '"' || c == '\\')) dest.push_back('\\');
+      dest.push_back(static_cast<char>(c));
+      ++i;
+    } else if (const std::size_t n = utf8_sequence_length(s, i); n != 0) {
+      append(dest, s.substr(i, n));
+      i += n;
+    } else {
+      append(dest, "\xEF\xBF\xBD");  // U+FFFD, one per bad byte
+      ++i;
+    }
+  }
+}
+
+std::string_view payload_of(const spdlog::details::log_msg& msg) {
+  return {msg.payload.data(), msg.payload.size()};
+}
+
+}  // namespace
+
+void json_formatter::format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) {
+  append(dest, R"({"ts":")");
+  append_timestamp(dest, msg.time, 'T');
+  append(dest, R"(Z","level":")");
+  append(dest, level_name(msg.level));
+  append(dest, R"(","msg":")");
+  append_escaped(dest, payload_of(msg), true);
+  append(dest, "\"}\n");
+}
+
+std::unique_ptr<spdlog::formatter> json_formatter::clone() const {
+  return std::make_unique<json_formatter>();
+}
+
+void text_formatter::format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) {
+  append_timestamp(dest, msg.time, ' ');
+  append(dest, " [");
+  append(dest, level_name(msg.level));
+  append(dest, "] ");
+  append_escaped(dest, payload_of(msg), false);
+  dest.push_back('\n');
+}
+
+std::unique_ptr<spdlog::formatter> text_formatter::clone() const {
+  return std::make_unique<text_formatter>();
+}
+
+std::unique_ptr<spdlog::formatter> make_formatter(config::log_format format) {
+  if (format == config::log_format::text) return std::make_unique<text_formatter>();
+  return std::make_unique<json_formatter>();
+}
+
+spdlog::level::level_enum parse_level(std::string_view level) {
+  using spdlog::level::level_enum;
+  static constexpr std::array<std::pair<std::string_view, level_enum>, 8> names{{
+      {"trace", level_enum::trace},
+      {"debug", level_enum::debug},
+      {"info", level_enum::info},
+      {"warn", level_enum::warn},
+      {"warning", level_enum::warn},
+      {"error", level_enum::err},
+      {"critical", level_enum::critical},
+      {"off", level_enum::off},
+  }};
+  for (const auto& [name, value] : names) {
+    if (name == level) return value;
+  }
+  throw std::invalid_argument("unknown log level \"" + std::string(level) +
+                              "\" (expected trace, debug, info, warn, error, critical or off)");
+}
+
+void configure_logging(const config::logging_settings& settings) {
+  const spdlog::level::level_enum level = parse_level(settings.level);
+
+  // spdlog forbids replacing the default logger while another thread logs through it, so a
+  // reload only changes the level and formatter of the logger installed the first time.
+  std::shared_ptr<spdlog::logger> logger = spdlog::default_logger();
+  const bool ours = logger && logger->sinks().size() == 1 &&
+                    std::dynamic_pointer_cast<spdlog::sinks::stderr_sink_mt>(logger->sinks()[0]);
+  if (!ours) {
+    auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+    logger = std::make_shared<spdlog::logger>(std::string(), std::move(sink));
+    spdlog::set_default_logger(logger);
+  }
+  logger->set_formatter(make_formatter(settings.format));
+  // The stderr sink flushes every line itself, so nothing waits in a buffer when the process dies.
+  logger->set_level(level);
+}
+
+}  // namespace bridge

@@ -1,0 +1,74 @@
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <memory>
+#include <random>
+#include <unordered_set>
+
+#include "bridge/conversation_worker.hpp"
+#include "bridge/pending_message.hpp"
+#include "bridge/runtime_settings.hpp"
+#include "queue/conversation_queue.hpp"
+#include "queue/dedupe_set.hpp"
+#include "webhook/delivery_sink.hpp"
+
+namespace bridge {
+
+// Counts of what admission did with inbound traffic.
+struct admission_counters {
+  std::size_t accepted = 0;    // messages queued for an answer
+  std::size_t duplicates = 0;  // messages whose wamid was seen already
+  std::size_t skipped = 0;     // messages of a type that is not answered (yet)
+  std::size_t unrouted = 0;    // messages for a business number without a route
+  std::size_t refused = 0;     // messages refused because the queue was full or draining
+  std::size_t statuses = 0;    // status notifications seen
+};
+
+// The path from a verified delivery to answered conversations: admission (dedupe, route, bounded
+// queue) on the request path, and `queue.workers` worker coroutines that take one conversation
+// at a time and answer it. Everything runs on one executor.
+class pipeline final : public webhook::delivery_sink {
+ public:
+  pipeline(boost::asio::any_io_executor executor, std::shared_ptr<const runtime_settings> settings,
+           std::shared_ptr<chat_service> chat, std::shared_ptr<message_sender> sender);
+
+  // Queues each text message of the delivery in order; stops at the first that does not fit.
+  boost::asio::awaitable<webhook::admission> admit(webhook::delivery batch) override;
+
+  // Starts the workers.
+  void start();
+  // Refuses new deliveries from now on (they get 503 and Meta retries them later).
+  void begin_drain();
+  // Waits until every accepted message is finished or `grace` passes; true when all finished.
+  boost::asio::awaitable<bool> drain(std::chrono::milliseconds grace);
+  // Stops the workers and logs, one line per wamid, every accepted message left unanswered.
+  // Returns how many there were.
+  std::size_t stop();
+
+  // Settings for messages taken from now on (configuration reload).
+  void update(std::shared_ptr<const runtime_settings> settings);
+
+  std::size_t queued() const { return queue_.size(); }
+  const admission_counters& admissions() const { return admission_counters_; }
+  const worker_counters& work() const { return worker_counters_; }
+
+ private:
+  boost::asio::awaitable<void> run_worker();
+  void note_finished();
+
+  boost::asio::any_io_executor executor_;
+  std::shared_ptr<const runtime_settings> settings_;
+  std::shared_ptr<chat_service> chat_;
+  std::shared_ptr<message_sender> sender_;
+  queue::conversation_queue<pending_message> queue_;
+  queue::dedupe_set seen_;
+  std::unordered_set<std::string> in_flight_;  // wamids a worker is answering now
+  admission_counters admission_counters_;
+  worker_counters worker_counters_;
+  std::mt19937_64 random_;
+  boost::asio::steady_timer drained_;  // cancelled when the last message finishes while draining
+  bool draining_ = false;
+};
+
+}  // namespace bridge

@@ -1,0 +1,35 @@
+#pragma once
+
+#include <chrono>
+#include <memory>
+
+#include "bridge/upstreams.hpp"
+#include "config/settings.hpp"
+
+namespace bridge {
+
+// The loaded configuration plus what is derived from it once per load rather than per message.
+// Immutable once built; a reload builds a new one and swaps the pointer.
+struct runtime_settings {
+  config::settings config;
+  upstream_origin robofy_origin;
+  upstream_origin graph_origin;
+  // First retry's upper bound for Robofy and Graph; each later retry doubles it, up to the cap.
+  std::chrono::milliseconds retry_base_delay{500};
+  std::chrono::milliseconds retry_max_delay{10'000};
+  // One Graph call, connection included; Meta answers sends in well under a second.
+  std::chrono::milliseconds graph_timeout{15'000};
+  // Graph calls in all for one message part when Meta answers with a transient error.
+  int graph_max_attempts = 5;
+
+  robofy_target robofy() const;
+  // Where to send replies from business number phone_number_id, which `route` matched (the
+  // route may be the "*" wildcard, so the number comes from the message, not the route).
+  graph_target graph_for(const config::route& route, const std::string& phone_number_id) const;
+};
+
+// Derives runtime settings from a validated configuration. Throws std::invalid_argument when a
+// base URL cannot be used.
+std::shared_ptr<const runtime_settings> make_runtime_settings(config::settings settings);
+
+}  // namespace bridge

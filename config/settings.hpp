@@ -1,0 +1,113 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+// The configuration model of DESIGN.md §3. Plain values with the documented defaults; loading and
+// validation live in config/loader.hpp.
+namespace bridge::config {
+
+using duration = std::chrono::milliseconds;
+
+// A listen address "host:port"; IPv6 hosts are written "[::1]:8443" and stored without brackets.
+struct listen_address {
+  std::string host;
+  std::uint16_t port = 0;
+};
+
+struct tls_settings {
+  std::string cert_file;
+  std::string key_file;
+};
+
+struct server_settings {
+  listen_address listen{"0.0.0.0", 8443};
+  std::string webhook_path = "/webhook";
+  std::optional<tls_settings> tls;  // absent: plain HTTP behind a TLS-terminating ingress
+  std::size_t max_body_bytes = 4194304;
+  duration read_timeout = std::chrono::seconds(10);
+  duration idle_timeout = std::chrono::seconds(60);
+};
+
+struct admin_settings {
+  listen_address listen{"0.0.0.0", 9090};
+};
+
+struct meta_settings {
+  std::string app_secret;    // HMAC key for X-Hub-Signature-256 (secret)
+  std::string verify_token;  // GET handshake token (secret)
+  std::string access_token;  // default Graph token (secret); a route may override
+  std::string graph_base_url = "https://graph.facebook.com";
+  std::string graph_api_version = "v21.0";
+};
+
+enum class auth_header {
+  authorization,  // Authorization: Bearer <api_key>
+  api_key,        // api-key: <api_key>
+};
+
+struct robofy_settings {
+  std::string base_url = "https://agents.robofy.ai";
+  std::string api_key;  // secret
+  auth_header auth = auth_header::authorization;
+  duration timeout = std::chrono::seconds(30);
+  int max_attempts = 4;  // calls in all, the first included
+};
+
+// Which Robofy agent answers which business number. phone_number_id "*" matches any number.
+struct route {
+  std::string phone_number_id;
+  std::string pid;
+  std::string chatbot_id;
+  std::optional<std::string> access_token;  // overrides meta.access_token for this number
+};
+
+struct queue_settings {
+  std::size_t capacity = 10000;  // accepted messages not yet finished, all conversations
+  std::size_t workers = 256;     // conversations answered at once
+};
+
+struct spool_settings {
+  std::optional<std::string> dir;  // absent: memory only
+};
+
+struct reply_settings {
+  std::string fallback_text = "Sorry, I can't answer right now. Please try again in a moment.";
+  std::string unsupported_text = "Sorry, I can only read text messages.";
+};
+
+enum class log_format { json, text };
+
+struct logging_settings {
+  std::string level = "info";  // trace|debug|info|warn|error|critical|off
+  log_format format = log_format::json;
+  bool redact_phone_numbers = true;
+};
+
+struct shutdown_settings {
+  duration grace = std::chrono::seconds(25);
+};
+
+struct settings {
+  std::string source_file;  // where these settings were read from, for messages
+  server_settings server;
+  admin_settings admin;
+  meta_settings meta;
+  robofy_settings robofy;
+  std::vector<route> routes;
+  queue_settings queue;
+  spool_settings spool;
+  reply_settings replies;
+  logging_settings logging;
+  shutdown_settings shutdown;
+};
+
+// The route for a business number: an exact phone_number_id match wins over "*"; nullptr when
+// neither exists.
+const route* find_route(const settings& s, std::string_view phone_number_id);
+
+}  // namespace bridge::config

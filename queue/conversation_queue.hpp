@@ -1,0 +1,138 @@
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/experimental/channel.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <cstddef>
+#include <deque>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace bridge::queue {
+
+// Everything waiting in one conversation when a worker took it, oldest first.
+template <class Item>
+struct conversation_batch {
+  std::string conversation;
+  std::vector<Item> items;
+};
+
+// The bounded in-process queue of DESIGN.md §1. Items are grouped into per-conversation mailboxes;
+// a conversation is held by at most one worker at a time, so it is answered strictly in order
+// while different conversations are taken by different workers in parallel.
+//
+// `size()` counts every accepted item not yet finished, including those a worker holds; producers
+// try_push and are refused once it reaches the capacity. Conversations ready to be taken travel
+// through a channel, so workers simply co_await take().
+//
+// Not thread-safe: every call must come from the one executor the queue was made on.
+template <class Item>
+class conversation_queue {
+ public:
+  using batch = conversation_batch<Item>;
+
+  // A queue of at most `capacity` unfinished items; workers wait on `executor`.
+  conversation_queue(boost::asio::any_io_executor executor, std::size_t capacity)
+      : capacity_(capacity), ready_(executor, max_ready_) {}
+
+  // Adds item to the end of its conversation's mailbox. False, and nothing added, when full.
+  bool try_push(const std::string& conversation, Item item) {
+    if (size_ >= capacity_ || closed_) return false;
+    mailbox& box = mailboxes_[conversation];
+    box.pending.push_back(std::move(item));
+    ++size_;
+    if (!box.held && !box.announced) announce(conversation, box);
+    return true;
+  }
+
+  // Room for n more items right now.
+  bool has_room_for(std::size_t n) const { return !closed_ && size_ + n <= capacity_; }
+
+  // Waits for a conversation that has items and no worker, takes all its waiting items, and holds
+  // it until finish(). Returns nullopt once the queue is closed.
+  boost::asio::awaitable<std::optional<batch>> take() {
+    for (;;) {
+      auto [ec, conversation] =
+          co_await ready_.async_receive(boost::asio::as_tuple(boost::asio::use_awaitable));
+      if (ec) co_return std::nullopt;
+      auto it = mailboxes_.find(conversation);
+      if (it == mailboxes_.end() || it->second.pending.empty()) continue;
+      mailbox& box = it->second;
+      box.announced = false;
+      box.held = true;
+      batch taken{std::move(conversation), {}};
+      taken.items.reserve(box.pending.size());
+      for (auto& item : box.pending) taken.items.push_back(std::move(item));
+      box.pending.clear();
+      co_return taken;
+    }
+  }
+
+  // Ends the work on a batch taken by take(): frees its capacity, and lets the next waiting items
+  // of the conversation be taken.
+  void finish(const batch& done) {
+    size_ -= std::min(size_, done.items.size());
+    auto it = mailboxes_.find(done.conversation);
+    if (it == mailboxes_.end()) return;
+    mailbox& box = it->second;
+    box.held = false;
+    if (box.pending.empty()) {
+      mailboxes_.erase(it);
+    } else if (!box.announced) {
+      announce(done.conversation, box);
+    }
+  }
+
+  // Stops taking items; waiting workers get nullopt. Returns the items no worker had taken yet,
+  // conversation by conversation, each in order.
+  std::vector<batch> close() {
+    closed_ = true;
+    ready_.close();
+    std::vector<batch> left;
+    for (auto& [conversation, box] : mailboxes_) {
+      if (box.pending.empty()) continue;
+      batch b{conversation, {}};
+      for (auto& item : box.pending) b.items.push_back(std::move(item));
+      box.pending.clear();
+      left.push_back(std::move(b));
+    }
+    return left;
+  }
+
+  // Unfinished items, held ones included.
+  std::size_t size() const { return size_; }
+  std::size_t capacity() const { return capacity_; }
+  // Takes effect for pushes from now on; items already in stay.
+  void set_capacity(std::size_t capacity) { capacity_ = capacity; }
+  // Conversations with waiting or held items.
+  std::size_t conversations() const { return mailboxes_.size(); }
+
+ private:
+  struct mailbox {
+    std::deque<Item> pending;
+    bool held = false;       // a worker is answering this conversation
+    bool announced = false;  // its name is in the ready channel
+  };
+
+  void announce(const std::string& conversation, mailbox& box) {
+    // The channel holds each conversation at most once, and never more than max_ready_, so a
+    // full channel would mean a broken invariant: keep the item waiting rather than lose it.
+    box.announced = ready_.try_send(boost::system::error_code{}, conversation);
+  }
+
+  // A conversation is announced at most once and holds at least one item, so the channel never
+  // needs more room than the largest capacity the configuration allows.
+  static constexpr std::size_t max_ready_ = 10'000'000;
+
+  std::size_t capacity_;
+  std::size_t size_ = 0;
+  bool closed_ = false;
+  std::unordered_map<std::string, mailbox> mailboxes_;
+  boost::asio::experimental::channel<void(boost::system::error_code, std::string)> ready_;
+};
+
+}  // namespace bridge::queue

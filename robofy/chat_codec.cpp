@@ -1,0 +1,146 @@
+#include "robofy/chat_codec.hpp"
+
+#include <simdjson.h>
+
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+#include <cstddef>
+#include <cstdint>
+#include <utility>
+
+namespace bridge::robofy {
+
+namespace {
+
+// Error strings come from an untrusted body and end up in logs: keep them short.
+constexpr std::size_t max_error_field_bytes = 1024;
+
+// Cuts s to at most limit bytes without splitting a UTF-8 sequence.
+std::string truncate_utf8(std::string_view s, std::size_t limit) {
+  if (s.size() <= limit) return std::string(s);
+  std::size_t end = limit;
+  // Step back over continuation bytes (10xxxxxx) so the cut lands on a sequence start.
+  while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80)
+    --end;
+  return std::string(s.substr(0, end));
+}
+
+// The string at key in obj, or empty when absent or neither a string nor an integer (kept as
+// text, since an error code may be numeric).
+std::string string_field(simdjson::dom::object obj, std::string_view key) {
+  simdjson::dom::element value;
+  if (obj.at_key(key).get(value) != simdjson::SUCCESS) return {};
+  std::string_view text;
+  if (value.get_string().get(text) == simdjson::SUCCESS)
+    return truncate_utf8(text, max_error_field_bytes);
+  std::int64_t number = 0;
+  if (value.get_int64().get(number) == simdjson::SUCCESS) return std::to_string(number);
+  return {};
+}
+
+// Reads {"message": "...", "error": {"code": "...", "detail"|"details": "..."}} into reply;
+// anything missing or of another type is left empty.
+void read_error_fields(simdjson::dom::object root, chat_reply& reply) {
+  reply.message = string_field(root, "message");
+  simdjson::dom::element error;
+  if (root.at_key("error").get(error) != simdjson::SUCCESS) return;
+  simdjson::dom::object error_obj;
+  if (error.get_object().get(error_obj) == simdjson::SUCCESS) {
+    reply.error_code = string_field(error_obj, "code");
+    reply.error_detail = string_field(error_obj, "detail");
+    // The Getting Started page spells it "details".
+    if (reply.error_detail.empty()) reply.error_detail = string_field(error_obj, "details");
+    return;
+  }
+  // Some gateways answer {"error": "text"}.
+  std::string_view text;
+  if (error.get_string().get(text) == simdjson::SUCCESS)
+    reply.error_detail = truncate_utf8(text, max_error_field_bytes);
+}
+
+bool is_blank(std::string_view s) {
+  for (char c : s) {
+    if (c != ' ' && c != '\t' && c != '\n' && c != '\r') return false;
+  }
+  return true;
+}
+
+chat_outcome classify_failure(int http_status) {
+  if (http_status == 429 || (http_status >= 500 && http_status <= 599)) return chat_outcome::retry;
+  return chat_outcome::permanent;
+}
+
+}  // namespace
+
+std::string build_chat_body(const chat_request& request) {
+  // Insertion order is kept, so the body reads like Robofy's documentation.
+  boost::json::object user_context;
+  user_context["session_id"] = request.session_id;
+  user_context["platform"] = "whatsapp";
+  boost::json::object body;
+  body["query"] = request.query;
+  body["pid"] = request.pid;
+  body["chatbot_id"] = request.chatbot_id;
+  body["user_context"] = std::move(user_context);
+  return boost::json::serialize(body);
+}
+
+header_field auth_header_for(auth_scheme scheme, std::string_view api_key) {
+  switch (scheme) {
+    case auth_scheme::api_key:
+      return {"api-key", std::string(api_key)};
+    case auth_scheme::bearer:
+      break;
+  }
+  std::string value = "Bearer ";
+  value.append(api_key);
+  return {"authorization", std::move(value)};
+}
+
+chat_reply parse_chat_reply(int http_status, std::string_view body) {
+  chat_reply reply;
+  reply.http_status = http_status;
+  const bool success = http_status >= 200 && http_status <= 299;
+  reply.outcome = success ? chat_outcome::permanent : classify_failure(http_status);
+
+  // simdjson needs SIMDJSON_PADDING readable bytes past the end, which a string_view does not
+  // promise; it also rejects invalid UTF-8, so an answer we return is always valid UTF-8.
+  const simdjson::padded_string padded(body.data(), body.size());
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  simdjson::dom::object root_obj;
+  const bool is_object = parser.parse(padded).get(root) == simdjson::SUCCESS &&
+                         root.get_object().get(root_obj) == simdjson::SUCCESS;
+
+  if (is_object) read_error_fields(root_obj, reply);
+  if (!success) return reply;
+
+  // A 2xx must carry the answer; anything else is a contract break that retrying will not fix.
+  reply.error_code = "bad_reply";
+  if (!is_object) {
+    reply.error_detail = "response body is not a JSON object";
+    return reply;
+  }
+  simdjson::dom::element answer;
+  if (root_obj.at_pointer("/data/answer").get(answer) != simdjson::SUCCESS) {
+    reply.error_detail = "response has no data.answer";
+    return reply;
+  }
+  std::string_view text;
+  if (answer.get_string().get(text) != simdjson::SUCCESS) {
+    reply.error_detail = "data.answer is not a string";
+    return reply;
+  }
+  // A blank answer would reach the customer as an empty message (Meta refuses those).
+  if (is_blank(text)) {
+    reply.error_detail = "data.answer is empty";
+    return reply;
+  }
+  reply.outcome = chat_outcome::answered;
+  reply.answer = std::string(text);
+  reply.error_code.clear();
+  reply.error_detail.clear();
+  return reply;
+}
+
+}  // namespace bridge::robofy

@@ -1,0 +1,55 @@
+#include "tests/support/meta_payloads.hpp"
+
+#include <algorithm>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+#include <fstream>
+#include <iterator>
+#include <stdexcept>
+
+namespace bridge::test {
+
+namespace json = boost::json;
+
+std::string delivery_body(const std::vector<text_message>& messages) {
+  json::array changes;
+  std::vector<std::string> numbers;
+  for (const auto& m : messages) {
+    if (std::find(numbers.begin(), numbers.end(), m.phone_number_id) == numbers.end()) {
+      numbers.push_back(m.phone_number_id);
+    }
+  }
+  for (const auto& number : numbers) {
+    json::array contacts;
+    json::array wire_messages;
+    for (const auto& m : messages) {
+      if (m.phone_number_id != number) continue;
+      contacts.push_back(json::object{{"profile", json::object{{"name", "Customer " + m.wa_id}}},
+                                      {"wa_id", m.wa_id}});
+      wire_messages.push_back(json::object{{"from", m.wa_id},
+                                           {"id", m.id},
+                                           {"timestamp", "1763971200"},
+                                           {"type", "text"},
+                                           {"text", json::object{{"body", m.body}}}});
+    }
+    json::object value{{"messaging_product", "whatsapp"},
+                       {"metadata", json::object{{"display_phone_number", "15550001111"},
+                                                 {"phone_number_id", number}}},
+                       {"contacts", std::move(contacts)},
+                       {"messages", std::move(wire_messages)}};
+    changes.push_back(json::object{{"field", "messages"}, {"value", std::move(value)}});
+  }
+  json::object root{{"object", "whatsapp_business_account"},
+                    {"entry", json::array{json::object{{"id", "102290129340398"},
+                                                       {"changes", std::move(changes)}}}}};
+  return json::serialize(root);
+}
+
+std::string fixture(const std::string& relative_path) {
+  const std::string path = std::string(BRIDGE_FIXTURES_DIR) + "/" + relative_path;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read fixture " + path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+}  // namespace bridge::test

@@ -1,0 +1,22 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+// Webhook bodies shaped like Meta's, for tests and the simulator.
+namespace bridge::test {
+
+struct text_message {
+  std::string phone_number_id;  // the business number that receives it
+  std::string wa_id;            // the customer
+  std::string id;               // wamid
+  std::string body;
+};
+
+// One POST body holding the messages, grouped into one change per business number, in order.
+std::string delivery_body(const std::vector<text_message>& messages);
+
+// The body of a file under tests/fixtures/ (exact bytes).
+std::string fixture(const std::string& relative_path);
+
+}  // namespace bridge::test

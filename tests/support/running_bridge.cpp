@@ -1,0 +1,50 @@
+#include "tests/support/running_bridge.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace bridge::test {
+
+config::settings loopback_settings(const std::string& robofy_url, const std::string& graph_url) {
+  config::settings s;
+  s.source_file = "(test)";
+  s.server.listen = {"127.0.0.1", 0};
+  s.admin.listen = {"127.0.0.1", 0};
+  s.meta.app_secret = test_app_secret;
+  s.meta.verify_token = test_verify_token;
+  s.meta.access_token = test_graph_token;
+  s.meta.graph_base_url = graph_url;
+  s.robofy.base_url = robofy_url;
+  s.robofy.api_key = test_robofy_key;
+  s.robofy.timeout = std::chrono::seconds(10);
+  s.routes.push_back(config::route{test_number, "pid-1", "bot-1", std::nullopt});
+  s.queue.capacity = 1000;
+  s.queue.workers = 8;
+  s.logging.level = "off";
+  s.shutdown.grace = std::chrono::seconds(5);
+  return s;
+}
+
+running_bridge::running_bridge(std::function<void(config::settings&)> adjust, app_options options) {
+  if (!options.retry_base_delay) options.retry_base_delay = std::chrono::milliseconds(10);
+  robofy_ = std::make_unique<fake_upstream>(io_.get_executor(), robofy_echo());
+  graph_ = std::make_unique<fake_upstream>(io_.get_executor(), graph_accepting());
+  config::settings settings = loopback_settings(robofy_->base_url(), graph_->base_url());
+  if (adjust) adjust(settings);
+  if (settings.logging.level == "off") spdlog::set_level(spdlog::level::off);
+  app_ = std::make_unique<app>(io_, settings, options);
+  robofy_->start();
+  graph_->start();
+  app_->start();
+  webhook_ = app_->webhook_address();
+  admin_ = app_->admin_address();
+  thread_ = std::thread([this] { io_.run(); });
+}
+
+running_bridge::~running_bridge() {
+  robofy_->release_held();
+  graph_->release_held();
+  io_.stop();
+  thread_.join();
+}
+
+}  // namespace bridge::test

@@ -1,0 +1,147 @@
+#include "tests/support/test_client.hpp"
+
+#include <boost/algorithm/string/case_conv.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+
+#include "webhook/http_types.hpp"
+#include "webhook/signature.hpp"
+
+namespace bridge::test {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+constexpr auto as_tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+
+std::string client_response::header(const std::string& name) const {
+  auto it = headers.find(boost::algorithm::to_lower_copy(name));
+  return it == headers.end() ? std::string{} : it->second;
+}
+
+namespace {
+
+webhook::request to_beast(const client_request& req) {
+  webhook::request out{http::string_to_verb(req.method), req.target, 11};
+  out.set(http::field::host, "127.0.0.1");
+  for (const auto& [name, value] : req.headers) out.set(name, value);
+  out.body() = req.body;
+  out.keep_alive(true);
+  out.prepare_payload();
+  return out;
+}
+
+template <class Stream>
+asio::awaitable<void> exchange_all(Stream& stream, beast::tcp_stream& lowest,
+                                   const std::vector<client_request>& reqs,
+                                   std::vector<client_response>& out) {
+  beast::flat_buffer buffer;
+  for (const auto& req : reqs) {
+    client_response result;
+    lowest.expires_after(req.timeout);
+    webhook::request message = to_beast(req);
+    auto [write_ec, written] = co_await http::async_write(stream, message, as_tuple_awaitable);
+    (void)written;
+    webhook::response res;
+    if (!write_ec) {
+      http::response_parser<http::string_body> parser;
+      parser.body_limit(64 * 1024 * 1024);
+      auto [read_ec, read] = co_await http::async_read(stream, buffer, parser, as_tuple_awaitable);
+      (void)read;
+      if (!read_ec) {
+        res = parser.release();
+        result.status = res.result_int();
+        result.body = res.body();
+        for (const auto& field : res) {
+          result.headers[boost::algorithm::to_lower_copy(std::string(field.name_string()))] =
+              std::string(field.value());
+        }
+      } else {
+        result.error = read_ec.message();
+      }
+    } else {
+      result.error = write_ec.message();
+    }
+    const bool answered = result.status != 0;
+    out.push_back(std::move(result));
+    if (!answered) co_return;
+  }
+}
+
+asio::awaitable<void> run_exchange(asio::ip::tcp::endpoint to, std::vector<client_request> reqs,
+                                   std::vector<client_response>& out) {
+  auto executor = co_await asio::this_coro::executor;
+  beast::tcp_stream stream(executor);
+  stream.expires_after(reqs.front().timeout);
+  auto [connect_ec] = co_await stream.async_connect(to, as_tuple_awaitable);
+  if (connect_ec) {
+    client_response failed;
+    failed.error = "connect: " + connect_ec.message();
+    out.push_back(failed);
+    co_return;
+  }
+  if (reqs.front().ca_file.empty()) {
+    co_await exchange_all(stream, stream, reqs, out);
+    co_return;
+  }
+  asio::ssl::context tls(asio::ssl::context::tls_client);
+  tls.load_verify_file(reqs.front().ca_file);
+  tls.set_verify_mode(asio::ssl::verify_peer);
+  beast::ssl_stream<beast::tcp_stream> secure(std::move(stream), tls);
+  auto [handshake_ec] =
+      co_await secure.async_handshake(asio::ssl::stream_base::client, as_tuple_awaitable);
+  if (handshake_ec) {
+    client_response failed;
+    failed.error = "handshake: " + handshake_ec.message();
+    out.push_back(failed);
+    co_return;
+  }
+  co_await exchange_all(secure, beast::get_lowest_layer(secure), reqs, out);
+}
+
+}  // namespace
+
+std::vector<client_response> send_on_one_connection(const asio::ip::tcp::endpoint& to,
+                                                    const std::vector<client_request>& reqs) {
+  std::vector<client_response> out;
+  if (reqs.empty()) return out;
+  asio::io_context io;
+  asio::co_spawn(io, run_exchange(to, reqs, out), asio::detached);
+  std::chrono::milliseconds total{0};
+  for (const auto& r : reqs) total += r.timeout;
+  io.run_for(total + std::chrono::seconds(1));
+  return out;
+}
+
+client_response send_request(const asio::ip::tcp::endpoint& to, const client_request& req) {
+  auto responses = send_on_one_connection(to, {req});
+  if (responses.empty()) {
+    client_response none;
+    none.error = "no answer within the deadline";
+    return none;
+  }
+  return responses.front();
+}
+
+client_response post_signed(const asio::ip::tcp::endpoint& to, const std::string& target,
+                            const std::string& body, const std::string& secret) {
+  client_request req;
+  req.method = "POST";
+  req.target = target;
+  req.body = body;
+  req.headers = {{"Content-Type", "application/json"},
+                 {"X-Hub-Signature-256", webhook::sign_body(secret, body)}};
+  return send_request(to, req);
+}
+
+}  // namespace bridge::test

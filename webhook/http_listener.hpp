@@ -1,0 +1,54 @@
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <chrono>
+#include <cstddef>
+#include <memory>
+
+#include "webhook/http_types.hpp"
+
+namespace bridge::webhook {
+
+// Every size and time a connection may use. Anything over a limit is refused early.
+struct listener_limits {
+  std::size_t max_body_bytes = 4 * 1024 * 1024;
+  std::size_t max_header_bytes = 16 * 1024;  // request line (URL) and all header fields together
+  std::chrono::milliseconds read_timeout{10'000};  // one whole request, first byte to last
+  std::chrono::milliseconds idle_timeout{60'000};  // waiting for the next request on a kept-alive connection
+  std::size_t max_connections = 10'000;
+};
+
+// An HTTP/1.1 server on one address: plain TCP, or TLS when given a context. Each connection runs
+// one coroutine that reads a request within the limits, asks the handler, writes the answer, and
+// keeps the connection alive while both sides want it.
+class http_listener {
+ public:
+  // Binds and listens at once so the port is known before start(); throws boost::system::system_error
+  // when the address cannot be bound. tls may be null for plain HTTP.
+  http_listener(boost::asio::any_io_executor executor, const boost::asio::ip::tcp::endpoint& endpoint,
+                std::shared_ptr<request_handler> handler, listener_limits limits,
+                std::shared_ptr<boost::asio::ssl::context> tls = nullptr);
+  ~http_listener();
+  http_listener(const http_listener&) = delete;
+  http_listener& operator=(const http_listener&) = delete;
+
+  // The bound address (the real port when 0 was asked for).
+  boost::asio::ip::tcp::endpoint local_endpoint() const;
+  // Starts accepting connections.
+  void start();
+  // Stops accepting; connections already open finish their current request and close.
+  void stop();
+  // New limits and TLS context for connections accepted from now on (configuration reload).
+  void update(listener_limits limits, std::shared_ptr<boost::asio::ssl::context> tls);
+  // Connections open now.
+  std::size_t open_connections() const;
+
+  struct state;  // shared with the connection coroutines, which may outlive the listener
+
+ private:
+  std::shared_ptr<state> state_;
+};
+
+}  // namespace bridge::webhook

@@ -1,0 +1,34 @@
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace bridge::webhook {
+
+// Longest text body Meta accepts, counted here in UTF-16 code units (the strictest way Meta
+// counts).
+inline constexpr std::size_t max_text_units = 4096;
+
+// Returns the byte length of the well-formed UTF-8 sequence starting at utf8[pos] (1 to 4), or 0
+// when none starts there (stray continuation byte, overlong form, surrogate, beyond U+10FFFF,
+// truncated). Never throws.
+std::size_t utf8_sequence_length(std::string_view utf8, std::size_t pos) noexcept;
+
+// Counts the UTF-16 code units of `utf8`: 4-byte sequences count 2, every other sequence and every
+// invalid byte counts 1. Never throws.
+std::size_t utf16_length(std::string_view utf8) noexcept;
+
+// Splits `text` into parts of at most `max_units` UTF-16 code units each, in order. Text that fits
+// is returned unchanged as one part; empty or whitespace-only text gives no parts. Otherwise each
+// cut goes at the last paragraph break ("\n\n"), else line break, else sentence end (". ", "! ",
+// "? ", "。", "！", "？"), else space in the window — a kind is used only when its break falls in
+// the second half of the window (so a heading does not become a message of its own), failing that
+// the latest break of any kind, and only when there is none a hard cut, which never splits a UTF-8
+// sequence. Whitespace at a cut is dropped, so no part begins or ends with it and none is empty. A
+// single character wider than `max_units` (an emoji with a limit of 1) is a part of its own; a
+// limit of 0 counts as 1. Throws std::bad_alloc only.
+std::vector<std::string> split_text(std::string_view text, std::size_t max_units = max_text_units);
+
+}  // namespace bridge::webhook
