@@ -118,6 +118,11 @@ void app::start() {
   parts_->admin_listener->start();
   parts_->public_listener->start();
   parts_->started = true;
+  if (config.spool.dir) {
+    spdlog::warn("spool.dir is set ({}), but this release keeps accepted messages in memory only: "
+                 "a crash loses messages that were accepted and not yet answered",
+                 *config.spool.dir);
+  }
   spdlog::info("listening for Meta on {}://{}{} ; admin on http://{}",
                parts_->server_tls ? "https" : "http",
                parts_->public_listener->local_endpoint().address().to_string() + ":" +

@@ -494,9 +494,10 @@ boost::system::result<delivery> parse(std::string& body) {
       break;
   }
 
-  // simdjson may read past the end: give it initialised, owned bytes (appending reallocates only
-  // when the spare capacity is short), and take them off again on every way out.
+  // simdjson may read past the end: give it initialised, owned bytes (reallocating only when the
+  // spare capacity is short, and then exactly), and take them off again on every way out.
   const std::size_t size = body.size();
+  if (body.capacity() - size < sj::SIMDJSON_PADDING) body.reserve(size + sj::SIMDJSON_PADDING);
   body.append(sj::SIMDJSON_PADDING, ' ');
   const padding_guard guard(body, size);
 

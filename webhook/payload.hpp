@@ -97,8 +97,9 @@ boost::system::error_code make_error_code(payload_errc e) noexcept;
 // SIMDJSON_PADDING bytes past the end, so when `body` lacks that much spare capacity it is reserved
 // in place (one reallocation: pointers into `body` are invalidated); its content and size are
 // unchanged on return. Known fields with the wrong type skip the message (counted), unknown fields
-// are ignored; only a body that is not JSON, not an object, not a WhatsApp notification, too deep
-// or too large fails as a whole. Never throws (out of memory reads as too_large).
+// are ignored (On-Demand skips them without full validation); only a body that is not JSON, not an
+// object, not a WhatsApp notification, too deep or too large fails as a whole. Never throws (out of
+// memory reads as too_large).
 boost::system::result<delivery> parse_delivery(std::string& body) noexcept;
 
 }  // namespace bridge::webhook

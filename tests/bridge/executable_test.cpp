@@ -1,0 +1,178 @@
+// The real robofy-wa-bridge executable, run as a child process: command line, exit codes,
+// configuration errors, a round trip through fakes, SIGTERM, and what its logs may not contain.
+#include <signal.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/test/unit_test.hpp>
+#include <regex>
+#include <thread>
+
+#include "tests/support/child_process.hpp"
+#include "tests/support/fake_services.hpp"
+#include "tests/support/meta_payloads.hpp"
+#include "tests/support/self_signed.hpp"
+#include "tests/support/test_client.hpp"
+
+using namespace bridge::test;
+using namespace std::chrono_literals;
+namespace asio = boost::asio;
+
+namespace {
+
+const std::string binary = BRIDGE_BINARY_PATH;
+
+// A configuration whose secrets are distinctive strings, so a test can prove they never leak.
+std::string config_text(const std::string& robofy_url, const std::string& graph_url) {
+  return "server:\n"
+         "  listen: \"127.0.0.1:0\"\n"
+         "admin:\n"
+         "  listen: \"127.0.0.1:0\"\n"
+         "meta:\n"
+         "  app_secret: ${TEST_APP_SECRET}\n"
+         "  verify_token: verify-SECRET-7f3a\n"
+         "  access_token: graph-SECRET-91bc\n"
+         "  graph_base_url: " + graph_url + "\n"
+         "robofy:\n"
+         "  base_url: " + robofy_url + "\n"
+         "  api_key_file: ${KEY_FILE}\n"
+         "routes:\n"
+         "  - phone_number_id: \"106540352242922\"\n"
+         "    pid: pid-exe\n"
+         "    chatbot_id: bot-exe\n"
+         "logging:\n"
+         "  level: debug\n"
+         "  format: json\n";
+}
+
+asio::ip::tcp::endpoint endpoint_from_log(const std::string& log, const std::string& what) {
+  const std::regex pattern(what + R"( on https?://127\.0\.0\.1:(\d+))");
+  std::smatch match;
+  if (!std::regex_search(log, match, pattern)) return {};
+  return {asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(std::stoi(match[1]))};
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(executable)
+
+BOOST_AUTO_TEST_CASE(version_and_help_exit_zero) {
+  auto [code, out] = run_to_end(binary, {"--version"});
+  BOOST_TEST(code == 0);
+  BOOST_TEST(out.starts_with("robofy-wa-bridge "));
+  auto [help_code, help] = run_to_end(binary, {"--help"});
+  BOOST_TEST(help_code == 0);
+  BOOST_TEST(help.find("--check-config") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(bad_usage_exits_two) {
+  auto [code, out] = run_to_end(binary, {"--no-such-flag"});
+  BOOST_TEST(code == 2);
+  BOOST_TEST(out.find("unknown argument '--no-such-flag'") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(check_config_accepts_a_valid_file) {
+  temp_dir dir;
+  const std::string key_file = dir.write("robofy.key", "robofy-SECRET-55de\n");
+  const std::string config = dir.write("ok.yaml", config_text("http://127.0.0.1:1", "http://127.0.0.1:2"));
+  auto [code, out] = run_to_end(binary, {"--config", config, "--check-config"},
+                                {{"TEST_APP_SECRET", "app-SECRET-0c1d"}, {"KEY_FILE", key_file}});
+  BOOST_TEST(code == 0, out);
+  BOOST_TEST(out.find("is valid") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(check_config_lists_every_problem_with_key_and_file_and_exits_two) {
+  temp_dir dir;
+  const std::string config = dir.write("bad.yaml",
+                                       "server:\n"
+                                       "  listen: \"127.0.0.1:99999\"\n"
+                                       "  read_timout: 5s\n"
+                                       "meta:\n"
+                                       "  app_secret: app-SECRET-0c1d\n"
+                                       "routes: []\n");
+  auto [code, out] = run_to_end(binary, {"--config", config, "--check-config"});
+  BOOST_TEST(code == 2);
+  BOOST_TEST(out.find(config + ":2: server.listen") != std::string::npos, out);
+  BOOST_TEST(out.find("server.read_timout") != std::string::npos, out);
+  BOOST_TEST(out.find("read_timeout") != std::string::npos, out);  // the suggestion
+  BOOST_TEST(out.find("meta.verify_token") != std::string::npos, out);
+  BOOST_TEST(out.find("robofy.api_key") != std::string::npos, out);
+  BOOST_TEST(out.find("routes") != std::string::npos, out);
+  BOOST_TEST(out.find("app-SECRET-0c1d") == std::string::npos, out);
+
+  // Running (not only checking) refuses the same file the same way.
+  auto [run_code, run_out] = run_to_end(binary, {"--config", config});
+  BOOST_TEST(run_code == 2);
+  auto [missing_code, missing_out] = run_to_end(binary, {"--config", dir.path() + "/none.yaml"});
+  BOOST_TEST(missing_code == 2);
+  BOOST_TEST(missing_out.find(dir.path() + "/none.yaml") != std::string::npos, missing_out);
+}
+
+BOOST_AUTO_TEST_CASE(unreadable_tls_certificate_is_a_configuration_error) {
+  temp_dir dir;
+  const std::string key_file = dir.write("robofy.key", "robofy-SECRET-55de");
+  // The tls block goes at the end of the server section, just before admin:.
+  std::string text = config_text("http://127.0.0.1:1", "http://127.0.0.1:2");
+  text.replace(text.find("admin:"), 0,
+               "  tls:\n    cert_file: " + dir.path() + "/missing.crt\n    key_file: " + dir.path() +
+                   "/missing.key\n");
+  const std::string tls_config = dir.write("tls.yaml", text);
+  auto [code, out] = run_to_end(binary, {"--config", tls_config, "--check-config"},
+                                {{"TEST_APP_SECRET", "x"}, {"KEY_FILE", key_file}});
+  BOOST_TEST(code == 2);
+  BOOST_TEST(out.find("server.tls.cert_file") != std::string::npos, out);
+}
+
+BOOST_AUTO_TEST_CASE(round_trip_and_sigterm_with_no_secret_or_phone_number_in_the_logs) {
+  asio::io_context io;
+  fake_upstream robofy(io.get_executor(), robofy_echo());
+  fake_upstream graph(io.get_executor(), graph_accepting());
+  robofy.start();
+  graph.start();
+  std::thread loop([&] { io.run(); });
+
+  temp_dir dir;
+  const std::string key_file = dir.write("robofy.key", "robofy-SECRET-55de\n");
+  const std::string config = dir.write("run.yaml", config_text(robofy.base_url(), graph.base_url()));
+  child_process bridge(binary, {"--config", config},
+                       {{"TEST_APP_SECRET", "app-SECRET-0c1d"}, {"KEY_FILE", key_file}});
+  BOOST_REQUIRE_MESSAGE(bridge.wait_for_output("ready (", 20s), bridge.output());
+  const auto webhook = endpoint_from_log(bridge.output(), "listening for Meta");
+  const auto admin = endpoint_from_log(bridge.output(), "admin");
+  BOOST_REQUIRE(webhook.port() != 0);
+  BOOST_REQUIRE(admin.port() != 0);
+
+  client_request readyz;
+  readyz.target = "/readyz";
+  BOOST_TEST(send_request(admin, readyz).status == 200u);
+
+  const std::string body = fixture("payloads/text.json");
+  BOOST_TEST(post_signed(webhook, "/webhook", body, "app-SECRET-0c1d").status == 200u);
+  BOOST_REQUIRE(graph.wait_for_requests(1, 10s));
+  BOOST_TEST(robofy.requests().front().header("authorization") == "Bearer robofy-SECRET-55de");
+  BOOST_TEST(graph.requests().front().header("authorization") == "Bearer graph-SECRET-91bc");
+  BOOST_TEST(post_signed(webhook, "/webhook", body, "wrong").status == 401u);
+
+  bridge.send_signal(SIGTERM);
+  const auto code = bridge.wait_for_exit(20s);
+  BOOST_REQUIRE(code.has_value());
+  BOOST_TEST(*code == 0);
+
+  const std::string log = bridge.output();
+  BOOST_TEST(log.find("wamid.HBgMOTE5ODc2NTQzMjEwFQIAEhgUM0EwQjU2RjE4NzY1QTJCRkE4QkEA") !=
+             std::string::npos);
+  for (const char* secret : {"app-SECRET-0c1d", "verify-SECRET-7f3a", "graph-SECRET-91bc",
+                             "robofy-SECRET-55de"}) {
+    BOOST_TEST(log.find(secret) == std::string::npos, secret);
+  }
+  // Phone numbers are redacted by default, even in the debug lines.
+  BOOST_TEST(log.find("919876543210") == std::string::npos);
+  // Every line is one JSON object.
+  std::istringstream lines(log);
+  for (std::string line; std::getline(lines, line);) {
+    BOOST_TEST((line.starts_with("{\"ts\":") && line.ends_with("}")), line);
+  }
+  io.stop();
+  loop.join();
+}
+
+BOOST_AUTO_TEST_SUITE_END()
