@@ -107,6 +107,13 @@ app::~app() = default;
 
 void app::start() {
   const config::settings& config = parts_->settings->config;
+  if (config.spool.dir) {
+    // Replayed before the listeners open, so /readyz is 200 only once the journal is back.
+    queue::spool_recovery recovered;
+    auto journal = queue::spool::open(parts_->io.get_executor(), *config.spool.dir, recovered,
+                                      parts_->options.spool);
+    parts_->work->attach_spool(std::move(journal), recovered);
+  }
   parts_->admin_listener = std::make_unique<webhook::http_listener>(
       parts_->io.get_executor(), endpoint_of(config.admin.listen, "admin.listen"),
       std::make_shared<admin_endpoint>([p = parts_.get()] { return p->started && !p->draining; }),
@@ -118,10 +125,10 @@ void app::start() {
   parts_->admin_listener->start();
   parts_->public_listener->start();
   parts_->started = true;
-  if (config.spool.dir) {
-    spdlog::warn("spool.dir is set ({}), but this release keeps accepted messages in memory only: "
-                 "a crash loses messages that were accepted and not yet answered",
-                 *config.spool.dir);
+  if (!config.spool.dir) {
+    spdlog::info(
+        "no spool.dir: accepted messages are kept in memory only; a crash loses those "
+        "not yet answered");
   }
   spdlog::info("listening for Meta on {}://{}{} ; admin on http://{}",
                parts_->server_tls ? "https" : "http",
@@ -142,6 +149,9 @@ asio::awaitable<std::size_t> app::shutdown() {
   if (parts_->admin_listener) parts_->admin_listener->stop();
   if (finished) {
     spdlog::info("drained: every accepted message was answered");
+  } else if (parts_->settings->config.spool.dir) {
+    spdlog::warn("shutdown grace over: {} accepted message(s) stay in the journal (listed above)",
+                 dropped);
   } else {
     spdlog::error("shutdown grace over: {} accepted message(s) dropped (listed above)", dropped);
   }
@@ -179,10 +189,20 @@ void app::reload(config::settings settings) {
   spdlog::info("configuration reloaded from {}", derived->config.source_file);
 }
 
-tcp::endpoint app::webhook_address() const { return parts_->public_listener->local_endpoint(); }
-tcp::endpoint app::admin_address() const { return parts_->admin_listener->local_endpoint(); }
-bool app::ready() const { return parts_->started && !parts_->draining; }
-const pipeline& app::work() const { return *parts_->work; }
-asio::any_io_executor app::executor() const { return parts_->io.get_executor(); }
+tcp::endpoint app::webhook_address() const {
+  return parts_->public_listener->local_endpoint();
+}
+tcp::endpoint app::admin_address() const {
+  return parts_->admin_listener->local_endpoint();
+}
+bool app::ready() const {
+  return parts_->started && !parts_->draining;
+}
+const pipeline& app::work() const {
+  return *parts_->work;
+}
+asio::any_io_executor app::executor() const {
+  return parts_->io.get_executor();
+}
 
 }  // namespace bridge

@@ -8,6 +8,7 @@
 #include "bridge/http_client.hpp"
 #include "bridge/pipeline.hpp"
 #include "config/settings.hpp"
+#include "queue/spool.hpp"
 
 namespace bridge {
 
@@ -15,6 +16,7 @@ struct app_options {
   http_client_options http;  // upstream client tuning (tests add their CA here)
   // Overrides of the derived retry timing (tests shorten the waits).
   std::optional<std::chrono::milliseconds> retry_base_delay;
+  queue::spool_options spool;  // journal tuning (tests compact sooner)
 };
 
 // The whole bridge on one io_context: the public webhook listener, the admin listener, the

@@ -13,8 +13,8 @@ namespace bridge {
 // Counts of what workers did, for logs, metrics and tests.
 struct worker_counters {
   std::size_t robofy_calls = 0;
-  std::size_t answers = 0;        // conversations answered with Robofy's answer
-  std::size_t fallbacks = 0;      // conversations answered with replies.fallback_text
+  std::size_t answers = 0;    // conversations answered with Robofy's answer
+  std::size_t fallbacks = 0;  // conversations answered with replies.fallback_text
   std::size_t graph_calls = 0;
   std::size_t parts_sent = 0;     // text messages Meta accepted
   std::size_t send_failures = 0;  // replies Meta refused for good or after every retry

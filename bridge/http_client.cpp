@@ -51,7 +51,8 @@ boost::system::result<upstream_origin> parse_base_url(std::string_view url) {
   const auto slash = url.find('/');
   std::string_view authority = url.substr(0, slash);
   std::string_view path = slash == std::string_view::npos ? std::string_view{} : url.substr(slash);
-  while (!path.empty() && path.back() == '/') path.remove_suffix(1);
+  while (!path.empty() && path.back() == '/')
+    path.remove_suffix(1);
   origin.base_path = std::string(path);
 
   std::string_view port;
@@ -127,9 +128,9 @@ class pooled_http_client final : public http_client {
                              asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
   }
 
-  awaitable<boost::system::result<webhook::response>> send(const upstream_origin& origin,
-                                                            webhook::request req,
-                                                            std::chrono::milliseconds timeout) override {
+  awaitable<boost::system::result<webhook::response>> send(
+      const upstream_origin& origin, webhook::request req,
+      std::chrono::milliseconds timeout) override {
     const auto deadline = clock_type::now() + timeout;
     prepare(origin, req);
     const std::string key = origin.key();
@@ -144,10 +145,10 @@ class pooled_http_client final : public http_client {
         conn = std::move(*made);
       }
       webhook::response res;
-      error_code ec =
-          conn->plain
-              ? co_await exchange_on(*conn->plain, *conn, req, res, deadline, options_.max_response_bytes)
-              : co_await exchange_on(*conn->tls, *conn, req, res, deadline, options_.max_response_bytes);
+      error_code ec = conn->plain ? co_await exchange_on(*conn->plain, *conn, req, res, deadline,
+                                                         options_.max_response_bytes)
+                                  : co_await exchange_on(*conn->tls, *conn, req, res, deadline,
+                                                         options_.max_response_bytes);
       if (!ec) {
         if (conn->tls) remember_session(key, *conn->tls);
         if (res.keep_alive()) give_back(key, std::move(conn));
@@ -177,8 +178,9 @@ class pooled_http_client final : public http_client {
     tcp::resolver resolver(executor_);
     asio::steady_timer timer(executor_, deadline);
     // The resolver has no deadline of its own; race it against the call's.
-    auto resolved = co_await (resolver.async_resolve(origin.host, origin.port, as_tuple_awaitable) ||
-                              timer.async_wait(as_tuple_awaitable));
+    auto resolved =
+        co_await (resolver.async_resolve(origin.host, origin.port, as_tuple_awaitable) ||
+                  timer.async_wait(as_tuple_awaitable));
     if (resolved.index() == 1) co_return make_error_code(beast::error::timeout);
     auto [resolve_ec, endpoints] = std::get<0>(resolved);
     if (resolve_ec) co_return resolve_ec;
@@ -196,7 +198,8 @@ class pooled_http_client final : public http_client {
       conn->plain = std::make_unique<beast::tcp_stream>(std::move(stream));
       co_return conn;
     }
-    conn->tls = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(std::move(stream), tls_context_);
+    conn->tls =
+        std::make_unique<beast::ssl_stream<beast::tcp_stream>>(std::move(stream), tls_context_);
     SSL* ssl = conn->tls->native_handle();
     // SNI, so a host behind a shared address presents the right certificate.
     if (!SSL_set_tlsext_host_name(ssl, origin.host.c_str())) {

@@ -25,12 +25,13 @@ struct upstream_origin {
   std::string key() const;
 };
 
-// Parses an http:// or https:// base URL; an error for any other scheme, a missing host or a bad port.
+// Parses an http:// or https:// base URL; an error for any other scheme, a missing host or a bad
+// port.
 boost::system::result<upstream_origin> parse_base_url(std::string_view url);
 
 struct http_client_options {
-  std::size_t max_idle_per_origin = 256;       // kept-alive connections waiting for reuse
-  std::chrono::seconds max_idle_time{30};      // an idle connection older than this is closed
+  std::size_t max_idle_per_origin = 256;   // kept-alive connections waiting for reuse
+  std::chrono::seconds max_idle_time{30};  // an idle connection older than this is closed
   std::size_t max_response_bytes = 1024 * 1024;
   std::string extra_ca_file;  // a PEM file trusted besides the system store (tests, private CAs)
 };

@@ -29,7 +29,8 @@ constexpr int exit_bad_configuration = 2;
 void print_problems(const bridge::config::config_error& error) {
   std::cerr << "robofy-wa-bridge: the configuration is invalid (" << error.problems.size()
             << (error.problems.size() == 1 ? " problem" : " problems") << "):\n";
-  for (const auto& problem : error.problems) std::cerr << "  " << problem.to_string() << "\n";
+  for (const auto& problem : error.problems)
+    std::cerr << "  " << problem.to_string() << "\n";
 }
 
 // Loads and fully checks a configuration file: the YAML rules, then what only start-up finds

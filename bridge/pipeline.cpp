@@ -6,6 +6,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "bridge/message_codec.hpp"
 #include "bridge/redact.hpp"
 
 namespace bridge {
@@ -39,6 +40,10 @@ awaitable<webhook::admission> pipeline::admit(webhook::delivery batch) {
   }
   const runtime_settings& settings = *settings_;
   const bool redact = settings.config.logging.redact_phone_numbers;
+  // Room is reserved and ids remembered before the journal write, so a concurrent POST can
+  // neither overfill the queue nor accept the same wamid while this one waits for the disk.
+  std::vector<pending_message> accepted;
+  bool full = false;
   for (webhook::inbound_message& message : batch.messages) {
     if (seen_.contains(message.id)) {
       ++admission_counters_.duplicates;
@@ -59,22 +64,90 @@ awaitable<webhook::admission> pipeline::admit(webhook::delivery batch) {
                    message.id, message.phone_number_id);
       continue;
     }
-    const std::string key = conversation_key(message);
-    const std::string id = message.id;
-    const std::string customer = redact_id(message.customer_id, redact);
-    if (!queue_.try_push(key, pending_message{std::move(message), std::chrono::steady_clock::now()})) {
+    if (!queue_.reserve(1)) {
       // Everything before this message stays accepted and remembered, so Meta's retry of the
       // whole POST delivers only the rest, in order.
-      ++admission_counters_.refused;
+      full = true;
+      admission_counters_.refused += 1;
       spdlog::warn("queue full ({} messages); refusing {} and the rest of its delivery",
-                   queue_.size(), id);
+                   queue_.size(), message.id);
+      break;
+    }
+    seen_.insert(message.id);
+    accepted.push_back(pending_message{std::move(message), std::chrono::steady_clock::now()});
+  }
+
+  if (spool_ && !accepted.empty()) {
+    std::vector<queue::journal_record> records;
+    records.reserve(accepted.size());
+    for (const pending_message& p : accepted) {
+      records.push_back(queue::journal_record{queue::record_kind::accepted, p.message.id,
+                                              conversation_key(p.message),
+                                              encode_message(p.message)});
+    }
+    const boost::system::error_code ec = co_await spool_->append_accepted(std::move(records));
+    if (ec) {
+      // Not journaled means not accepted: Meta gets 503 and delivers these again.
+      spdlog::error("journal write failed ({}); refusing {} message(s)", ec.message(),
+                    accepted.size());
+      for (const pending_message& p : accepted)
+        seen_.erase(p.message.id);
+      queue_.unreserve(accepted.size());
+      admission_counters_.refused += accepted.size();
       co_return webhook::admission::overloaded;
     }
-    seen_.insert(id);
-    ++admission_counters_.accepted;
-    spdlog::info("message {} from {} queued", id, customer);
   }
-  co_return webhook::admission::accepted;
+  for (pending_message& p : accepted) {
+    spdlog::info("message {} from {} queued", p.message.id,
+                 redact_id(p.message.customer_id, redact));
+    const std::string key = conversation_key(p.message);
+    queue_.push_reserved(key, std::move(p));
+    ++admission_counters_.accepted;
+  }
+  co_return full ? webhook::admission::overloaded : webhook::admission::accepted;
+}
+
+void pipeline::attach_spool(std::unique_ptr<queue::spool> journal,
+                            const queue::spool_recovery& recovered) {
+  spool_ = std::move(journal);
+  spool_->set_seen_source([this] { return seen_.ids(); });
+  for (const std::string& id : recovered.seen)
+    seen_.insert(id);
+  if (recovered.damaged_bytes > 0) {
+    spdlog::warn(
+        "journal in {}: {} damaged byte(s) in {} place(s) skipped (a torn write from a "
+        "crash); every intact record was kept",
+        spool_->directory(), recovered.damaged_bytes, recovered.damaged_regions);
+  }
+  std::vector<std::string> undecodable;
+  for (const queue::recovered_message& r : recovered.pending) {
+    auto message = decode_message(r.payload);
+    if (!message) {
+      spdlog::error("journal record for {} cannot be read; it is skipped", r.id);
+      undecodable.push_back(r.id);
+      continue;
+    }
+    seen_.insert(message->id);
+    if (r.in_doubt) {
+      spdlog::warn(
+          "message {} was being answered when the bridge stopped; answering it again "
+          "(the customer may see the answer twice)",
+          r.id);
+    }
+    queue_.push_unbounded(r.conversation,
+                          pending_message{std::move(*message), std::chrono::steady_clock::now()});
+    ++admission_counters_.recovered;
+  }
+  spool_->mark_done(undecodable);
+  if (!recovered.pending.empty()) {
+    spdlog::info("replaying {} accepted message(s) from the journal in {}",
+                 admission_counters_.recovered, spool_->directory());
+  }
+}
+
+std::optional<queue::spool_stats> pipeline::spool_stats() const {
+  if (!spool_) return std::nullopt;
+  return spool_->stats();
 }
 
 void pipeline::start() {
@@ -97,7 +170,12 @@ awaitable<void> pipeline::run_worker() {
     if (!batch) co_return;
     // Settings are read per batch, so a reload applies to the next conversation taken.
     const std::shared_ptr<const runtime_settings> settings = settings_;
-    for (const auto& item : batch->items) in_flight_.insert(item.message.id);
+    std::vector<std::string> ids;
+    for (const auto& item : batch->items) {
+      in_flight_.insert(item.message.id);
+      ids.push_back(item.message.id);
+    }
+    if (spool_) spool_->mark_started(ids);
     try {
       co_await answer_batch(*batch, *settings,
                             worker_context{*chat_, *sender_, worker_counters_, random_});
@@ -105,7 +183,9 @@ awaitable<void> pipeline::run_worker() {
       // One conversation's failure must not take the worker down with it.
       spdlog::error("answering {} failed: {}", batch->conversation, e.what());
     }
-    for (const auto& item : batch->items) in_flight_.erase(item.message.id);
+    for (const auto& item : batch->items)
+      in_flight_.erase(item.message.id);
+    if (spool_) spool_->mark_done(ids);
     queue_.finish(*batch);
     note_finished();
   }
@@ -115,7 +195,9 @@ void pipeline::note_finished() {
   if (draining_ && queue_.size() == 0) drained_.cancel();
 }
 
-void pipeline::begin_drain() { draining_ = true; }
+void pipeline::begin_drain() {
+  draining_ = true;
+}
 
 awaitable<bool> pipeline::drain(std::chrono::milliseconds grace) {
   begin_drain();
@@ -126,19 +208,25 @@ awaitable<bool> pipeline::drain(std::chrono::milliseconds grace) {
 }
 
 std::size_t pipeline::stop() {
-  std::size_t dropped = 0;
-  for (const auto& id : in_flight_) {
-    spdlog::error("message {} dropped at shutdown: its answer was still in progress", id);
-    ++dropped;
-  }
-  for (const auto& batch : queue_.close()) {
-    for (const auto& item : batch.items) {
-      spdlog::error("message {} dropped at shutdown: it was still waiting in the queue",
-                    item.message.id);
-      ++dropped;
+  std::size_t left = 0;
+  auto report = [&](const std::string& id, const char* where) {
+    ++left;
+    if (spool_) {
+      spdlog::warn(
+          "message {} {} at shutdown; it stays in the journal and is answered after "
+          "the restart",
+          id, where);
+    } else {
+      spdlog::error("message {} dropped at shutdown: {}", id, where);
     }
+  };
+  for (const auto& id : in_flight_)
+    report(id, "was still being answered");
+  for (const auto& batch : queue_.close()) {
+    for (const auto& item : batch.items)
+      report(item.message.id, "was still waiting in the queue");
   }
-  return dropped;
+  return left;
 }
 
 void pipeline::update(std::shared_ptr<const runtime_settings> settings) {

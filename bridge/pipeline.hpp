@@ -11,6 +11,7 @@
 #include "bridge/runtime_settings.hpp"
 #include "queue/conversation_queue.hpp"
 #include "queue/dedupe_set.hpp"
+#include "queue/spool.hpp"
 #include "webhook/delivery_sink.hpp"
 
 namespace bridge {
@@ -21,7 +22,8 @@ struct admission_counters {
   std::size_t duplicates = 0;  // messages whose wamid was seen already
   std::size_t skipped = 0;     // messages of a type that is not answered (yet)
   std::size_t unrouted = 0;    // messages for a business number without a route
-  std::size_t refused = 0;     // messages refused because the queue was full or draining
+  std::size_t refused = 0;     // messages refused: queue full, draining, or journal failure
+  std::size_t recovered = 0;   // messages replayed from the journal at start
   std::size_t statuses = 0;    // status notifications seen
 };
 
@@ -36,14 +38,17 @@ class pipeline final : public webhook::delivery_sink {
   // Queues each text message of the delivery in order; stops at the first that does not fit.
   boost::asio::awaitable<webhook::admission> admit(webhook::delivery batch) override;
 
+  // Journals accepted messages in `journal` from now on, and queues what it recovered (in its
+  // original order) ahead of anything new. Call before start().
+  void attach_spool(std::unique_ptr<queue::spool> journal, const queue::spool_recovery& recovered);
   // Starts the workers.
   void start();
   // Refuses new deliveries from now on (they get 503 and Meta retries them later).
   void begin_drain();
   // Waits until every accepted message is finished or `grace` passes; true when all finished.
   boost::asio::awaitable<bool> drain(std::chrono::milliseconds grace);
-  // Stops the workers and logs, one line per wamid, every accepted message left unanswered.
-  // Returns how many there were.
+  // Stops the workers and logs, one line per wamid, every accepted message left unanswered
+  // (kept in the journal when there is one, dropped otherwise). Returns how many there were.
   std::size_t stop();
 
   // Settings for messages taken from now on (configuration reload).
@@ -52,6 +57,8 @@ class pipeline final : public webhook::delivery_sink {
   std::size_t queued() const { return queue_.size(); }
   const admission_counters& admissions() const { return admission_counters_; }
   const worker_counters& work() const { return worker_counters_; }
+  // The journal's figures, when there is one.
+  std::optional<queue::spool_stats> spool_stats() const;
 
  private:
   boost::asio::awaitable<void> run_worker();
@@ -63,6 +70,7 @@ class pipeline final : public webhook::delivery_sink {
   std::shared_ptr<message_sender> sender_;
   queue::conversation_queue<pending_message> queue_;
   queue::dedupe_set seen_;
+  std::unique_ptr<queue::spool> spool_;        // null: memory only
   std::unordered_set<std::string> in_flight_;  // wamids a worker is answering now
   admission_counters admission_counters_;
   worker_counters worker_counters_;

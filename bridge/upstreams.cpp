@@ -22,7 +22,8 @@ class robofy_chat_service final : public chat_service {
 
   boost::asio::awaitable<robofy::chat_reply> ask(const robofy_target& target,
                                                  const robofy::chat_request& request) override {
-    webhook::request req = json_post(std::string(robofy::chat_path), robofy::build_chat_body(request));
+    webhook::request req =
+        json_post(std::string(robofy::chat_path), robofy::build_chat_body(request));
     const robofy::header_field auth = robofy::auth_header_for(target.auth, target.api_key);
     req.set(auth.name, auth.value);
     auto res = co_await client_->send(target.origin, std::move(req), target.timeout);

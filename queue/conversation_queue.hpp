@@ -41,16 +41,35 @@ class conversation_queue {
 
   // Adds item to the end of its conversation's mailbox. False, and nothing added, when full.
   bool try_push(const std::string& conversation, Item item) {
-    if (size_ >= capacity_ || closed_) return false;
-    mailbox& box = mailboxes_[conversation];
-    box.pending.push_back(std::move(item));
-    ++size_;
-    if (!box.held && !box.announced) announce(conversation, box);
+    if (!reserve(1)) return false;
+    push_reserved(conversation, std::move(item));
     return true;
   }
 
   // Room for n more items right now.
   bool has_room_for(std::size_t n) const { return !closed_ && size_ + n <= capacity_; }
+
+  // Counts n items against the capacity before they are pushed (for example while they are
+  // being journaled). False, and nothing reserved, when they do not fit.
+  bool reserve(std::size_t n) {
+    if (!has_room_for(n)) return false;
+    size_ += n;
+    return true;
+  }
+  // Gives back reserved room that will not be used.
+  void unreserve(std::size_t n) { size_ -= std::min(size_, n); }
+  // Adds an item whose room was reserved.
+  void push_reserved(const std::string& conversation, Item item) {
+    mailbox& box = mailboxes_[conversation];
+    box.pending.push_back(std::move(item));
+    if (!box.held && !box.announced) announce(conversation, box);
+  }
+  // Adds an item whatever the capacity (messages recovered from the journal were accepted
+  // already and must not be refused).
+  void push_unbounded(const std::string& conversation, Item item) {
+    ++size_;
+    push_reserved(conversation, std::move(item));
+  }
 
   // Waits for a conversation that has items and no worker, takes all its waiting items, and holds
   // it until finish(). Returns nullopt once the queue is closed.
@@ -66,7 +85,8 @@ class conversation_queue {
       box.held = true;
       batch taken{std::move(conversation), {}};
       taken.items.reserve(box.pending.size());
-      for (auto& item : box.pending) taken.items.push_back(std::move(item));
+      for (auto& item : box.pending)
+        taken.items.push_back(std::move(item));
       box.pending.clear();
       co_return taken;
     }
@@ -96,7 +116,8 @@ class conversation_queue {
     for (auto& [conversation, box] : mailboxes_) {
       if (box.pending.empty()) continue;
       batch b{conversation, {}};
-      for (auto& item : box.pending) b.items.push_back(std::move(item));
+      for (auto& item : box.pending)
+        b.items.push_back(std::move(item));
       box.pending.clear();
       left.push_back(std::move(b));
     }

@@ -10,15 +10,28 @@ bool dedupe_set::insert(std::string_view id, clock::time_point now) {
   auto [it, inserted] = ids_.emplace(std::string(id), now);
   if (!inserted) return false;
   order_.push_back(entry{now, it->first});
-  while (ids_.size() > max_entries_ && !order_.empty()) pop_oldest();
+  while (ids_.size() > max_entries_ && !order_.empty())
+    pop_oldest();
   return true;
 }
 
-bool dedupe_set::contains(std::string_view id) const { return ids_.count(std::string(id)) != 0; }
+bool dedupe_set::contains(std::string_view id) const {
+  return ids_.count(std::string(id)) != 0;
+}
 
 void dedupe_set::erase(std::string_view id) {
   // The order entry stays until it ages out; pop_oldest() knows to skip it.
   ids_.erase(std::string(id));
+}
+
+std::vector<std::string> dedupe_set::ids() const {
+  std::vector<std::string> out;
+  out.reserve(ids_.size());
+  for (const entry& e : order_) {
+    auto it = ids_.find(e.id);
+    if (it != ids_.end() && it->second == e.seen) out.push_back(e.id);
+  }
+  return out;
 }
 
 void dedupe_set::pop_oldest() {
@@ -29,7 +42,8 @@ void dedupe_set::pop_oldest() {
 }
 
 void dedupe_set::expire(clock::time_point now) {
-  while (!order_.empty() && now - order_.front().seen >= retention_) pop_oldest();
+  while (!order_.empty() && now - order_.front().seen >= retention_)
+    pop_oldest();
   // Erased ids leave stale order entries; rebuild once they outnumber the live ones.
   if (order_.size() > 2 * ids_.size() + 1024) {
     std::deque<entry> live;

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 namespace bridge::queue {
 
@@ -25,6 +26,8 @@ class dedupe_set {
   // Forgets id (its message was refused after all, so a retry must be accepted).
   void erase(std::string_view id);
   std::size_t size() const { return ids_.size(); }
+  // The ids remembered now, oldest first (what a journal compaction must keep).
+  std::vector<std::string> ids() const;
 
  private:
   void expire(clock::time_point now);

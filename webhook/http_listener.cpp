@@ -66,8 +66,8 @@ std::optional<response> answer_for_read_error(const boost::system::error_code& e
     if (ec == beast::http::error::end_of_stream || ec == beast::http::error::partial_message) {
       return std::nullopt;
     }
-    return make_error_response(http::status::bad_request, "bad_request",
-                               "malformed HTTP request", false);
+    return make_error_response(http::status::bad_request, "bad_request", "malformed HTTP request",
+                               false);
   }
   return std::nullopt;
 }
@@ -133,7 +133,8 @@ awaitable<void> run_tls(tcp::socket socket, std::shared_ptr<http_listener::state
   connection_slot slot(st);
   beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(socket)), *tls);
   beast::get_lowest_layer(stream).expires_after(st->limits.read_timeout);
-  auto [hs_ec] = co_await stream.async_handshake(asio::ssl::stream_base::server, as_tuple_awaitable);
+  auto [hs_ec] =
+      co_await stream.async_handshake(asio::ssl::stream_base::server, as_tuple_awaitable);
   if (hs_ec) {
     spdlog::debug("TLS handshake failed: {}", hs_ec.message());
     co_return;
@@ -188,9 +189,13 @@ http_listener::http_listener(asio::any_io_executor executor, const tcp::endpoint
   state_->acceptor.listen(asio::socket_base::max_listen_connections);
 }
 
-http_listener::~http_listener() { stop(); }
+http_listener::~http_listener() {
+  stop();
+}
 
-tcp::endpoint http_listener::local_endpoint() const { return state_->acceptor.local_endpoint(); }
+tcp::endpoint http_listener::local_endpoint() const {
+  return state_->acceptor.local_endpoint();
+}
 
 void http_listener::start() {
   asio::co_spawn(state_->acceptor.get_executor(), accept_loop(state_), asio::detached);
@@ -208,6 +213,8 @@ void http_listener::update(listener_limits limits, std::shared_ptr<asio::ssl::co
   if (tls) state_->tls = std::move(tls);
 }
 
-std::size_t http_listener::open_connections() const { return state_->connections; }
+std::size_t http_listener::open_connections() const {
+  return state_->connections;
+}
 
 }  // namespace bridge::webhook

@@ -16,7 +16,8 @@ struct listener_limits {
   std::size_t max_body_bytes = 4 * 1024 * 1024;
   std::size_t max_header_bytes = 16 * 1024;  // request line (URL) and all header fields together
   std::chrono::milliseconds read_timeout{10'000};  // one whole request, first byte to last
-  std::chrono::milliseconds idle_timeout{60'000};  // waiting for the next request on a kept-alive connection
+  std::chrono::milliseconds idle_timeout{
+      60'000};  // waiting for the next request on a kept-alive connection
   std::size_t max_connections = 10'000;
 };
 
@@ -25,9 +26,10 @@ struct listener_limits {
 // keeps the connection alive while both sides want it.
 class http_listener {
  public:
-  // Binds and listens at once so the port is known before start(); throws boost::system::system_error
-  // when the address cannot be bound. tls may be null for plain HTTP.
-  http_listener(boost::asio::any_io_executor executor, const boost::asio::ip::tcp::endpoint& endpoint,
+  // Binds and listens at once so the port is known before start(); throws
+  // boost::system::system_error when the address cannot be bound. tls may be null for plain HTTP.
+  http_listener(boost::asio::any_io_executor executor,
+                const boost::asio::ip::tcp::endpoint& endpoint,
                 std::shared_ptr<request_handler> handler, listener_limits limits,
                 std::shared_ptr<boost::asio::ssl::context> tls = nullptr);
   ~http_listener();

@@ -32,7 +32,9 @@ std::string_view describe(signature_status status) {
 webhook_endpoint::webhook_endpoint(std::shared_ptr<delivery_sink> sink, endpoint_settings settings)
     : sink_(std::move(sink)), settings_(std::move(settings)) {}
 
-void webhook_endpoint::update(endpoint_settings settings) { settings_ = std::move(settings); }
+void webhook_endpoint::update(endpoint_settings settings) {
+  settings_ = std::move(settings);
+}
 
 boost::asio::awaitable<response> webhook_endpoint::handle(request& req) {
   if (target_path(req.target()) != settings_.path) {
@@ -41,9 +43,9 @@ boost::asio::awaitable<response> webhook_endpoint::handle(request& req) {
   }
   if (req.method() == http::verb::get) co_return answer_handshake(req);
   if (req.method() == http::verb::post) co_return co_await accept_delivery(req);
-  auto res = make_error_response(http::status::method_not_allowed, "method_not_allowed",
-                                 "use GET for the handshake and POST for deliveries",
-                                 req.keep_alive());
+  auto res =
+      make_error_response(http::status::method_not_allowed, "method_not_allowed",
+                          "use GET for the handshake and POST for deliveries", req.keep_alive());
   res.set(http::field::allow, "GET, POST");
   co_return res;
 }

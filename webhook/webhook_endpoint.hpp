@@ -11,8 +11,8 @@ namespace bridge::webhook {
 
 struct endpoint_settings {
   std::string path = "/webhook";
-  std::string app_secret;    // HMAC key of X-Hub-Signature-256
-  std::string verify_token;  // the GET handshake's hub.verify_token
+  std::string app_secret;                // HMAC key of X-Hub-Signature-256
+  std::string verify_token;              // the GET handshake's hub.verify_token
   std::chrono::seconds retry_after{10};  // told to Meta with a 503
 };
 

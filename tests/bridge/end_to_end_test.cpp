@@ -20,7 +20,8 @@ client_response post_messages(running_bridge& bridge, const std::vector<text_mes
   return post_signed(bridge.webhook(), "/webhook", delivery_body(messages), test_app_secret);
 }
 
-text_message message_from(const std::string& wa_id, const std::string& id, const std::string& body) {
+text_message message_from(const std::string& wa_id, const std::string& id,
+                          const std::string& body) {
   return text_message{test_number, wa_id, id, body};
 }
 
@@ -41,12 +42,11 @@ BOOST_AUTO_TEST_SUITE(end_to_end)
 
 BOOST_AUTO_TEST_CASE(signed_text_message_is_answered_once_with_robofys_answer) {
   running_bridge bridge;
-  bridge.robofy().set_responder(robofy_answering([](const robofy_request_fields& f) {
-    return "We open at 9. (you asked: " + f.query + ")";
-  }));
+  bridge.robofy().set_responder(robofy_answering(
+      [](const robofy_request_fields& f) { return "We open at 9. (you asked: " + f.query + ")"; }));
 
-  const auto res = post_signed(bridge.webhook(), "/webhook", fixture("payloads/text.json"),
-                               test_app_secret);
+  const auto res =
+      post_signed(bridge.webhook(), "/webhook", fixture("payloads/text.json"), test_app_secret);
   BOOST_TEST(res.status == 200u);
 
   BOOST_REQUIRE(bridge.graph().wait_for_requests(1, wait_limit));
@@ -76,18 +76,18 @@ BOOST_AUTO_TEST_CASE(signed_text_message_is_answered_once_with_robofys_answer) {
   BOOST_TEST(reply.text == "We open at 9. (you asked: Hi, what are your opening hours?)");
 
   // The same delivery again (Meta retries) is acknowledged and not answered twice.
-  const auto again = post_signed(bridge.webhook(), "/webhook", fixture("payloads/text.json"),
-                                 test_app_secret);
+  const auto again =
+      post_signed(bridge.webhook(), "/webhook", fixture("payloads/text.json"), test_app_secret);
   BOOST_TEST(again.status == 200u);
-  const auto duplicates = bridge.on_loop([](bridge::app& a) { return a.work().admissions().duplicates; });
+  const auto duplicates =
+      bridge.on_loop([](bridge::app& a) { return a.work().admissions().duplicates; });
   BOOST_TEST(duplicates == 1u);
   BOOST_TEST(bridge.robofy().request_count() == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(api_key_auth_header_is_sent_when_configured) {
-  running_bridge bridge([](bridge::config::settings& s) {
-    s.robofy.auth = bridge::config::auth_header::api_key;
-  });
+  running_bridge bridge(
+      [](bridge::config::settings& s) { s.robofy.auth = bridge::config::auth_header::api_key; });
   BOOST_TEST(post_messages(bridge, {message_from("919800000001", "wamid.k1", "hello")}).status ==
              200u);
   BOOST_REQUIRE(bridge.robofy().wait_for_requests(1, wait_limit));
@@ -127,7 +127,8 @@ BOOST_AUTO_TEST_CASE(twenty_conversations_of_ten_messages_are_each_answered_in_o
   for (int m = 0; m < per_conversation; ++m) {
     std::vector<text_message> round;
     for (int c = 0; c < conversations; ++c) {
-      round.push_back(message_from(wa_id(c), "wamid.c" + std::to_string(c) + ".m" + std::to_string(m),
+      round.push_back(message_from(wa_id(c),
+                                   "wamid.c" + std::to_string(c) + ".m" + std::to_string(m),
                                    "c" + std::to_string(c) + " m" + std::to_string(m)));
     }
     BOOST_REQUIRE_EQUAL(post_messages(bridge, round).status, 200u);
@@ -173,7 +174,8 @@ BOOST_AUTO_TEST_CASE(a_slow_conversation_does_not_delay_another) {
     return reply;
   });
 
-  BOOST_TEST(post_messages(bridge, {message_from(slow, "wamid.slow", "take your time")}).status == 200u);
+  BOOST_TEST(post_messages(bridge, {message_from(slow, "wamid.slow", "take your time")}).status ==
+             200u);
   BOOST_REQUIRE(bridge.robofy().wait_for_requests(1, wait_limit));
   BOOST_TEST(post_messages(bridge, {message_from(fast, "wamid.fast", "quick one")}).status == 200u);
 
@@ -222,9 +224,11 @@ BOOST_AUTO_TEST_CASE(full_queue_answers_503_with_retry_after_and_the_retry_is_an
     reply.hold = true;
     return reply;
   });
-  BOOST_TEST(post_messages(bridge, {message_from("919800000001", "wamid.q1", "one")}).status == 200u);
+  BOOST_TEST(post_messages(bridge, {message_from("919800000001", "wamid.q1", "one")}).status ==
+             200u);
   BOOST_REQUIRE(bridge.robofy().wait_for_requests(1, wait_limit));
-  BOOST_TEST(post_messages(bridge, {message_from("919800000002", "wamid.q2", "two")}).status == 200u);
+  BOOST_TEST(post_messages(bridge, {message_from("919800000002", "wamid.q2", "two")}).status ==
+             200u);
 
   const auto third = message_from("919800000003", "wamid.q3", "three");
   const auto refused = post_messages(bridge, {third});
@@ -300,18 +304,19 @@ BOOST_AUTO_TEST_CASE(wildcard_route_and_route_token_override) {
   for (const auto& req : bridge.graph().requests()) {
     token_by_target[req.target] = req.header("authorization");
   }
-  BOOST_TEST(token_by_target[std::string("/v21.0/") + test_number + "/messages"] == "Bearer exact-token");
+  BOOST_TEST(token_by_target[std::string("/v21.0/") + test_number + "/messages"] ==
+             "Bearer exact-token");
   BOOST_TEST(token_by_target["/v21.0/555/messages"] == std::string("Bearer ") + test_graph_token);
 }
 
 BOOST_AUTO_TEST_CASE(non_text_messages_and_statuses_are_counted_and_skipped) {
   running_bridge bridge;
-  for (const char* name : {"payloads/image-no-caption.json", "payloads/audio-voice.json",
-                           "payloads/reaction.json", "payloads/statuses.json",
-                           "payloads/unsupported.json"}) {
-    BOOST_TEST(post_signed(bridge.webhook(), "/webhook", fixture(name), test_app_secret).status ==
-                   200u,
-               name);
+  for (const char* name :
+       {"payloads/image-no-caption.json", "payloads/audio-voice.json", "payloads/reaction.json",
+        "payloads/statuses.json", "payloads/unsupported.json"}) {
+    BOOST_TEST(
+        post_signed(bridge.webhook(), "/webhook", fixture(name), test_app_secret).status == 200u,
+        name);
   }
   BOOST_TEST(post_messages(bridge, {message_from("919800000001", "wamid.t1", "text")}).status ==
              200u);
@@ -339,7 +344,8 @@ BOOST_AUTO_TEST_CASE(robofy_failure_sends_the_fallback_text_once) {
 BOOST_AUTO_TEST_CASE(robofy_client_error_is_not_retried) {
   running_bridge bridge([](bridge::config::settings& s) { s.robofy.max_attempts = 4; });
   bridge.robofy().set_responder([](const recorded_request&) {
-    return canned_reply{401, R"({"message":"Unauthorized","error":{"code":"UNAUTHORIZED","detail":"bad key"}})"};
+    return canned_reply{
+        401, R"({"message":"Unauthorized","error":{"code":"UNAUTHORIZED","detail":"bad key"}})"};
   });
   BOOST_TEST(post_messages(bridge, {message_from("919800000001", "wamid.f2", "hello?")}).status ==
              200u);
@@ -350,22 +356,26 @@ BOOST_AUTO_TEST_CASE(robofy_client_error_is_not_retried) {
 BOOST_AUTO_TEST_CASE(long_answer_is_split_and_sent_in_order) {
   running_bridge bridge;
   std::string long_answer;
-  for (int i = 0; i < 300; ++i) long_answer += "Sentence number " + std::to_string(i) + " is here. ";
+  for (int i = 0; i < 300; ++i)
+    long_answer += "Sentence number " + std::to_string(i) + " is here. ";
   bridge.robofy().set_responder(
       robofy_answering([long_answer](const robofy_request_fields&) { return long_answer; }));
-  BOOST_TEST(post_messages(bridge, {message_from("919800000001", "wamid.l1", "tell me all")}).status ==
-             200u);
+  BOOST_TEST(
+      post_messages(bridge, {message_from("919800000001", "wamid.l1", "tell me all")}).status ==
+      200u);
   // Parts are cut at sentence ends, where the one space between sentences is dropped.
   auto joined_parts = [](const std::vector<recorded_request>& graph) {
     std::string joined;
-    for (const auto& part : replies_to(graph, "919800000001")) joined += part + " ";
+    for (const auto& part : replies_to(graph, "919800000001"))
+      joined += part + " ";
     return joined;
   };
   BOOST_TEST(bridge.graph().wait_until(
       [&](const auto& graph) { return joined_parts(graph) == long_answer; }, wait_limit));
   const auto parts = replies_to(bridge.graph().requests(), "919800000001");
   BOOST_TEST(parts.size() >= 2u);
-  for (const auto& part : parts) BOOST_TEST(part.size() <= 4096u);
+  for (const auto& part : parts)
+    BOOST_TEST(part.size() <= 4096u);
   BOOST_TEST(parts.front().starts_with("Sentence number 0 is here."));
 }
 

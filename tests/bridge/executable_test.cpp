@@ -31,9 +31,13 @@ std::string config_text(const std::string& robofy_url, const std::string& graph_
          "  app_secret: ${TEST_APP_SECRET}\n"
          "  verify_token: verify-SECRET-7f3a\n"
          "  access_token: graph-SECRET-91bc\n"
-         "  graph_base_url: " + graph_url + "\n"
+         "  graph_base_url: " +
+         graph_url +
+         "\n"
          "robofy:\n"
-         "  base_url: " + robofy_url + "\n"
+         "  base_url: " +
+         robofy_url +
+         "\n"
          "  api_key_file: ${KEY_FILE}\n"
          "routes:\n"
          "  - phone_number_id: \"106540352242922\"\n"
@@ -73,7 +77,8 @@ BOOST_AUTO_TEST_CASE(bad_usage_exits_two) {
 BOOST_AUTO_TEST_CASE(check_config_accepts_a_valid_file) {
   temp_dir dir;
   const std::string key_file = dir.write("robofy.key", "robofy-SECRET-55de\n");
-  const std::string config = dir.write("ok.yaml", config_text("http://127.0.0.1:1", "http://127.0.0.1:2"));
+  const std::string config =
+      dir.write("ok.yaml", config_text("http://127.0.0.1:1", "http://127.0.0.1:2"));
   auto [code, out] = run_to_end(binary, {"--config", config, "--check-config"},
                                 {{"TEST_APP_SECRET", "app-SECRET-0c1d"}, {"KEY_FILE", key_file}});
   BOOST_TEST(code == 0, out);
@@ -113,8 +118,8 @@ BOOST_AUTO_TEST_CASE(unreadable_tls_certificate_is_a_configuration_error) {
   // The tls block goes at the end of the server section, just before admin:.
   std::string text = config_text("http://127.0.0.1:1", "http://127.0.0.1:2");
   text.replace(text.find("admin:"), 0,
-               "  tls:\n    cert_file: " + dir.path() + "/missing.crt\n    key_file: " + dir.path() +
-                   "/missing.key\n");
+               "  tls:\n    cert_file: " + dir.path() +
+                   "/missing.crt\n    key_file: " + dir.path() + "/missing.key\n");
   const std::string tls_config = dir.write("tls.yaml", text);
   auto [code, out] = run_to_end(binary, {"--config", tls_config, "--check-config"},
                                 {{"TEST_APP_SECRET", "x"}, {"KEY_FILE", key_file}});
@@ -132,7 +137,8 @@ BOOST_AUTO_TEST_CASE(round_trip_and_sigterm_with_no_secret_or_phone_number_in_th
 
   temp_dir dir;
   const std::string key_file = dir.write("robofy.key", "robofy-SECRET-55de\n");
-  const std::string config = dir.write("run.yaml", config_text(robofy.base_url(), graph.base_url()));
+  const std::string config =
+      dir.write("run.yaml", config_text(robofy.base_url(), graph.base_url()));
   child_process bridge(binary, {"--config", config},
                        {{"TEST_APP_SECRET", "app-SECRET-0c1d"}, {"KEY_FILE", key_file}});
   BOOST_REQUIRE_MESSAGE(bridge.wait_for_output("ready (", 20s), bridge.output());
@@ -160,8 +166,8 @@ BOOST_AUTO_TEST_CASE(round_trip_and_sigterm_with_no_secret_or_phone_number_in_th
   const std::string log = bridge.output();
   BOOST_TEST(log.find("wamid.HBgMOTE5ODc2NTQzMjEwFQIAEhgUM0EwQjU2RjE4NzY1QTJCRkE4QkEA") !=
              std::string::npos);
-  for (const char* secret : {"app-SECRET-0c1d", "verify-SECRET-7f3a", "graph-SECRET-91bc",
-                             "robofy-SECRET-55de"}) {
+  for (const char* secret :
+       {"app-SECRET-0c1d", "verify-SECRET-7f3a", "graph-SECRET-91bc", "robofy-SECRET-55de"}) {
     BOOST_TEST(log.find(secret) == std::string::npos, secret);
   }
   // Phone numbers are redacted by default, even in the debug lines.

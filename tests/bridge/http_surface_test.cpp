@@ -74,8 +74,8 @@ BOOST_AUTO_TEST_CASE(handshake_with_wrong_token_or_mode_is_forbidden) {
   BOOST_TEST(wrong_token.status == 403u);
   BOOST_TEST(wrong_token.body.find("42") == std::string::npos);
   BOOST_TEST(wrong_token.header("content-type") == "application/json");
-  const auto wrong_mode = send_request(
-      bridge.webhook(), get(handshake_target("unsubscribe", test_verify_token, "42")));
+  const auto wrong_mode =
+      send_request(bridge.webhook(), get(handshake_target("unsubscribe", test_verify_token, "42")));
   BOOST_TEST(wrong_mode.status == 403u);
 }
 
@@ -148,7 +148,8 @@ BOOST_AUTO_TEST_CASE(requests_share_a_kept_alive_connection) {
   const auto answers =
       send_on_one_connection(bridge.webhook(), {get(target), get(target), get(target)});
   BOOST_REQUIRE_EQUAL(answers.size(), 3u);
-  for (const auto& answer : answers) BOOST_TEST(answer.status == 200u);
+  for (const auto& answer : answers)
+    BOOST_TEST(answer.status == 200u);
 }
 
 BOOST_AUTO_TEST_CASE(a_sender_slower_than_read_timeout_is_cut_off) {
@@ -156,13 +157,15 @@ BOOST_AUTO_TEST_CASE(a_sender_slower_than_read_timeout_is_cut_off) {
   // Headers that never finish: the server closes the connection once read_timeout has passed,
   // well before this client's own 10 s deadline.
   const auto started = std::chrono::steady_clock::now();
-  const std::string answer = raw_exchange(bridge.webhook(), "POST /webhook HTTP/1.1\r\nHost: x\r\n");
+  const std::string answer =
+      raw_exchange(bridge.webhook(), "POST /webhook HTTP/1.1\r\nHost: x\r\n");
   const auto waited = std::chrono::steady_clock::now() - started;
   BOOST_TEST(answer.empty());
   BOOST_TEST(waited < 9s);
   // And normal traffic still flows.
-  BOOST_TEST(send_request(bridge.webhook(), get(handshake_target("subscribe", test_verify_token, "1")))
-                 .status == 200u);
+  BOOST_TEST(
+      send_request(bridge.webhook(), get(handshake_target("subscribe", test_verify_token, "1")))
+          .status == 200u);
 }
 
 BOOST_AUTO_TEST_CASE(tls_listener_serves_the_handshake_and_signed_posts) {

@@ -82,8 +82,8 @@ BOOST_AUTO_TEST_CASE(capacity_counts_held_items_until_finished) {
   BOOST_TEST(!q.has_room_for(1));
   auto batch = take_now(io, q);
   BOOST_REQUIRE(batch);
-  BOOST_TEST(q.size() == 2u);           // held, not finished
-  BOOST_TEST(!q.try_push("c", 3));      // still full
+  BOOST_TEST(q.size() == 2u);       // held, not finished
+  BOOST_TEST(!q.try_push("c", 3));  // still full
   q.finish(*batch);
   BOOST_TEST(q.size() == 1u);
   BOOST_TEST(q.try_push("c", 3));
@@ -123,7 +123,8 @@ BOOST_AUTO_TEST_CASE(many_conversations_each_keep_their_order) {
   asio::io_context io;
   queue_type q(io.get_executor(), 10000);
   for (int round = 0; round < 50; ++round) {
-    for (int c = 0; c < 40; ++c) BOOST_REQUIRE(q.try_push("c" + std::to_string(c), round));
+    for (int c = 0; c < 40; ++c)
+      BOOST_REQUIRE(q.try_push("c" + std::to_string(c), round));
   }
   std::map<std::string, std::vector<int>> seen;
   // Four workers that each take, record and finish until the queue is empty.
@@ -135,7 +136,8 @@ BOOST_AUTO_TEST_CASE(many_conversations_each_keep_their_order) {
           while (q.size() > 0) {
             auto batch = co_await q.take();
             if (!batch) break;
-            for (int item : batch->items) seen[batch->conversation].push_back(item);
+            for (int item : batch->items)
+              seen[batch->conversation].push_back(item);
             q.finish(*batch);
           }
           ++finished_workers;

@@ -20,14 +20,15 @@ BOOST_AUTO_TEST_CASE(ids_are_forgotten_after_the_retention) {
   const auto t0 = dedupe_set::clock::now();
   seen.insert("old", t0);
   seen.insert("newer", t0 + 30s);
-  BOOST_TEST(!seen.insert("old", t0 + 59s));   // still remembered
-  BOOST_TEST(seen.insert("old", t0 + 61s));    // forgotten, so new again
-  BOOST_TEST(!seen.insert("newer", t0 + 61s)); // not yet expired
+  BOOST_TEST(!seen.insert("old", t0 + 59s));    // still remembered
+  BOOST_TEST(seen.insert("old", t0 + 61s));     // forgotten, so new again
+  BOOST_TEST(!seen.insert("newer", t0 + 61s));  // not yet expired
 }
 
 BOOST_AUTO_TEST_CASE(the_oldest_ids_go_first_when_the_count_bound_is_reached) {
   dedupe_set seen(3, 3600s);
-  for (const char* id : {"a", "b", "c", "d"}) seen.insert(id);
+  for (const char* id : {"a", "b", "c", "d"})
+    seen.insert(id);
   BOOST_TEST(seen.size() == 3u);
   BOOST_TEST(!seen.contains("a"));
   BOOST_TEST(seen.contains("d"));

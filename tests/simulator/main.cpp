@@ -40,7 +40,8 @@ const char* usage =
     "Usage: robofy-wa-simulator [--bridge-url URL] [--ready-url URL] [--robofy-port N]\n"
     "                           [--graph-port N] [--app-secret S] [--interval 3s] [--messages N]\n"
     "Serves a fake Robofy (--robofy-port) and a fake Graph API (--graph-port) on 127.0.0.1,\n"
-    "waits for the bridge's --ready-url, then POSTs signed WhatsApp messages to --bridge-url every\n"
+    "waits for the bridge's --ready-url, then POSTs signed WhatsApp messages to --bridge-url "
+    "every\n"
     "--interval (--messages N stops after N answered messages; 0 runs until Ctrl-C).\n";
 
 bool parse_port(std::string_view text, std::uint16_t& port) {
@@ -110,9 +111,8 @@ std::pair<bridge::upstream_origin, std::string> split_url(const std::string& url
 const std::vector<std::pair<std::string, std::string>> customers = {
     {"919876543210", "Asha"}, {"447700900123", "Tom"}, {"5511987654321", "Lucia"}};
 const std::vector<std::string> questions = {
-    "Hi! What are your opening hours?", "Do you deliver on Sundays?",
-    "How much is the Pro plan?", "Can I change my booking to Friday?",
-    "Thanks, that's all!"};
+    "Hi! What are your opening hours?", "Do you deliver on Sundays?", "How much is the Pro plan?",
+    "Can I change my booking to Friday?", "Thanks, that's all!"};
 
 asio::awaitable<bool> wait_until_ready(bridge::http_client& client, const std::string& ready_url) {
   auto [origin, path] = split_url(ready_url);
@@ -127,8 +127,8 @@ asio::awaitable<bool> wait_until_ready(bridge::http_client& client, const std::s
   co_return false;
 }
 
-asio::awaitable<void> play_meta(const options& o, bridge::http_client& client,
-                                fake_upstream& graph, asio::io_context& io, int& exit_code) {
+asio::awaitable<void> play_meta(const options& o, bridge::http_client& client, fake_upstream& graph,
+                                asio::io_context& io, int& exit_code) {
   say("waiting for the bridge at " + o.ready_url);
   if (!co_await wait_until_ready(client, o.ready_url)) {
     say("the bridge never became ready; giving up");
@@ -178,41 +178,41 @@ int main(int argc, char** argv) {
   const options o = *parsed;
   try {
     asio::io_context io(1);
-    fake_upstream robofy(io.get_executor(),
-                         [](const recorded_request& req) {
-                           const auto asked = parse_robofy_request(req.body);
-                           say("bridge -> Robofy: agent " + asked.chatbot_id + " asked \"" +
-                               asked.query + "\" for session " +
-                               bridge::redact_id(asked.session_id, true));
-                           return robofy_answering([](const robofy_request_fields& f) {
-                             return "Thanks for your message! You asked: \"" + f.query +
-                                    "\". A human would answer here; this is the simulator.";
-                           })(req);
-                         },
-                         nullptr, o.robofy_port);
-    fake_upstream graph(io.get_executor(),
-                        [inner = graph_accepting()](const recorded_request& req) {
-                          const auto sent = parse_graph_request(req.body);
-                          say("bridge -> WhatsApp: reply to " + bridge::redact_id(sent.to, true) +
-                              ": \"" + sent.text + "\"");
-                          return inner(req);
-                        },
-                        nullptr, o.graph_port);
+    fake_upstream robofy(
+        io.get_executor(),
+        [](const recorded_request& req) {
+          const auto asked = parse_robofy_request(req.body);
+          say("bridge -> Robofy: agent " + asked.chatbot_id + " asked \"" + asked.query +
+              "\" for session " + bridge::redact_id(asked.session_id, true));
+          return robofy_answering([](const robofy_request_fields& f) {
+            return "Thanks for your message! You asked: \"" + f.query +
+                   "\". A human would answer here; this is the simulator.";
+          })(req);
+        },
+        nullptr, o.robofy_port);
+    fake_upstream graph(
+        io.get_executor(),
+        [inner = graph_accepting()](const recorded_request& req) {
+          const auto sent = parse_graph_request(req.body);
+          say("bridge -> WhatsApp: reply to " + bridge::redact_id(sent.to, true) + ": \"" +
+              sent.text + "\"");
+          return inner(req);
+        },
+        nullptr, o.graph_port);
     robofy.start();
     graph.start();
     say("fake Robofy on " + robofy.base_url() + ", fake Graph API on " + graph.base_url());
 
     auto client = bridge::make_http_client(io.get_executor());
     int exit_code = 0;
-    asio::co_spawn(io, play_meta(o, *client, graph, io, exit_code),
-                   [](std::exception_ptr e) {
-                     if (!e) return;
-                     try {
-                       std::rethrow_exception(e);
-                     } catch (const std::exception& ex) {
-                       say(std::string("stopped by an error: ") + ex.what());
-                     }
-                   });
+    asio::co_spawn(io, play_meta(o, *client, graph, io, exit_code), [](std::exception_ptr e) {
+      if (!e) return;
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        say(std::string("stopped by an error: ") + ex.what());
+      }
+    });
     asio::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([&](auto, int) { io.stop(); });
     io.run();

@@ -27,13 +27,17 @@ child_process::child_process(const std::string& program, const std::vector<std::
                   ("robofy-wa-bridge-child-" + std::to_string(std::random_device{}()) + ".log"))
                      .string();
   std::vector<std::string> env_strings;
-  for (char** e = environ; *e != nullptr; ++e) env_strings.emplace_back(*e);
-  for (const auto& [name, value] : extra_env) env_strings.push_back(name + "=" + value);
+  for (char** e = environ; *e != nullptr; ++e)
+    env_strings.emplace_back(*e);
+  for (const auto& [name, value] : extra_env)
+    env_strings.push_back(name + "=" + value);
   std::vector<char*> argv{const_cast<char*>(program.c_str())};
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  for (const auto& a : args)
+    argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   std::vector<char*> envp;
-  for (auto& e : env_strings) envp.push_back(e.data());
+  for (auto& e : env_strings)
+    envp.push_back(e.data());
   envp.push_back(nullptr);
 
   const int out = ::open(output_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);

@@ -37,9 +37,9 @@ class child_process {
 };
 
 // Runs a program to its end (at most timeout) and returns {exit code, output}.
-std::pair<int, std::string> run_to_end(const std::string& program,
-                                       const std::vector<std::string>& args,
-                                       const std::map<std::string, std::string>& extra_env = {},
-                                       std::chrono::milliseconds timeout = std::chrono::seconds(30));
+std::pair<int, std::string> run_to_end(
+    const std::string& program, const std::vector<std::string>& args,
+    const std::map<std::string, std::string>& extra_env = {},
+    std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
 }  // namespace bridge::test

@@ -24,7 +24,7 @@ struct graph_request_fields {
   std::string to;         // "to" (phone number customers)
   std::string recipient;  // "recipient" (username customers)
   std::string type;
-  std::string text;       // text.body
+  std::string text;  // text.body
   std::string messaging_product;
 };
 graph_request_fields parse_graph_request(const std::string& body);

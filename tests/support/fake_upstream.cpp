@@ -4,6 +4,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 namespace bridge::test {
@@ -54,6 +55,10 @@ class recording_handler final : public webhook::request_handler {
       state_->requests.push_back(seen);
     }
     state_->changed.notify_all();
+    if (reply.delay.count() > 0) {
+      asio::steady_timer wait(co_await asio::this_coro::executor, reply.delay);
+      co_await wait.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
     while (reply.hold && !state_->released) {
       co_await state_->gate.async_wait(asio::as_tuple(asio::use_awaitable));
     }
@@ -87,9 +92,15 @@ std::string fake_upstream::base_url() const {
   return std::string(tls_ ? "https" : "http") + "://127.0.0.1:" + std::to_string(port());
 }
 
-std::uint16_t fake_upstream::port() const { return listener_->local_endpoint().port(); }
-void fake_upstream::start() { listener_->start(); }
-void fake_upstream::stop() { listener_->stop(); }
+std::uint16_t fake_upstream::port() const {
+  return listener_->local_endpoint().port();
+}
+void fake_upstream::start() {
+  listener_->start();
+}
+void fake_upstream::stop() {
+  listener_->stop();
+}
 
 std::vector<recorded_request> fake_upstream::requests() const {
   std::lock_guard lock(state_->mutex);

@@ -31,6 +31,7 @@ struct canned_reply {
   std::string body;
   std::string content_type = "application/json";
   bool hold = false;
+  std::chrono::milliseconds delay{0};  // answer this much later (a slow upstream)
 };
 
 using responder = std::function<canned_reply(const recorded_request&)>;

@@ -41,8 +41,8 @@ running_bridge::running_bridge(std::function<void(config::settings&)> adjust, ap
 }
 
 running_bridge::~running_bridge() {
-  robofy_->release_held();
-  graph_->release_held();
+  // Stopping the loop abandons whatever was in flight, as a crash would; tests that want a
+  // graceful stop call app::shutdown() first.
   io_.stop();
   thread_.join();
 }

@@ -34,7 +34,8 @@ namespace {
 webhook::request to_beast(const client_request& req) {
   webhook::request out{http::string_to_verb(req.method), req.target, 11};
   out.set(http::field::host, "127.0.0.1");
-  for (const auto& [name, value] : req.headers) out.set(name, value);
+  for (const auto& [name, value] : req.headers)
+    out.set(name, value);
   out.body() = req.body;
   out.keep_alive(true);
   out.prepare_payload();
@@ -118,7 +119,8 @@ std::vector<client_response> send_on_one_connection(const asio::ip::tcp::endpoin
   asio::io_context io;
   asio::co_spawn(io, run_exchange(to, reqs, out), asio::detached);
   std::chrono::milliseconds total{0};
-  for (const auto& r : reqs) total += r.timeout;
+  for (const auto& r : reqs)
+    total += r.timeout;
   io.run_for(total + std::chrono::seconds(1));
   return out;
 }

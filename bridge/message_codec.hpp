@@ -1,0 +1,18 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "webhook/payload.hpp"
+
+namespace bridge {
+
+// The spool payload of an accepted message: everything a worker needs to answer it after a
+// restart. A JSON object with a version field, so older journals stay readable.
+std::string encode_message(const webhook::inbound_message& message);
+
+// The message back from its spool payload; nullopt when the payload is not one we wrote.
+std::optional<webhook::inbound_message> decode_message(std::string_view payload);
+
+}  // namespace bridge

@@ -1,0 +1,239 @@
+// DESIGN.md §6 under failure: restarts on the same journal, kill -9 of the real executable,
+// Meta's retries, and duplicates across restarts.
+#include <signal.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/test/unit_test.hpp>
+#include <map>
+#include <regex>
+#include <set>
+#include <thread>
+
+#include "tests/support/child_process.hpp"
+#include "tests/support/fake_services.hpp"
+#include "tests/support/meta_payloads.hpp"
+#include "tests/support/running_bridge.hpp"
+#include "tests/support/self_signed.hpp"
+#include "tests/support/test_client.hpp"
+
+using namespace bridge::test;
+using namespace std::chrono_literals;
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr auto wait_limit = 20s;
+
+// Every line the customer received, across all replies, in the order Graph received them. The
+// fake Robofy echoes queries, and a joined query is several lines, so each line is one message.
+std::vector<std::string> lines_heard_by(const std::vector<recorded_request>& graph,
+                                        const std::string& wa_id) {
+  std::vector<std::string> lines;
+  for (const auto& req : graph) {
+    const auto sent = parse_graph_request(req.body);
+    if (sent.to != wa_id || !sent.text.starts_with("Echo: ")) continue;
+    std::istringstream text(sent.text.substr(6));
+    for (std::string line; std::getline(text, line);)
+      lines.push_back(line);
+  }
+  return lines;
+}
+
+std::size_t total_lines(const std::vector<recorded_request>& graph) {
+  std::size_t n = 0;
+  for (const auto& req : graph) {
+    const auto text = parse_graph_request(req.body).text;
+    n += 1 + static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
+  }
+  return n;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(reliability)
+
+BOOST_AUTO_TEST_CASE(accepted_messages_survive_a_restart_on_the_same_spool_and_are_answered_once) {
+  temp_dir spool_dir;
+  auto with_spool = [&](bridge::config::settings& s) { s.spool.dir = spool_dir.path() + "/spool"; };
+  const std::vector<text_message> delivery{{test_number, "919800000001", "wamid.r1", "one"},
+                                           {test_number, "919800000002", "wamid.r2", "two"},
+                                           {test_number, "919800000001", "wamid.r3", "three"}};
+  {
+    running_bridge first(with_spool);
+    // Robofy never answers this instance: everything is accepted and in flight or waiting.
+    first.robofy().set_responder([](const recorded_request&) {
+      return canned_reply{200, "", "", true};
+    });
+    BOOST_REQUIRE_EQUAL(
+        post_signed(first.webhook(), "/webhook", delivery_body(delivery), test_app_secret).status,
+        200u);
+    BOOST_REQUIRE(first.robofy().wait_for_requests(2, wait_limit));
+    BOOST_TEST(first.graph().request_count() == 0u);
+  }  // stopped without a drain, as a crash would
+
+  running_bridge second(with_spool);
+  BOOST_REQUIRE(second.graph().wait_until([](const auto& graph) { return total_lines(graph) >= 3; },
+                                          wait_limit));
+  BOOST_TEST(second.on_loop([](bridge::app& a) { return a.work().admissions().recovered; }) == 3u);
+  const auto graph = second.graph().requests();
+  BOOST_TEST(lines_heard_by(graph, "919800000001") == (std::vector<std::string>{"one", "three"}));
+  BOOST_TEST(lines_heard_by(graph, "919800000002") == std::vector<std::string>{"two"});
+
+  // Meta retrying the same delivery after the restart changes nothing.
+  BOOST_TEST(
+      post_signed(second.webhook(), "/webhook", delivery_body(delivery), test_app_secret).status ==
+      200u);
+  BOOST_TEST(second.on_loop([](bridge::app& a) { return a.work().admissions().duplicates; }) == 3u);
+  const std::size_t robofy_calls = second.robofy().request_count();
+  // Once the duplicate POST was answered, nothing more is asked or sent for it.
+  BOOST_TEST(post_signed(second.webhook(), "/webhook",
+                         delivery_body({{test_number, "919800000003", "wamid.r4", "four"}}),
+                         test_app_secret)
+                 .status == 200u);
+  BOOST_REQUIRE(second.graph().wait_until([](const auto& graph) { return total_lines(graph) >= 4; },
+                                          wait_limit));
+  BOOST_TEST(second.robofy().request_count() == robofy_calls + 1);
+  BOOST_TEST(total_lines(second.graph().requests()) == 4u);
+}
+
+BOOST_AUTO_TEST_CASE(the_same_post_five_times_is_answered_once) {
+  running_bridge bridge;
+  const std::string body = delivery_body({{test_number, "919800000001", "wamid.five", "hello"}});
+  for (int i = 0; i < 5; ++i) {
+    BOOST_TEST(post_signed(bridge.webhook(), "/webhook", body, test_app_secret).status == 200u);
+  }
+  BOOST_REQUIRE(bridge.graph().wait_for_requests(1, wait_limit));
+  BOOST_TEST(bridge.on_loop([](bridge::app& a) { return a.work().admissions().duplicates; }) == 4u);
+  BOOST_TEST(bridge.robofy().request_count() == 1u);
+  BOOST_TEST(bridge.graph().request_count() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(kill_minus_9_under_load_then_restart_answers_every_accepted_message) {
+  asio::io_context io;
+  fake_upstream robofy(io.get_executor(), [inner = robofy_echo()](const recorded_request& req) {
+    canned_reply reply = inner(req);
+    reply.delay = 5ms;  // answers take a moment, so some are in flight at the kill
+    return reply;
+  });
+  fake_upstream graph(io.get_executor(), graph_accepting());
+  robofy.start();
+  graph.start();
+  std::thread loop([&] { io.run(); });
+
+  temp_dir dir;
+  const std::string config =
+      dir.write("bridge.yaml",
+                "server:\n  listen: \"127.0.0.1:0\"\nadmin:\n  listen: \"127.0.0.1:0\"\n"
+                "meta:\n  app_secret: kill-test-secret\n  verify_token: v\n  access_token: t\n"
+                "  graph_base_url: " +
+                    graph.base_url() +
+                    "\n"
+                    "robofy:\n  base_url: " +
+                    robofy.base_url() +
+                    "\n  api_key: k\n"
+                    "routes:\n  - phone_number_id: \"*\"\n    pid: p\n    chatbot_id: c\n"
+                    "queue:\n  workers: 4\n"
+                    "spool:\n  dir: " +
+                    dir.path() +
+                    "/spool\n"
+                    "logging:\n  level: info\n  format: text\n  redact_phone_numbers: false\n");
+
+  auto start_bridge = [&] {
+    auto child = std::make_unique<child_process>(std::string(BRIDGE_BINARY_PATH),
+                                                 std::vector<std::string>{"--config", config});
+    BOOST_REQUIRE_MESSAGE(child->wait_for_output("ready (", wait_limit), child->output());
+    std::smatch m;
+    const std::string out = child->output();
+    BOOST_REQUIRE(std::regex_search(
+        out, m, std::regex(R"(listening for Meta on http://127\.0\.0\.1:(\d+))")));
+    return std::pair{std::move(child),
+                     asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"),
+                                             static_cast<unsigned short>(std::stoi(m[1])))};
+  };
+
+  // 20 customers write 6 messages each; every POST carries one message, as Meta usually sends.
+  constexpr int customers = 20;
+  constexpr int per_customer = 6;
+  auto wa_id = [](int c) { return "9197000" + std::to_string(10000 + c); };
+  std::vector<text_message> all;
+  for (int m = 0; m < per_customer; ++m) {
+    for (int c = 0; c < customers; ++c) {
+      all.push_back({test_number, wa_id(c), "wamid.k" + std::to_string(c) + "." + std::to_string(m),
+                     "c" + std::to_string(c) + " m" + std::to_string(m)});
+    }
+  }
+
+  std::set<std::string> acknowledged;  // wamids that got a 200
+  auto [first, first_webhook] = start_bridge();
+  const std::size_t kill_after = all.size() / 2;
+  for (std::size_t i = 0; i < kill_after; ++i) {
+    if (post_signed(first_webhook, "/webhook", delivery_body({all[i]}), "kill-test-secret")
+            .status == 200u) {
+      acknowledged.insert(all[i].id);
+    }
+  }
+  first->send_signal(SIGKILL);
+  first->wait_for_exit(wait_limit);
+  const std::size_t answered_before_kill = total_lines(graph.requests());
+  BOOST_TEST_MESSAGE("killed with " << acknowledged.size() << " acknowledged, "
+                                    << answered_before_kill << " answered");
+
+  // Restart on the same spool; Meta goes on delivering (and retries whatever got no 200).
+  auto [second, second_webhook] = start_bridge();
+  for (const auto& message : all) {
+    if (acknowledged.count(message.id) != 0) continue;
+    BOOST_REQUIRE_EQUAL(
+        post_signed(second_webhook, "/webhook", delivery_body({message}), "kill-test-secret")
+            .status,
+        200u);
+    acknowledged.insert(message.id);
+  }
+  BOOST_REQUIRE(graph.wait_until(
+      [&](const auto& g) {
+        std::set<std::string> heard;
+        for (int c = 0; c < customers; ++c) {
+          for (const auto& line : lines_heard_by(g, wa_id(c)))
+            heard.insert(line);
+        }
+        return heard.size() == all.size();
+      },
+      wait_limit));
+
+  // Messages the restart found half-answered are named in its log; only those may be doubled.
+  std::set<std::string> in_doubt;
+  const std::string log = second->output();
+  const std::regex doubt(
+      R"(message (wamid\.k\d+\.\d+) was being answered when the bridge stopped)");
+  for (auto it = std::sregex_iterator(log.begin(), log.end(), doubt); it != std::sregex_iterator();
+       ++it) {
+    in_doubt.insert((*it)[1]);
+  }
+  const auto sent = graph.requests();
+  std::size_t doubled = 0;
+  for (int c = 0; c < customers; ++c) {
+    std::vector<int> first_seen;
+    std::map<std::string, int> times;
+    for (const auto& line : lines_heard_by(sent, wa_id(c))) {
+      if (times[line]++ == 0) first_seen.push_back(std::stoi(line.substr(line.find('m') + 1)));
+    }
+    // In order: the first time each message is answered follows the order it was written in.
+    BOOST_TEST(std::is_sorted(first_seen.begin(), first_seen.end()), "customer " << c);
+    BOOST_TEST(first_seen.size() == static_cast<std::size_t>(per_customer), "customer " << c);
+    for (const auto& [line, count] : times) {
+      if (count == 1) continue;
+      ++doubled;
+      const std::string id = "wamid.k" + std::to_string(c) + "." + line.substr(line.find('m') + 1);
+      BOOST_TEST(in_doubt.count(id) == 1u, id << " answered " << count << " times");
+      BOOST_TEST(count == 2, id);
+    }
+  }
+  BOOST_TEST_MESSAGE(in_doubt.size() << " in doubt at restart, " << doubled << " answered twice");
+  if (doubled > in_doubt.size())
+    BOOST_TEST_MESSAGE("first:\n" << first->output() << "\nsecond:\n" << log);
+  second->send_signal(SIGTERM);
+  BOOST_TEST(second->wait_for_exit(wait_limit).value_or(-1) == 0);
+  io.stop();
+  loop.join();
+}
+
+BOOST_AUTO_TEST_SUITE_END()
