@@ -16,7 +16,8 @@ struct app_options {
   http_client_options http;  // upstream client tuning (tests add their CA here)
   // Overrides of the derived retry timing (tests shorten the waits).
   std::optional<std::chrono::milliseconds> retry_base_delay;
-  queue::spool_options spool;  // journal tuning (tests compact sooner)
+  std::optional<circuit_breaker::settings> breakers;  // both upstreams
+  queue::spool_options spool;                         // journal tuning (tests compact sooner)
 };
 
 // The whole bridge on one io_context: the public webhook listener, the admin listener, the

@@ -22,13 +22,17 @@ std::string conversation_key(const webhook::inbound_message& message) {
 
 namespace {
 
+awaitable<void> sleep_for(std::chrono::steady_clock::duration delay) {
+  asio::steady_timer timer(co_await asio::this_coro::executor, delay);
+  co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+}
+
 awaitable<void> wait_before_retry(int retry_number, const runtime_settings& settings,
                                   std::mt19937_64& random) {
   std::uniform_real_distribution<double> unit(0.0, 1.0);
   const auto delay = robofy::backoff_delay(retry_number, settings.retry_base_delay,
                                            settings.retry_max_delay, unit(random));
-  asio::steady_timer timer(co_await asio::this_coro::executor, delay);
-  co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  co_await sleep_for(delay);
 }
 
 // The wamids of a batch, for log lines that must name every message they speak of.
@@ -57,8 +61,22 @@ awaitable<robofy::chat_reply> ask_with_retries(const robofy::chat_request& reque
   robofy::chat_reply reply{};
   for (int attempt = 1; attempt <= attempts; ++attempt) {
     if (attempt > 1) co_await wait_before_retry(attempt - 1, settings, context.random);
+    if (!context.robofy_breaker.allow(std::chrono::steady_clock::now())) {
+      // Robofy has been failing: answer with the fallback now instead of adding to the storm.
+      reply = robofy::chat_reply{};
+      reply.outcome = robofy::chat_outcome::retry;
+      reply.error_code = "circuit_open";
+      reply.error_detail = "robofy keeps failing; calls are paused";
+      spdlog::warn("robofy calls are paused after repeated failures; not asking for {}", ids);
+      break;
+    }
     ++context.counters.robofy_calls;
     reply = co_await context.chat.ask(settings.robofy(), request);
+    if (reply.outcome == robofy::chat_outcome::retry) {
+      context.robofy_breaker.on_failure(std::chrono::steady_clock::now());
+    } else {
+      context.robofy_breaker.on_success();  // any answer, even a 4xx, means it is up
+    }
     if (reply.outcome != robofy::chat_outcome::retry) break;
     spdlog::warn("robofy call {}/{} for {} failed (status {}, {}: {}){}", attempt, attempts, ids,
                  reply.http_status, reply.error_code, reply.error_detail,
@@ -71,15 +89,36 @@ awaitable<robofy::chat_reply> ask_with_retries(const robofy::chat_request& reque
 awaitable<bool> send_with_retries(const graph_target& target, const webhook::inbound_message& to,
                                   const std::string& part, const runtime_settings& settings,
                                   worker_context& context, const std::string& ids) {
+  using clock = std::chrono::steady_clock;
   const int attempts = std::max(1, settings.graph_max_attempts);
+  const auto deadline = clock::now() + settings.graph_retry_deadline;
   for (int attempt = 1; attempt <= attempts; ++attempt) {
     if (attempt > 1) co_await wait_before_retry(attempt - 1, settings, context.random);
+    // While the Graph API keeps failing, wait for the breaker instead of calling: the reply is
+    // still owed, so it waits (up to the deadline) rather than being dropped.
+    while (!context.graph_breaker.allow(clock::now())) {
+      const auto resume =
+          std::max(context.graph_breaker.retry_at(), clock::now() + settings.retry_base_delay);
+      if (resume > deadline) {
+        spdlog::error(
+            "graph send for {} abandoned: the Graph API kept failing past the retry "
+            "deadline",
+            ids);
+        co_return false;
+      }
+      co_await sleep_for(resume - clock::now());
+    }
     ++context.counters.graph_calls;
     const webhook::graph_reply reply =
         co_await context.sender.send_text(target, to.customer_id, to.customer_is_username, part);
+    if (reply.outcome == webhook::graph_outcome::retry) {
+      context.graph_breaker.on_failure(clock::now());
+    } else {
+      context.graph_breaker.on_success();
+    }
     if (reply.outcome == webhook::graph_outcome::sent) co_return true;
-    const bool final_try =
-        reply.outcome == webhook::graph_outcome::permanent || attempt == attempts;
+    const bool final_try = reply.outcome == webhook::graph_outcome::permanent ||
+                           attempt == attempts || clock::now() >= deadline;
     spdlog::log(final_try ? spdlog::level::err : spdlog::level::warn,
                 "graph send for {} failed: HTTP {}, code {}, subcode {}: {} (fbtrace_id {}){}", ids,
                 reply.http_status, reply.code, reply.subcode, reply.message, reply.fbtrace_id,

@@ -3,6 +3,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <random>
 
+#include "bridge/circuit_breaker.hpp"
 #include "bridge/pending_message.hpp"
 #include "bridge/runtime_settings.hpp"
 #include "bridge/upstreams.hpp"
@@ -25,6 +26,8 @@ struct worker_counters {
 struct worker_context {
   chat_service& chat;
   message_sender& sender;
+  circuit_breaker& robofy_breaker;  // shared by every worker
+  circuit_breaker& graph_breaker;
   worker_counters& counters;
   std::mt19937_64& random;
 };

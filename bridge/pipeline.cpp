@@ -30,6 +30,8 @@ pipeline::pipeline(asio::any_io_executor executor, std::shared_ptr<const runtime
       queue_(executor, settings_->config.queue.capacity),
       seen_(dedupe_max_entries, dedupe_retention),
       random_(std::random_device{}()),
+      robofy_breaker_(settings_->robofy_breaker),
+      graph_breaker_(settings_->graph_breaker),
       drained_(executor) {}
 
 awaitable<webhook::admission> pipeline::admit(webhook::delivery batch) {
@@ -178,7 +180,8 @@ awaitable<void> pipeline::run_worker() {
     if (spool_) spool_->mark_started(ids);
     try {
       co_await answer_batch(*batch, *settings,
-                            worker_context{*chat_, *sender_, worker_counters_, random_});
+                            worker_context{*chat_, *sender_, robofy_breaker_, graph_breaker_,
+                                           worker_counters_, random_});
     } catch (const std::exception& e) {
       // One conversation's failure must not take the worker down with it.
       spdlog::error("answering {} failed: {}", batch->conversation, e.what());

@@ -57,6 +57,8 @@ class pipeline final : public webhook::delivery_sink {
   std::size_t queued() const { return queue_.size(); }
   const admission_counters& admissions() const { return admission_counters_; }
   const worker_counters& work() const { return worker_counters_; }
+  const circuit_breaker& robofy_breaker() const { return robofy_breaker_; }
+  const circuit_breaker& graph_breaker() const { return graph_breaker_; }
   // The journal's figures, when there is one.
   std::optional<queue::spool_stats> spool_stats() const;
 
@@ -75,6 +77,8 @@ class pipeline final : public webhook::delivery_sink {
   admission_counters admission_counters_;
   worker_counters worker_counters_;
   std::mt19937_64 random_;
+  circuit_breaker robofy_breaker_;
+  circuit_breaker graph_breaker_;
   boost::asio::steady_timer drained_;  // cancelled when the last message finishes while draining
   bool draining_ = false;
 };

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <memory>
 
+#include "bridge/circuit_breaker.hpp"
 #include "bridge/upstreams.hpp"
 #include "config/settings.hpp"
 
@@ -19,8 +20,13 @@ struct runtime_settings {
   std::chrono::milliseconds retry_max_delay{10'000};
   // One Graph call, connection included; Meta answers sends in well under a second.
   std::chrono::milliseconds graph_timeout{15'000};
-  // Graph calls in all for one message part when Meta answers with a transient error.
-  int graph_max_attempts = 5;
+  // Graph calls in all for one message part while Meta answers with throttling or transient
+  // errors, and how long a part may keep trying before it is given up.
+  int graph_max_attempts = 12;
+  std::chrono::milliseconds graph_retry_deadline{10 * 60'000};
+  // When to stop calling a failing upstream for a while.
+  circuit_breaker::settings robofy_breaker;
+  circuit_breaker::settings graph_breaker;
 
   robofy_target robofy() const;
   // Where to send replies from business number phone_number_id, which `route` matched (the

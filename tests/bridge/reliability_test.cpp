@@ -2,6 +2,7 @@
 // Meta's retries, and duplicates across restarts.
 #include <signal.h>
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/test/unit_test.hpp>
 #include <map>
@@ -234,6 +235,99 @@ BOOST_AUTO_TEST_CASE(kill_minus_9_under_load_then_restart_answers_every_accepted
   BOOST_TEST(second->wait_for_exit(wait_limit).value_or(-1) == 0);
   io.stop();
   loop.join();
+}
+
+BOOST_AUTO_TEST_CASE(robofy_down_then_back_fallback_once_each_no_retry_storm_then_recovery) {
+  bridge::app_options options;
+  options.breakers = bridge::circuit_breaker::settings{3, 300ms, 1000ms};
+  running_bridge bridge(
+      [](bridge::config::settings& s) {
+        s.queue.workers = 2;
+        s.robofy.max_attempts = 3;
+      },
+      options);
+  bridge.robofy().set_responder([](const recorded_request&) {
+    return canned_reply{503, R"({"message":"down","error":{"code":"UNAVAILABLE","detail":"x"}})"};
+  });
+  std::vector<text_message> burst;
+  for (int c = 0; c < 10; ++c) {
+    burst.push_back({test_number, "91960000000" + std::to_string(c),
+                     "wamid.down." + std::to_string(c), "anyone there?"});
+  }
+  BOOST_REQUIRE_EQUAL(
+      post_signed(bridge.webhook(), "/webhook", delivery_body(burst), test_app_secret).status,
+      200u);
+  BOOST_REQUIRE(bridge.graph().wait_for_requests(10, wait_limit));
+  const std::string fallback = bridge::config::reply_settings{}.fallback_text;
+  for (const auto& message : burst) {
+    std::vector<std::string> replies;
+    for (const auto& req : bridge.graph().requests()) {
+      const auto sent = parse_graph_request(req.body);
+      if (sent.to == message.wa_id) replies.push_back(sent.text);
+    }
+    BOOST_TEST(replies == std::vector<std::string>{fallback}, message.wa_id);
+  }
+  // Without the breaker this would be 10 conversations x 3 attempts = 30 calls. With it: the
+  // failures that open it, the calls already under way then, and at most a probe or two.
+  const std::size_t calls_while_down = bridge.robofy().request_count();
+  BOOST_TEST_MESSAGE("robofy calls while down: " << calls_while_down);
+  BOOST_TEST(calls_while_down <= 7u);
+
+  // Robofy comes back; once the pause is over the next question is answered for real.
+  bridge.robofy().set_responder(robofy_echo());
+  const auto retry_at =
+      bridge.on_loop([](bridge::app& a) { return a.work().robofy_breaker().retry_at(); });
+  std::this_thread::sleep_until(retry_at + 50ms);  // the breaker's own pause, not a sync point
+  BOOST_REQUIRE_EQUAL(
+      post_signed(bridge.webhook(), "/webhook",
+                  delivery_body({{test_number, "919600000099", "wamid.back", "are you back?"}}),
+                  test_app_secret)
+          .status,
+      200u);
+  BOOST_REQUIRE(bridge.graph().wait_for_requests(11, wait_limit));
+  BOOST_TEST(parse_graph_request(bridge.graph().requests().back().body).text ==
+             "Echo: are you back?");
+  BOOST_TEST((bridge.on_loop([](bridge::app& a) { return a.work().robofy_breaker().current(); }) ==
+              bridge::circuit_breaker::state::closed));
+}
+
+BOOST_AUTO_TEST_CASE(graph_throttling_for_a_while_then_replies_arrive_once_in_order) {
+  bridge::app_options options;
+  options.breakers = bridge::circuit_breaker::settings{3, 50ms, 200ms};
+  running_bridge bridge({}, options);
+  auto throttled = std::make_shared<std::atomic<int>>(6);
+  bridge.graph().set_responder([throttled, inner = graph_accepting()](const recorded_request& req) {
+    if (--*throttled >= 0) {
+      return canned_reply{
+          429,
+          R"({"error":{"message":"(#130429) Rate limit hit","type":"OAuthException","code":130429,"fbtrace_id":"AbC"}})"};
+    }
+    return inner(req);
+  });
+  const std::string customer = "919500000001";
+  for (int m = 0; m < 3; ++m) {
+    BOOST_REQUIRE_EQUAL(
+        post_signed(bridge.webhook(), "/webhook",
+                    delivery_body({{test_number, customer, "wamid.thr." + std::to_string(m),
+                                    "line " + std::to_string(m)}}),
+                    test_app_secret)
+            .status,
+        200u);
+  }
+  auto accepted_lines = [&](const std::vector<recorded_request>& graph) {
+    std::vector<recorded_request> accepted;
+    int skip = 6;  // the throttled calls come first and carry no delivered reply
+    for (const auto& req : graph) {
+      if (skip-- > 0) continue;
+      accepted.push_back(req);
+    }
+    return lines_heard_by(accepted, customer);
+  };
+  BOOST_REQUIRE(bridge.graph().wait_until(
+      [&](const auto& graph) { return accepted_lines(graph).size() >= 3; }, wait_limit));
+  BOOST_TEST(accepted_lines(bridge.graph().requests()) ==
+             (std::vector<std::string>{"line 0", "line 1", "line 2"}));
+  BOOST_TEST(bridge.on_loop([](bridge::app& a) { return a.work().work().send_failures; }) == 0u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
