@@ -38,13 +38,17 @@ struct http_listener::state {
 
 namespace {
 
-// Counts a connection for its whole life, also when its coroutine is destroyed unfinished.
+// Counts a connection from its accept to the end of its coroutine, also when the coroutine is
+// destroyed unfinished. Taken in the accept loop, so the cap holds however the loop is scheduled.
 class connection_slot {
  public:
   explicit connection_slot(std::shared_ptr<http_listener::state> s) : state_(std::move(s)) {
     ++state_->connections;
   }
-  ~connection_slot() { --state_->connections; }
+  ~connection_slot() {
+    if (state_) --state_->connections;
+  }
+  connection_slot(connection_slot&&) = default;
   connection_slot(const connection_slot&) = delete;
   connection_slot& operator=(const connection_slot&) = delete;
 
@@ -72,6 +76,20 @@ std::optional<response> answer_for_read_error(const boost::system::error_code& e
   return std::nullopt;
 }
 
+// Checks what only the parsed header shows: the URL's length and the number of fields.
+std::optional<response> answer_for_header(const request& req, const listener_limits& limits) {
+  if (req.target().size() > limits.max_target_bytes) {
+    return make_error_response(http::status::uri_too_long, "uri_too_long",
+                               "request target exceeds the limit", false);
+  }
+  const auto fields = static_cast<std::size_t>(std::distance(req.begin(), req.end()));
+  if (fields > limits.max_header_fields) {
+    return make_error_response(http::status::request_header_fields_too_large, "too_many_headers",
+                               "too many header fields", false);
+  }
+  return std::nullopt;
+}
+
 template <class Stream>
 awaitable<void> serve_requests(Stream& stream, std::shared_ptr<http_listener::state> st) {
   beast::flat_buffer buffer;
@@ -93,12 +111,28 @@ awaitable<void> serve_requests(Stream& stream, std::shared_ptr<http_listener::st
     http::request_parser<http::string_body> parser;
     parser.body_limit(limits.max_body_bytes);
     parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
-    auto [read_ec, read_n] = co_await http::async_read(stream, buffer, parser, as_tuple_awaitable);
-    (void)read_n;
-    if (read_ec) {
-      if (auto answer = answer_for_read_error(read_ec)) {
-        co_await http::async_write(stream, *answer, as_tuple_awaitable);
+    // The header first: a request whose URL or header count is out of bounds is refused before
+    // its body is read.
+    auto [header_ec, header_n] =
+        co_await http::async_read_header(stream, buffer, parser, as_tuple_awaitable);
+    (void)header_n;
+    std::optional<response> refusal;
+    if (header_ec) {
+      refusal = answer_for_read_error(header_ec);
+    } else {
+      refusal = answer_for_header(parser.get(), limits);
+    }
+    if (!refusal && !header_ec) {
+      auto [read_ec, read_n] =
+          co_await http::async_read(stream, buffer, parser, as_tuple_awaitable);
+      (void)read_n;
+      if (read_ec) {
+        refusal = answer_for_read_error(read_ec);
+        if (!refusal) co_return;
       }
+    }
+    if (refusal || header_ec) {
+      if (refusal) co_await http::async_write(stream, *refusal, as_tuple_awaitable);
       co_return;
     }
 
@@ -120,8 +154,8 @@ awaitable<void> serve_requests(Stream& stream, std::shared_ptr<http_listener::st
   }
 }
 
-awaitable<void> run_plain(tcp::socket socket, std::shared_ptr<http_listener::state> st) {
-  connection_slot slot(st);
+awaitable<void> run_plain(tcp::socket socket, std::shared_ptr<http_listener::state> st,
+                          connection_slot /* held while the connection lives */) {
   beast::tcp_stream stream(std::move(socket));
   co_await serve_requests(stream, st);
   boost::system::error_code ignored;
@@ -129,8 +163,8 @@ awaitable<void> run_plain(tcp::socket socket, std::shared_ptr<http_listener::sta
 }
 
 awaitable<void> run_tls(tcp::socket socket, std::shared_ptr<http_listener::state> st,
-                        std::shared_ptr<asio::ssl::context> tls) {
-  connection_slot slot(st);
+                        std::shared_ptr<asio::ssl::context> tls,
+                        connection_slot /* held while the connection lives */) {
   beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(socket)), *tls);
   beast::get_lowest_layer(stream).expires_after(st->limits.read_timeout);
   auto [hs_ec] =
@@ -170,9 +204,11 @@ awaitable<void> accept_loop(std::shared_ptr<http_listener::state> st) {
       }
     };
     if (st->tls) {
-      asio::co_spawn(socket.get_executor(), run_tls(std::move(socket), st, st->tls), on_done);
+      asio::co_spawn(socket.get_executor(),
+                     run_tls(std::move(socket), st, st->tls, connection_slot(st)), on_done);
     } else {
-      asio::co_spawn(socket.get_executor(), run_plain(std::move(socket), st), on_done);
+      asio::co_spawn(socket.get_executor(), run_plain(std::move(socket), st, connection_slot(st)),
+                     on_done);
     }
   }
 }

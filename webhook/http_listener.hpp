@@ -16,9 +16,11 @@ struct listener_limits {
   std::size_t max_body_bytes = 4 * 1024 * 1024;
   std::size_t max_header_bytes = 16 * 1024;  // request line (URL) and all header fields together
   std::chrono::milliseconds read_timeout{10'000};  // one whole request, first byte to last
-  std::chrono::milliseconds idle_timeout{
-      60'000};  // waiting for the next request on a kept-alive connection
+  // Waiting for the next request on a kept-alive connection.
+  std::chrono::milliseconds idle_timeout{60'000};
   std::size_t max_connections = 10'000;
+  std::size_t max_target_bytes = 8 * 1024;  // the URL (414 beyond)
+  std::size_t max_header_fields = 100;      // header fields (431 beyond)
 };
 
 // An HTTP/1.1 server on one address: plain TCP, or TLS when given a context. Each connection runs

@@ -136,6 +136,50 @@ BOOST_AUTO_TEST_CASE(oversized_headers_are_refused) {
   BOOST_TEST(res.status == 431u);
 }
 
+BOOST_AUTO_TEST_CASE(a_long_url_is_414_and_too_many_header_fields_431) {
+  running_bridge bridge;
+  const auto long_url = send_request(
+      bridge.webhook(), get("/webhook?hub.mode=subscribe&pad=" + std::string(9000, 'a')));
+  BOOST_TEST(long_url.status == 414u);
+  BOOST_TEST(long_url.body.find("\"uri_too_long\"") != std::string::npos);
+
+  client_request many = get("/webhook");
+  for (int i = 0; i < 150; ++i)
+    many.headers.emplace_back("X-Filler-" + std::to_string(i), "1");
+  const auto res = send_request(bridge.webhook(), many);
+  BOOST_TEST(res.status == 431u);
+  BOOST_TEST(res.body.find("\"too_many_headers\"") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(slow_senders_are_cut_off_while_normal_traffic_flows) {
+  running_bridge bridge([](bridge::config::settings& s) { s.server.read_timeout = 500ms; });
+  // Thirty connections that start a request and never finish it.
+  asio::io_context io;
+  std::vector<std::unique_ptr<asio::ip::tcp::socket>> slow;
+  std::vector<bool> closed(30, false);
+  std::array<char, 64> sink{};
+  for (int i = 0; i < 30; ++i) {
+    slow.push_back(std::make_unique<asio::ip::tcp::socket>(io));
+    slow.back()->connect(bridge.webhook());
+    asio::write(*slow.back(),
+                asio::buffer(std::string("POST /webhook HTTP/1.1\r\nHost: x\r\nX-A: ")));
+    slow.back()->async_read_some(asio::buffer(sink),
+                                 [&closed, i](boost::system::error_code ec, std::size_t) {
+                                   closed[i] = static_cast<bool>(ec);
+                                 });
+  }
+  // Normal traffic is served meanwhile.
+  for (int i = 0; i < 5; ++i) {
+    const auto res =
+        send_request(bridge.webhook(), get(handshake_target("subscribe", test_verify_token, "ok")));
+    BOOST_TEST(res.status == 200u);
+  }
+  // And every slow connection is closed by the server once read_timeout has passed.
+  io.run_for(10s);
+  for (int i = 0; i < 30; ++i)
+    BOOST_TEST(closed[i], "slow connection " << i);
+}
+
 BOOST_AUTO_TEST_CASE(garbage_is_a_bad_request) {
   running_bridge bridge;
   const std::string answer = raw_exchange(bridge.webhook(), "NOT HTTP AT ALL\r\n\r\n");
