@@ -3,13 +3,18 @@
 #include <signal.h>
 
 #include <atomic>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/test/unit_test.hpp>
+#include <fstream>
 #include <map>
 #include <regex>
 #include <set>
 #include <thread>
 
+#include "bridge/message_codec.hpp"
+#include "bridge/pending_message.hpp"
+#include "queue/spool.hpp"
 #include "tests/support/child_process.hpp"
 #include "tests/support/fake_services.hpp"
 #include "tests/support/meta_payloads.hpp"
@@ -95,6 +100,50 @@ BOOST_AUTO_TEST_CASE(accepted_messages_survive_a_restart_on_the_same_spool_and_a
                                           wait_limit));
   BOOST_TEST(second.robofy().request_count() == robofy_calls + 1);
   BOOST_TEST(total_lines(second.graph().requests()) == 4u);
+}
+
+BOOST_AUTO_TEST_CASE(
+    a_corrupt_journal_tail_does_not_stop_the_start_and_intact_records_are_replayed) {
+  temp_dir dir;
+  const std::string spool_dir = dir.path() + "/spool";
+  {
+    // A journal as a crashed bridge left it: two accepted messages, then half a record.
+    asio::io_context io;
+    bridge::queue::spool_recovery none;
+    auto journal = bridge::queue::spool::open(io.get_executor(), spool_dir, none);
+    std::vector<bridge::queue::journal_record> records;
+    for (const char* id : {"wamid.t1", "wamid.t2"}) {
+      bridge::webhook::inbound_message m;
+      m.id = id;
+      m.phone_number_id = test_number;
+      m.customer_id = "919400000001";
+      m.kind = bridge::webhook::message_kind::text;
+      m.type = "text";
+      m.text = std::string("before the crash ") + id;
+      records.push_back({bridge::queue::record_kind::accepted, m.id, bridge::conversation_key(m),
+                         bridge::encode_message(m)});
+    }
+    bool written = false;
+    asio::co_spawn(io, journal->append_accepted(records),
+                   [&](std::exception_ptr, boost::system::error_code ec) { written = !ec; });
+    io.run_for(10s);
+    BOOST_REQUIRE(written);
+  }
+  std::string torn;
+  bridge::queue::encode_record({bridge::queue::record_kind::accepted, "wamid.t3", "x", "y"}, torn);
+  {
+    std::ofstream out(spool_dir + "/journal", std::ios::app | std::ios::binary);
+    out << torn.substr(0, torn.size() - 3);
+  }
+
+  running_bridge bridge([&](bridge::config::settings& s) { s.spool.dir = spool_dir; });
+  BOOST_REQUIRE(bridge.graph().wait_until([](const auto& graph) { return total_lines(graph) >= 2; },
+                                          wait_limit));
+  BOOST_TEST(lines_heard_by(bridge.graph().requests(), "919400000001") ==
+             (std::vector<std::string>{"before the crash wamid.t1", "before the crash wamid.t2"}));
+  client_request readyz;
+  readyz.target = "/readyz";
+  BOOST_TEST(send_request(bridge.admin(), readyz).status == 200u);
 }
 
 BOOST_AUTO_TEST_CASE(the_same_post_five_times_is_answered_once) {
