@@ -1,11 +1,14 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <memory>
 #include <random>
 
 #include "bridge/circuit_breaker.hpp"
 #include "bridge/pending_message.hpp"
 #include "bridge/runtime_settings.hpp"
+#include "bridge/send_pacer.hpp"
+#include "bridge/sent_index.hpp"
 #include "bridge/upstreams.hpp"
 #include "queue/conversation_queue.hpp"
 
@@ -14,29 +17,38 @@ namespace bridge {
 // Counts of what workers did, for logs, metrics and tests.
 struct worker_counters {
   std::size_t robofy_calls = 0;
-  std::size_t answers = 0;    // conversations answered with Robofy's answer
-  std::size_t fallbacks = 0;  // conversations answered with replies.fallback_text
-  std::size_t graph_calls = 0;
+  std::size_t answers = 0;        // conversations answered with Robofy's answer
+  std::size_t fallbacks = 0;      // conversations answered with replies.fallback_text
+  std::size_t unsupported = 0;    // conversations answered with replies.unsupported_text
+  std::size_t graph_calls = 0;    // text sends, retries included
   std::size_t parts_sent = 0;     // text messages Meta accepted
   std::size_t send_failures = 0;  // replies Meta refused for good or after every retry
   std::size_t unrouted = 0;       // batches whose number lost its route before they were answered
+  std::size_t read_marks = 0;     // mark-read / typing calls
+  std::size_t pair_limited = 0;   // 131056 answers (pair rate limit) waited out
 };
 
-// What a worker needs besides the batch: the upstreams, settings, and somewhere to count.
+// What a worker needs besides the batch: the upstreams, shared state, and somewhere to count.
 struct worker_context {
   chat_service& chat;
   message_sender& sender;
   circuit_breaker& robofy_breaker;  // shared by every worker
   circuit_breaker& graph_breaker;
+  send_pacer& pacer;  // outbound pace per business number
+  sent_index& sent;   // outbound wamid -> conversation, for failed statuses
   worker_counters& counters;
   std::mt19937_64& random;
 };
 
-// Answers one conversation's batch: every waiting message joined (in order, newline-separated)
-// into one Robofy query, retried with backoff up to robofy.max_attempts calls; the answer, or
-// replies.fallback_text when Robofy cannot answer, is split into WhatsApp-sized parts sent in
-// order, each after the previous was accepted. Never throws for upstream failures.
+// Answers one conversation's batch. The messages to answer are joined (in order, newline-
+// separated) into one Robofy query, retried with backoff behind the circuit breaker; the answer,
+// or replies.fallback_text when Robofy cannot answer, is formatted for WhatsApp, split into
+// parts and sent in order, each after the previous was accepted, paced per business number.
+// A batch of only unsupported messages gets replies.unsupported_text without asking Robofy.
+// While Robofy thinks the customer sees the message read and "typing…". Never throws for
+// upstream failures.
 boost::asio::awaitable<void> answer_batch(const queue::conversation_batch<pending_message>& batch,
-                                          const runtime_settings& settings, worker_context context);
+                                          std::shared_ptr<const runtime_settings> settings,
+                                          worker_context context);
 
 }  // namespace bridge

@@ -29,6 +29,7 @@ std::string encode_message(const webhook::inbound_message& m) {
   o["text"] = m.text;
   o["timestamp"] = m.timestamp;
   o["context_id"] = m.context_id;
+  o["disposition"] = static_cast<std::int64_t>(m.disposition);
   return json::serialize(o);
 }
 
@@ -54,6 +55,12 @@ std::optional<webhook::inbound_message> decode_message(std::string_view payload)
   const json::value* timestamp = o.if_contains("timestamp");
   m.timestamp = timestamp != nullptr && timestamp->is_int64() ? timestamp->as_int64() : 0;
   m.context_id = text_field(o, "context_id");
+  const json::value* disposition = o.if_contains("disposition");
+  if (disposition == nullptr || !disposition->is_int64() || disposition->as_int64() < 0 ||
+      disposition->as_int64() > static_cast<std::int64_t>(webhook::disposition::ignore)) {
+    return std::nullopt;
+  }
+  m.disposition = static_cast<webhook::disposition>(disposition->as_int64());
   if (m.id.empty() || m.phone_number_id.empty() || m.customer_id.empty()) return std::nullopt;
   return m;
 }

@@ -35,7 +35,10 @@ pipeline::pipeline(asio::any_io_executor executor, std::shared_ptr<const runtime
       drained_(executor) {}
 
 awaitable<webhook::admission> pipeline::admit(webhook::delivery batch) {
-  admission_counters_.statuses += batch.statuses.size();
+  note_statuses(batch.statuses);
+  admission_counters_.value_errors += batch.value_errors;
+  for (const auto& message : batch.messages)
+    ++admission_counters_.by_type[message.type];
   if (draining_) {
     admission_counters_.refused += batch.messages.size();
     co_return webhook::admission::draining;
@@ -52,11 +55,24 @@ awaitable<webhook::admission> pipeline::admit(webhook::delivery batch) {
       spdlog::info("duplicate delivery of {} ignored", message.id);
       continue;
     }
-    if (message.kind != webhook::message_kind::text) {
+    if (message.disposition == webhook::disposition::ignore) {
+      // Reactions, edits, revokes, system notices, ...: never answered as a question.
       ++admission_counters_.skipped;
       seen_.insert(message.id);
-      spdlog::info("message {} of type {} from {} skipped: only text is answered", message.id,
-                   message.type, redact_id(message.customer_id, redact));
+      spdlog::info("message {} of type {} from {} needs no answer", message.id, message.type,
+                   redact_id(message.customer_id, redact));
+      continue;
+    }
+    const auto age = std::chrono::system_clock::now() -
+                     std::chrono::system_clock::time_point(std::chrono::seconds(message.timestamp));
+    if (message.timestamp > 0 && age > settings.config.queue.max_message_age) {
+      // After a long outage Meta may still deliver yesterday's questions; an answer now would
+      // confuse more than help.
+      ++admission_counters_.stale;
+      seen_.insert(message.id);
+      spdlog::warn("message {} from {} is {} h old (over queue.max_message_age); not answered",
+                   message.id, redact_id(message.customer_id, redact),
+                   std::chrono::duration_cast<std::chrono::hours>(age).count());
       continue;
     }
     if (config::find_route(settings.config, message.phone_number_id) == nullptr) {
@@ -152,6 +168,24 @@ std::optional<queue::spool_stats> pipeline::spool_stats() const {
   return spool_->stats();
 }
 
+void pipeline::note_statuses(const std::vector<webhook::status_update>& statuses) {
+  admission_counters_.statuses += statuses.size();
+  const bool redact = settings_->config.logging.redact_phone_numbers;
+  for (const webhook::status_update& status : statuses) {
+    ++admission_counters_.by_status[status.status];
+    if (status.status != "failed") continue;
+    if (const sent_index::entry* sent = sent_.find(status.id)) {
+      ++admission_counters_.failed_statuses_matched;
+      spdlog::error("reply {} to {} (answering {}) failed after Meta accepted it: code {} ({})",
+                    status.id, sent->customer, sent->inbound_ids, status.error_code,
+                    status.error_title);
+    } else {
+      spdlog::error("message {} to {} failed: code {} ({})", status.id,
+                    redact_id(status.recipient_id, redact), status.error_code, status.error_title);
+    }
+  }
+}
+
 void pipeline::start() {
   const std::size_t workers = settings_->config.queue.workers;
   for (std::size_t i = 0; i < workers; ++i) {
@@ -172,6 +206,14 @@ awaitable<void> pipeline::run_worker() {
     if (!batch) co_return;
     // Settings are read per batch, so a reload applies to the next conversation taken.
     const std::shared_ptr<const runtime_settings> settings = settings_;
+    for (const auto& item : batch->items)
+      in_flight_.insert(item.message.id);
+    if (settings->config.queue.coalesce_window.count() > 0) {
+      // Give a customer who is still typing the window to add lines to this question.
+      asio::steady_timer window(executor_, settings->config.queue.coalesce_window);
+      co_await window.async_wait(asio::as_tuple(asio::use_awaitable));
+      queue_.take_more(*batch);
+    }
     std::vector<std::string> ids;
     for (const auto& item : batch->items) {
       in_flight_.insert(item.message.id);
@@ -179,9 +221,9 @@ awaitable<void> pipeline::run_worker() {
     }
     if (spool_) spool_->mark_started(ids);
     try {
-      co_await answer_batch(*batch, *settings,
+      co_await answer_batch(*batch, settings,
                             worker_context{*chat_, *sender_, robofy_breaker_, graph_breaker_,
-                                           worker_counters_, random_});
+                                           pacer_, sent_, worker_counters_, random_});
     } catch (const std::exception& e) {
       // One conversation's failure must not take the worker down with it.
       spdlog::error("answering {} failed: {}", batch->conversation, e.what());

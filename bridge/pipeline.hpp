@@ -2,6 +2,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <map>
 #include <memory>
 #include <random>
 #include <unordered_set>
@@ -18,13 +19,18 @@ namespace bridge {
 
 // Counts of what admission did with inbound traffic.
 struct admission_counters {
-  std::size_t accepted = 0;    // messages queued for an answer
-  std::size_t duplicates = 0;  // messages whose wamid was seen already
-  std::size_t skipped = 0;     // messages of a type that is not answered (yet)
-  std::size_t unrouted = 0;    // messages for a business number without a route
-  std::size_t refused = 0;     // messages refused: queue full, draining, or journal failure
-  std::size_t recovered = 0;   // messages replayed from the journal at start
-  std::size_t statuses = 0;    // status notifications seen
+  std::size_t accepted = 0;      // messages queued for an answer
+  std::size_t duplicates = 0;    // messages whose wamid was seen already
+  std::size_t skipped = 0;       // messages never answered: reactions, edits, system notices, ...
+  std::size_t stale = 0;         // messages older than queue.max_message_age
+  std::size_t unrouted = 0;      // messages for a business number without a route
+  std::size_t refused = 0;       // messages refused: queue full, draining, or journal failure
+  std::size_t recovered = 0;     // messages replayed from the journal at start
+  std::size_t statuses = 0;      // status notifications seen
+  std::size_t value_errors = 0;  // errors Meta reported at the value level
+  std::map<std::string, std::size_t> by_type;    // messages received, by Meta's type
+  std::map<std::string, std::size_t> by_status;  // statuses received: sent, delivered, ...
+  std::size_t failed_statuses_matched = 0;       // failed statuses tied to a reply we sent
 };
 
 // The path from a verified delivery to answered conversations: admission (dedupe, route, bounded
@@ -64,6 +70,7 @@ class pipeline final : public webhook::delivery_sink {
 
  private:
   boost::asio::awaitable<void> run_worker();
+  void note_statuses(const std::vector<webhook::status_update>& statuses);
   void note_finished();
 
   boost::asio::any_io_executor executor_;
@@ -79,6 +86,8 @@ class pipeline final : public webhook::delivery_sink {
   std::mt19937_64 random_;
   circuit_breaker robofy_breaker_;
   circuit_breaker graph_breaker_;
+  send_pacer pacer_;
+  sent_index sent_;
   boost::asio::steady_timer drained_;  // cancelled when the last message finishes while draining
   bool draining_ = false;
 };

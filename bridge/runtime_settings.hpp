@@ -24,6 +24,10 @@ struct runtime_settings {
   // errors, and how long a part may keep trying before it is given up.
   int graph_max_attempts = 12;
   std::chrono::milliseconds graph_retry_deadline{10 * 60'000};
+  // How often "typing…" is shown again while Robofy thinks (Meta hides it after 25 s).
+  std::chrono::milliseconds typing_refresh{20'000};
+  // Meta's pair rate limit (131056): the n-th retry for one customer waits base * 4^n.
+  std::chrono::milliseconds pair_limit_base{1'000};
   // When to stop calling a failing upstream for a while.
   circuit_breaker::settings robofy_breaker;
   circuit_breaker::settings graph_breaker;

@@ -49,9 +49,25 @@ class graph_message_sender final : public message_sender {
                                                          const std::string& recipient,
                                                          bool recipient_is_username,
                                                          const std::string& body) override {
-    webhook::request req =
-        json_post("/" + target.api_version + "/" + target.phone_number_id + "/messages",
-                  webhook::build_text_message(recipient, recipient_is_username, body));
+    webhook::request req = json_post(
+        messages_path(target), webhook::build_text_message(recipient, recipient_is_username, body));
+    co_return co_await post(target, std::move(req));
+  }
+
+  boost::asio::awaitable<webhook::graph_reply> mark_read(const graph_target& target,
+                                                         const std::string& message_id,
+                                                         bool typing) override {
+    co_return co_await post(
+        target, json_post(messages_path(target), webhook::build_mark_read(message_id, typing)));
+  }
+
+ private:
+  static std::string messages_path(const graph_target& target) {
+    return "/" + target.api_version + "/" + target.phone_number_id + "/messages";
+  }
+
+  boost::asio::awaitable<webhook::graph_reply> post(const graph_target& target,
+                                                    webhook::request req) {
     req.set(http::field::authorization, "Bearer " + target.access_token);
     auto res = co_await client_->send(target.origin, std::move(req), target.timeout);
     if (!res) {

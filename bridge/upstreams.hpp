@@ -48,6 +48,10 @@ class message_sender {
                                                                  const std::string& recipient,
                                                                  bool recipient_is_username,
                                                                  const std::string& body) = 0;
+  // Marks an inbound message read, showing the typing indicator when `typing`.
+  virtual boost::asio::awaitable<webhook::graph_reply> mark_read(const graph_target& target,
+                                                                 const std::string& message_id,
+                                                                 bool typing) = 0;
 };
 
 std::shared_ptr<chat_service> make_robofy_chat_service(std::shared_ptr<http_client> client);

@@ -66,11 +66,13 @@ constexpr std::array meta_keys = {
     "access_token"sv, "access_token_file"sv, "graph_base_url"sv, "graph_api_version"sv};
 constexpr std::array robofy_keys = {"base_url"sv,    "api_key"sv, "api_key_file"sv,
                                     "auth_header"sv, "timeout"sv, "max_attempts"sv};
-constexpr std::array route_keys = {"phone_number_id"sv, "pid"sv, "chatbot_id"sv, "access_token"sv,
-                                   "access_token_file"sv};
-constexpr std::array queue_keys = {"capacity"sv, "workers"sv};
+constexpr std::array route_keys = {"phone_number_id"sv,   "pid"sv,
+                                   "chatbot_id"sv,        "access_token"sv,
+                                   "access_token_file"sv, "messages_per_second"sv};
+constexpr std::array queue_keys = {"capacity"sv, "workers"sv, "coalesce_window"sv,
+                                   "max_message_age"sv};
 constexpr std::array spool_keys = {"dir"sv};
-constexpr std::array replies_keys = {"fallback_text"sv, "unsupported_text"sv};
+constexpr std::array replies_keys = {"fallback_text"sv, "unsupported_text"sv, "typing_indicator"sv};
 constexpr std::array logging_keys = {"level"sv, "format"sv, "redact_phone_numbers"sv};
 constexpr std::array shutdown_keys = {"grace"sv};
 
@@ -274,15 +276,16 @@ class reader {
     }
   }
 
-  // A duration that must be greater than zero.
-  void read_duration(const section& s, std::string_view name, duration& out) {
+  // A duration that must be greater than zero (or may be zero, when allow_zero).
+  void read_duration(const section& s, std::string_view name, duration& out,
+                     bool allow_zero = false) {
     if (auto t = text(s, name)) {
       const std::optional<duration> d = parse_duration(t->value);
       if (!d) {
         report(t->line, t->key,
                "expected a duration such as 250ms, 30s, 5m, 24h or 1h30m, got " +
                    echo_value(t->value));
-      } else if (d->count() == 0) {
+      } else if (d->count() == 0 && !allow_zero) {
         report(t->line, t->key, "must be greater than 0");
       } else {
         out = *d;
@@ -599,6 +602,7 @@ void read_routes(reader& r, const section& top, std::vector<route>& out,
         seen.emplace(rt.phone_number_id, i);
       }
     }
+    r.read_integer(*s, "messages_per_second", rt.messages_per_second, 1, 1000);
     secret token = r.read_secret(*s, "access_token");
     if (token.status == secret::state::present) {
       rt.access_token = std::move(token.value);
@@ -615,6 +619,8 @@ void read_queue(reader& r, const section& top, queue_settings& out) {
   if (!s) return;
   r.read_integer(*s, "capacity", out.capacity, 1, 10'000'000);
   r.read_integer(*s, "workers", out.workers, 1, 100'000);
+  r.read_duration(*s, "coalesce_window", out.coalesce_window, true);
+  r.read_duration(*s, "max_message_age", out.max_message_age);
 }
 
 void read_spool(reader& r, const section& top, spool_settings& out) {
@@ -629,6 +635,7 @@ void read_replies(reader& r, const section& top, reply_settings& out) {
   if (!s) return;
   r.read_string(*s, "fallback_text", out.fallback_text, true);
   r.read_string(*s, "unsupported_text", out.unsupported_text, true);
+  r.read_bool(*s, "typing_indicator", out.typing_indicator);
 }
 
 void read_logging(reader& r, const section& top, logging_settings& out) {

@@ -64,11 +64,14 @@ struct route {
   std::string pid;
   std::string chatbot_id;
   std::optional<std::string> access_token;  // overrides meta.access_token for this number
+  std::uint32_t messages_per_second = 80;   // outbound pace for this number (Meta's default cap)
 };
 
 struct queue_settings {
   std::size_t capacity = 10000;  // accepted messages not yet finished, all conversations
   std::size_t workers = 256;     // conversations answered at once
+  duration coalesce_window{0};   // wait this long after a message for more before asking Robofy
+  duration max_message_age = std::chrono::hours(24);  // older messages are not answered
 };
 
 struct spool_settings {
@@ -78,6 +81,7 @@ struct spool_settings {
 struct reply_settings {
   std::string fallback_text = "Sorry, I can't answer right now. Please try again in a moment.";
   std::string unsupported_text = "Sorry, I can only read text messages.";
+  bool typing_indicator = true;  // mark messages read and show "typing…" while Robofy thinks
 };
 
 enum class log_format { json, text };

@@ -92,6 +92,15 @@ class conversation_queue {
     }
   }
 
+  // Adds to a batch taken by take() the items its conversation received since, in order.
+  void take_more(batch& held) {
+    auto it = mailboxes_.find(held.conversation);
+    if (it == mailboxes_.end()) return;
+    for (auto& item : it->second.pending)
+      held.items.push_back(std::move(item));
+    it->second.pending.clear();
+  }
+
   // Ends the work on a batch taken by take(): frees its capacity, and lets the next waiting items
   // of the conversation be taken.
   void finish(const batch& done) {

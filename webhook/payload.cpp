@@ -9,6 +9,8 @@
 #include <unordered_map>
 #include <utility>
 
+#include "webhook/inbound_query.hpp"
+
 namespace bridge::webhook {
 namespace {
 
@@ -90,9 +92,10 @@ bool is_value_error(sj::error_code e) noexcept {
 // Views point into the parser's string buffer, valid for the whole parse, so nothing is copied
 // until a message is known to be answerable.
 struct raw_message {
-  std::string_view id, from, from_user_id, type, text, context_id;
+  std::string_view id, from, from_user_id, type, context_id;
   std::int64_t timestamp = 0;
-  bool bad = false;  // a known field had the wrong type
+  bool bad = false;  // an envelope field had the wrong type
+  message_content content;
 };
 
 struct raw_contact {
@@ -187,6 +190,128 @@ sj::error_code for_each_element(od::value value, bool& not_array, OnElement&& on
   return sj::SUCCESS;
 }
 
+// --- message content: descriptive fields; a wrong type reads as absent, never skips the message
+// ---
+
+sj::error_code read_optional(od::value value, std::string_view& out) noexcept {
+  bool ignored = false;
+  return read_string(value, out, ignored);
+}
+
+template <typename OnField>
+sj::error_code for_each_optional_field(od::value value, OnField&& on_field) {
+  bool ignored = false;
+  return for_each_field(value, ignored, std::forward<OnField>(on_field));
+}
+
+// Reads a coordinate sent as a JSON number or as a decimal string.
+sj::error_code read_coordinate(od::value value, std::optional<double>& out) noexcept {
+  od::json_type type{};
+  if (const auto e = value.type().get(type)) return e;
+  if (type == od::json_type::number) {
+    double number = 0;
+    const sj::error_code e = value.get_double().get(number);
+    if (e == sj::SUCCESS) out = number;
+    return e == sj::SUCCESS || is_value_error(e) ? sj::SUCCESS : e;
+  }
+  if (type == od::json_type::string) {
+    std::string_view text;
+    if (const auto e = read_optional(value, text)) return e;
+    out = parse_number(text);
+  }
+  return sj::SUCCESS;
+}
+
+sj::error_code walk_interactive(od::value value, interactive_content& out) {
+  return for_each_optional_field(value, [&](std::string_view key, od::value field) {
+    if (key == "type") return read_optional(field, out.type);
+    if (key == "button_reply") {
+      return for_each_optional_field(field, [&](std::string_view inner, od::value v) {
+        if (inner == "title") return read_optional(v, out.button_title);
+        return inner == "id" ? read_optional(v, out.button_id) : sj::SUCCESS;
+      });
+    }
+    if (key == "list_reply") {
+      return for_each_optional_field(field, [&](std::string_view inner, od::value v) {
+        if (inner == "title") return read_optional(v, out.list_title);
+        if (inner == "description") return read_optional(v, out.list_description);
+        return inner == "id" ? read_optional(v, out.list_id) : sj::SUCCESS;
+      });
+    }
+    if (key == "nfm_reply") {
+      return for_each_optional_field(field, [&](std::string_view inner, od::value v) {
+        if (inner == "body") return read_optional(v, out.form_body);
+        return inner == "response_json" ? read_optional(v, out.form_response_json) : sj::SUCCESS;
+      });
+    }
+    return sj::SUCCESS;
+  });
+}
+
+sj::error_code walk_media(od::value value, media_content& out) {
+  return for_each_optional_field(value, [&](std::string_view key, od::value field) {
+    if (key == "caption") return read_optional(field, out.caption);
+    return key == "filename" ? read_optional(field, out.filename) : sj::SUCCESS;
+  });
+}
+
+sj::error_code walk_location(od::value value, location_content& out) {
+  return for_each_optional_field(value, [&](std::string_view key, od::value field) {
+    if (key == "latitude") return read_coordinate(field, out.latitude);
+    if (key == "longitude") return read_coordinate(field, out.longitude);
+    if (key == "name") return read_optional(field, out.name);
+    return key == "address" ? read_optional(field, out.address) : sj::SUCCESS;
+  });
+}
+
+// Shared contact cards. Only about max_query_bytes of names and phones are kept (the query cannot
+// hold more), so a huge list costs a walk, not memory; every card with content is still counted.
+sj::error_code walk_shared_contacts(od::value value, contacts_content& out) {
+  std::size_t kept_bytes = 0;
+  bool not_array = false;
+  return for_each_element(value, not_array, [&](od::value element) {
+    contact_card card;
+    bool has_phone = false;
+    const auto e = for_each_optional_field(element, [&](std::string_view key, od::value field) {
+      if (key == "name") {
+        return for_each_optional_field(field, [&](std::string_view inner, od::value v) {
+          if (inner == "formatted_name") return read_optional(v, card.formatted_name);
+          if (inner == "first_name") return read_optional(v, card.first_name);
+          return inner == "last_name" ? read_optional(v, card.last_name) : sj::SUCCESS;
+        });
+      }
+      if (key != "phones") return sj::SUCCESS;
+      bool phones_not_array = false;
+      return for_each_element(field, phones_not_array, [&](od::value entry) {
+        std::string_view phone, wa_id;
+        const auto inner_e = for_each_optional_field(entry, [&](std::string_view k, od::value v) {
+          if (k == "phone") return read_optional(v, phone);
+          return k == "wa_id" ? read_optional(v, wa_id) : sj::SUCCESS;
+        });
+        if (inner_e) return inner_e;
+        const std::string_view shown = is_blank(phone) ? wa_id : phone;
+        if (is_blank(shown)) return sj::SUCCESS;
+        has_phone = true;
+        if (kept_bytes <= max_query_bytes) {
+          card.phones.push_back(shown);
+          kept_bytes += shown.size();
+        }
+        return sj::SUCCESS;
+      });
+    });
+    if (e) return e;
+    if (!has_phone && !has_content(card)) return sj::SUCCESS;
+    ++out.count;
+    if (kept_bytes <= max_query_bytes) {
+      kept_bytes += card.formatted_name.size() + card.first_name.size() + card.last_name.size();
+      out.cards.push_back(std::move(card));
+    }
+    return sj::SUCCESS;
+  });
+}
+
+// --- messages ------------------------------------------------------------------------------------
+
 sj::error_code walk_message(od::value value, raw_change& change) {
   raw_message message;
   bool not_object = false;
@@ -197,19 +322,33 @@ sj::error_code walk_message(od::value value, raw_change& change) {
     if (key == "type") return read_string(field, message.type, message.bad);
     if (key == "timestamp") return read_timestamp(field, message.timestamp);
     if (key == "text" || key == "context") {
-      std::string_view& target = key == "text" ? message.text : message.context_id;
+      std::string_view& target = key == "text" ? message.content.text_body : message.context_id;
       const std::string_view wanted = key == "text" ? "body" : "id";
       return for_each_field(field, message.bad, [&](std::string_view inner, od::value v) {
         return inner == wanted ? read_string(v, target, message.bad) : sj::SUCCESS;
       });
     }
+    // Every content object is read whatever "type" says (it may come later); only the one the
+    // type names is used.
+    if (key == "interactive") return walk_interactive(field, message.content.interactive);
+    if (key == "button") {
+      return for_each_optional_field(field, [&](std::string_view inner, od::value v) {
+        if (inner == "text") return read_optional(v, message.content.button.text);
+        return inner == "payload" ? read_optional(v, message.content.button.payload) : sj::SUCCESS;
+      });
+    }
+    if (key == "image") return walk_media(field, message.content.image);
+    if (key == "video") return walk_media(field, message.content.video);
+    if (key == "document") return walk_media(field, message.content.document);
+    if (key == "location") return walk_location(field, message.content.location);
+    if (key == "contacts") return walk_shared_contacts(field, message.content.contacts);
     return sj::SUCCESS;
   });
   if (e) return e;
   if (not_object) {
     ++change.skipped;
   } else {
-    change.messages.push_back(message);
+    change.messages.push_back(std::move(message));
   }
   return sj::SUCCESS;
 }
@@ -351,7 +490,9 @@ void commit(const raw_change& change, delivery& out) {
     message.profile_name = contacts.name_of(customer, i);
     message.type = raw.type;
     message.kind = kind_from_type(raw.type);
-    if (message.kind == message_kind::text) message.text = raw.text;
+    message_outcome outcome = describe_message(message.kind, raw.content);
+    message.disposition = outcome.disposition;
+    message.text = std::move(outcome.query);
     message.timestamp = raw.timestamp;
     message.context_id = raw.context_id;
   }

@@ -40,6 +40,16 @@ std::string_view to_string(message_kind kind) noexcept;
 // Maps a wire `type` string to its kind; anything unlisted is `unknown`. Never throws.
 message_kind kind_from_type(std::string_view type) noexcept;
 
+// What the bridge does with an inbound message (decided by describe_message, inbound_query.hpp).
+enum class disposition {
+  answer,       // ask Robofy with inbound_message::text as the query
+  unsupported,  // reply with replies.unsupported_text, Robofy not called
+  ignore,       // log and count only, never answered
+};
+
+// Returns "answer", "unsupported" or "ignore", a metrics label. Never throws.
+std::string_view to_string(disposition d) noexcept;
+
 // One answerable customer message, flattened out of the webhook envelope.
 struct inbound_message {
   std::string id;                     // wamid
@@ -49,8 +59,10 @@ struct inbound_message {
                                       // "recipient" instead of "to"
   std::string profile_name;           // value.contacts[] entry matching the customer, may be empty
   message_kind kind = message_kind::unknown;
-  std::string type;            // raw "type" string as sent
-  std::string text;            // text.body for kind::text; empty otherwise
+  std::string type;  // raw "type" string as sent
+  // What to do with it; the message's own type decides (a reply's context does not).
+  bridge::webhook::disposition disposition = bridge::webhook::disposition::ignore;
+  std::string text;            // the Robofy query when disposition is answer; empty otherwise
   std::int64_t timestamp = 0;  // unix seconds (a string on the wire); 0 when absent or bad
   std::string context_id;      // context.id when the message replies to another, else empty
 };
@@ -96,7 +108,9 @@ boost::system::error_code make_error_code(payload_errc e) noexcept;
 // Parses a Meta webhook body with simdjson On-Demand, in one linear pass. simdjson reads up to
 // SIMDJSON_PADDING bytes past the end, so when `body` lacks that much spare capacity it is reserved
 // in place (one reallocation: pointers into `body` are invalidated); its content and size are
-// unchanged on return. Known fields with the wrong type skip the message (counted), unknown fields
+// unchanged on return. Envelope fields (id, from, from_user_id, type, text, context) with the wrong
+// type skip the message (counted); a content field of the wrong type (caption, location, ...) reads
+// as absent; each message gets its disposition and query (describe_message); unknown fields
 // are ignored (On-Demand skips them without full validation); only a body that is not JSON, not an
 // object, not a WhatsApp notification, too deep or too large fails as a whole. Never throws (out of
 // memory reads as too_large).

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <array>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace bridge::webhook {
 namespace {
@@ -26,11 +29,24 @@ bool is_space(char c) noexcept {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
-std::string_view trim_left(std::string_view text) noexcept {
-  std::size_t start = 0;
-  while (start < text.size() && is_space(text[start]))
-    ++start;
-  return text.substr(start);
+bool is_alnum(char c) noexcept {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+bool starts_with_ci(std::string_view text, std::size_t pos, std::string_view prefix) noexcept {
+  if (text.size() - pos < prefix.size()) return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i) {
+    char c = text[pos + i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+    if (c != prefix[i]) return false;
+  }
+  return true;
+}
+
+std::size_t skip_spaces(std::string_view text, std::size_t pos) noexcept {
+  while (pos < text.size() && is_space(text[pos]))
+    ++pos;
+  return pos;
 }
 
 std::string_view trim_right(std::string_view text) noexcept {
@@ -40,71 +56,287 @@ std::string_view trim_right(std::string_view text) noexcept {
   return text.substr(0, end);
 }
 
-// Each finder returns the cut (a byte offset, 0 for none) of the last break of its kind such that
-// text[0, cut) fits the window [0, window_end); whitespace at the cut may sit at window_end itself,
-// since it is dropped. Every cut is at an ASCII byte or right after a whole sequence, so on a
-// character boundary. `text` starts with a non-space and extends beyond window_end.
+// A fenced code block: from a run of three or more backticks to the next such run. WhatsApp's
+// monospace needs both fences in the same message, so a block is kept whole when it fits.
+struct code_block {
+  std::size_t open;       // first backtick of the opening run
+  std::size_t open_end;   // after the opening run
+  std::size_t close;      // first backtick of the closing run
+  std::size_t close_end;  // after the closing run
+};
 
-std::size_t find_paragraph_break(std::string_view text, std::size_t window_end) noexcept {
-  for (std::size_t i = window_end; i > 0; --i) {
-    if (text[i] != '\n') continue;
+std::vector<code_block> find_code_blocks(std::string_view text) {
+  std::vector<code_block> blocks;
+  std::size_t pending_open = std::string_view::npos;
+  std::size_t pending_open_end = 0;
+  for (std::size_t i = 0; i < text.size();) {
+    if (text[i] != '`') {
+      ++i;
+      continue;
+    }
+    std::size_t end = i;
+    while (end < text.size() && text[end] == '`')
+      ++end;
+    if (end - i >= 3) {
+      if (pending_open == std::string_view::npos) {
+        pending_open = i;
+        pending_open_end = end;
+      } else {
+        blocks.push_back({pending_open, pending_open_end, i, end});
+        pending_open = std::string_view::npos;
+      }
+    }
+    i = end;
+  }
+  return blocks;  // an unclosed run is no block: WhatsApp shows it as plain text too
+}
+
+std::size_t units_of(std::string_view text) noexcept {
+  return utf16_length(text);
+}
+
+// The longest prefix of whole characters of `text` within `budget` units (at least one character).
+std::size_t fitting_prefix(std::string_view text, std::size_t budget) noexcept {
+  std::size_t end = 0;
+  std::size_t units = 0;
+  while (end < text.size()) {
+    const char_size size = char_at(text, end);
+    if (units + size.units > budget) break;
+    units += size.units;
+    end += size.bytes;
+  }
+  return end == 0 && !text.empty() ? char_at(text, 0).bytes : end;
+}
+
+// Rewrites one code block wider than `limit` as consecutive fenced blocks, each within `limit`,
+// cut between lines (a line too long alone at its last space, else anywhere). Returns false when
+// the limit leaves no room for the fences.
+bool refence(std::string_view text, const code_block& block, std::size_t limit, std::string& out) {
+  // Each piece is head "\n" lines "\n```": the head and five more units of fences.
+  std::string_view head = "```";
+  std::string_view content = text.substr(block.open_end, block.close - block.open_end);
+  const std::size_t newline = text.find('\n', block.open_end);
+  if (newline < block.close) {
+    const std::string_view opening = trim_right(text.substr(block.open, newline - block.open));
+    // Keep the language tag when it leaves room for at least a surrogate pair per piece.
+    if (units_of(opening) + 5 + 2 <= limit) {
+      head = opening;
+      content = text.substr(newline + 1, block.close - newline - 1);
+    }
+  }
+  if (units_of(head) + 5 + 2 > limit) return false;
+  if (!content.empty() && content.back() == '\n') content.remove_suffix(1);
+  if (!content.empty() && content.back() == '\r') content.remove_suffix(1);
+  if (content.empty()) return false;
+  const std::size_t budget = limit - units_of(head) - 5;
+
+  std::vector<std::string_view> lines;  // the current piece's lines
+  std::size_t units = 0;
+  bool first_piece = true;
+  const auto flush = [&] {
+    if (lines.empty()) return;
+    if (!first_piece) out += '\n';
+    first_piece = false;
+    out += head;
+    for (const std::string_view line : lines) {
+      out += '\n';
+      out += line;
+    }
+    out += "\n```";
+    lines.clear();
+    units = 0;
+  };
+  const auto add = [&](std::string_view line) {
+    const std::size_t width = units_of(line);
+    if (!lines.empty() && units + 1 + width > budget) flush();
+    units += (lines.empty() ? 0 : 1) + width;
+    lines.push_back(line);
+  };
+  for (std::size_t start = 0; start <= content.size();) {
+    std::size_t end = content.find('\n', start);
+    if (end == std::string_view::npos) end = content.size();
+    std::string_view line = content.substr(start, end - start);
+    for (std::size_t fits = fitting_prefix(line, budget); fits < line.size();
+         fits = fitting_prefix(line, budget)) {
+      // Too long for a piece of its own: cut at its last space that fits (dropped), else anywhere.
+      const std::size_t space = line.substr(0, fits + 1).rfind(' ');
+      const bool at_space = space != std::string_view::npos && space > 0;
+      const std::size_t cut = at_space ? space : fits;
+      add(line.substr(0, cut));
+      line.remove_prefix(at_space ? cut + 1 : cut);
+    }
+    add(line);
+    start = end + 1;
+  }
+  flush();
+  return true;
+}
+
+// `text` with every code block wider than `limit` rewritten as a run of fenced blocks that fit.
+std::string refence_long_code_blocks(std::string_view text, std::size_t limit) {
+  std::string out;
+  std::size_t copied = 0;
+  for (const code_block& block : find_code_blocks(text)) {
+    const std::string_view whole = text.substr(block.open, block.close_end - block.open);
+    if (units_of(whole) <= limit) continue;
+    std::string pieces;
+    if (!refence(text, block, limit, pieces)) continue;
+    out += text.substr(copied, block.open - copied);
+    out += pieces;
+    copied = block.close_end;
+  }
+  out += text.substr(copied);
+  return out;
+}
+
+// The stretches no cut may fall strictly inside: URLs and code blocks that fit in one part.
+// Overlapping stretches are merged; positions are sorted.
+class protected_spans {
+ public:
+  protected_spans(std::string_view text, std::size_t limit) {
+    std::vector<std::pair<std::size_t, std::size_t>> found;
+    for (const code_block& block : find_code_blocks(text)) {
+      add_if_fits(found, text, block.open, block.close_end, limit);
+    }
+    for (std::size_t i = 0; i < text.size(); ++i) {
+      const char c = text[i];
+      if (c != 'h' && c != 'H' && c != 'w' && c != 'W') continue;
+      if (i > 0 && is_alnum(text[i - 1])) continue;
+      if (!starts_with_ci(text, i, "http://") && !starts_with_ci(text, i, "https://") &&
+          !starts_with_ci(text, i, "www.")) {
+        continue;
+      }
+      std::size_t end = i;
+      while (end < text.size() && !is_space(text[end]))
+        ++end;
+      add_if_fits(found, text, i, end, limit);
+      i = end;
+    }
+    std::sort(found.begin(), found.end());
+    for (const auto& span : found) {
+      // Cuts at a span's ends are allowed, so only spans that truly overlap merge.
+      if (!spans_.empty() && span.first < spans_.back().second) {
+        spans_.back().second = std::max(spans_.back().second, span.second);
+      } else {
+        spans_.push_back(span);
+      }
+    }
+  }
+
+  // The start of the span `pos` lies strictly inside, or `pos` itself when a cut may go there.
+  std::size_t allowed_before(std::size_t pos) const noexcept {
+    auto after =
+        std::upper_bound(spans_.begin(), spans_.end(), pos,
+                         [](std::size_t p, const std::pair<std::size_t, std::size_t>& span) {
+                           return p <= span.first;
+                         });
+    if (after == spans_.begin()) return pos;
+    const auto& span = *(after - 1);
+    return pos < span.second ? span.first : pos;
+  }
+
+ private:
+  std::vector<std::pair<std::size_t, std::size_t>> spans_;
+
+  static void add_if_fits(std::vector<std::pair<std::size_t, std::size_t>>& found,
+                          std::string_view text, std::size_t start, std::size_t end,
+                          std::size_t limit) {
+    if (units_of(text.substr(start, end - start)) <= limit) found.emplace_back(start, end);
+  }
+};
+
+// The text being split and the part under construction: text[begin, window_end) fits, and
+// text[window_end] exists. Finders return a cut (a byte offset in (begin, window_end], or begin for
+// none) such that text[begin, cut) fits; whitespace at the cut may sit at window_end itself, since
+// it is dropped. Every cut is at an ASCII byte or right after a whole sequence, so on a character
+// boundary, and never strictly inside a protected span.
+struct window {
+  std::string_view text;
+  std::size_t begin;
+  std::size_t window_end;
+  const protected_spans& spans;
+};
+
+std::size_t find_paragraph_break(const window& w) noexcept {
+  for (std::size_t i = w.window_end; i > w.begin; --i) {
+    if (w.text[i] != '\n') continue;
     // A paragraph break is a whitespace run holding two newlines ("\n\n", "\r\n\r\n", "\n \n").
     std::size_t first = i;
-    while (first > 0 && is_space(text[first - 1]))
+    while (first > w.begin && is_space(w.text[first - 1]))
       --first;
     std::size_t last = i + 1;
-    while (last < text.size() && is_space(text[last]))
+    while (last < w.text.size() && is_space(w.text[last]))
       ++last;
-    if (std::count(text.begin() + static_cast<std::ptrdiff_t>(first),
-                   text.begin() + static_cast<std::ptrdiff_t>(last), '\n') >= 2) {
+    const std::size_t allowed = w.spans.allowed_before(first);
+    if (allowed == first && first > w.begin &&
+        std::count(w.text.begin() + static_cast<std::ptrdiff_t>(first),
+                   w.text.begin() + static_cast<std::ptrdiff_t>(last), '\n') >= 2) {
       return first;
     }
-    i = first;  // the rest of this run holds no other newline: skip it
+    // The rest of this whitespace run (or protected span) holds no other break.
+    i = std::min(first, allowed);
+    if (i <= w.begin) break;
   }
-  return 0;
+  return w.begin;
 }
 
-std::size_t find_line_break(std::string_view text, std::size_t window_end) noexcept {
-  for (std::size_t i = window_end; i > 0; --i) {
-    if (text[i] == '\n') return i;
+std::size_t find_line_break(const window& w) noexcept {
+  for (std::size_t i = w.window_end; i > w.begin; --i) {
+    if (w.text[i] != '\n') continue;
+    const std::size_t allowed = w.spans.allowed_before(i);
+    if (allowed == i) return i;
+    if (allowed <= w.begin) break;
+    i = allowed;
   }
-  return 0;
+  return w.begin;
 }
 
-std::size_t find_sentence_end(std::string_view text, std::size_t window_end) noexcept {
+std::size_t find_sentence_end(const window& w) noexcept {
   // The CJK full stop, exclamation and question marks end a sentence without a following space.
   static constexpr std::array<std::string_view, 3> cjk_ends = {"\xE3\x80\x82", "\xEF\xBC\x81",
                                                                "\xEF\xBC\x9F"};
-  for (std::size_t cut = window_end; cut > 0; --cut) {
-    const char last = text[cut - 1];
-    if ((last == '.' || last == '!' || last == '?') && is_space(text[cut])) return cut;
-    if (cut >= 3) {
-      const std::string_view tail = text.substr(cut - 3, 3);
-      if (std::find(cjk_ends.begin(), cjk_ends.end(), tail) != cjk_ends.end()) return cut;
+  for (std::size_t cut = w.window_end; cut > w.begin; --cut) {
+    const char last = w.text[cut - 1];
+    bool found = (last == '.' || last == '!' || last == '?') && is_space(w.text[cut]);
+    if (!found && cut - w.begin >= 3) {
+      const std::string_view tail = w.text.substr(cut - 3, 3);
+      found = std::find(cjk_ends.begin(), cjk_ends.end(), tail) != cjk_ends.end();
     }
+    if (!found) continue;
+    const std::size_t allowed = w.spans.allowed_before(cut);
+    if (allowed == cut) return cut;
+    cut = allowed + 1;  // the span's start may still end a sentence
   }
-  return 0;
+  return w.begin;
 }
 
-std::size_t find_space(std::string_view text, std::size_t window_end) noexcept {
-  for (std::size_t i = window_end; i > 0; --i) {
-    if (is_space(text[i])) return i;
+std::size_t find_space(const window& w) noexcept {
+  for (std::size_t i = w.window_end; i > w.begin; --i) {
+    if (!is_space(w.text[i])) continue;
+    const std::size_t allowed = w.spans.allowed_before(i);
+    if (allowed == i) return i;
+    if (allowed <= w.begin) break;
+    i = allowed;
   }
-  return 0;
+  return w.begin;
 }
 
-// Where to end the next part, given the bytes [0, window_end) that fit.
-std::size_t choose_cut(std::string_view text, std::size_t window_end) noexcept {
-  using finder = std::size_t (*)(std::string_view, std::size_t) noexcept;
+// Where to end the next part.
+std::size_t choose_cut(const window& w) noexcept {
+  using finder = std::size_t (*)(const window&) noexcept;
   static constexpr std::array<finder, 4> finders = {find_paragraph_break, find_line_break,
                                                     find_sentence_end, find_space};
-  std::size_t latest = 0;
+  const std::size_t width = w.window_end - w.begin;
+  std::size_t latest = w.begin;
   for (const finder find : finders) {
-    const std::size_t cut = find(text, window_end);
-    if (cut * 2 >= window_end) return cut;
+    const std::size_t cut = find(w);
+    if ((cut - w.begin) * 2 >= width) return cut;
     latest = std::max(latest, cut);
   }
-  return latest > 0 ? latest : window_end;
+  if (latest > w.begin) return latest;
+  // A hard cut; a protected span it would split moves whole to the next part instead.
+  const std::size_t allowed = w.spans.allowed_before(w.window_end);
+  return allowed > w.begin ? allowed : w.window_end;
 }
 
 }  // namespace
@@ -143,31 +375,33 @@ std::size_t utf16_length(std::string_view utf8) noexcept {
   return units;
 }
 
-std::vector<std::string> split_text(std::string_view text, std::size_t max_units) {
+std::vector<std::string> split_text(std::string_view original, std::size_t max_units) {
   const std::size_t limit = std::max<std::size_t>(max_units, 1);
-  std::string_view rest = trim_left(text);
-  if (rest.empty()) return {};
-  if (utf16_length(text) <= limit) return {std::string(text)};
+  if (skip_spaces(original, 0) == original.size()) return {};
+  if (utf16_length(original) <= limit) return {std::string(original)};
 
+  const std::string text = refence_long_code_blocks(original, limit);
+  const protected_spans spans(text, limit);
   std::vector<std::string> parts;
-  while (!rest.empty()) {
-    // The window is the longest prefix of whole characters within the limit.
-    std::size_t window_end = 0;
+  for (std::size_t begin = skip_spaces(text, 0); begin < text.size();) {
+    // The window is the longest run of whole characters within the limit.
+    std::size_t window_end = begin;
     std::size_t units = 0;
-    while (window_end < rest.size()) {
-      const char_size size = char_at(rest, window_end);
+    while (window_end < text.size()) {
+      const char_size size = char_at(text, window_end);
       if (units + size.units > limit) break;
       units += size.units;
       window_end += size.bytes;
     }
-    if (window_end == rest.size()) {
-      parts.emplace_back(trim_right(rest));
+    if (window_end == text.size()) {
+      parts.emplace_back(trim_right(std::string_view(text).substr(begin)));
       break;
     }
     // A character wider than the whole limit still has to go somewhere: alone.
-    const std::size_t cut = window_end == 0 ? char_at(rest, 0).bytes : choose_cut(rest, window_end);
-    parts.emplace_back(trim_right(rest.substr(0, cut)));
-    rest = trim_left(rest.substr(cut));
+    const std::size_t cut = window_end == begin ? begin + char_at(text, begin).bytes
+                                                : choose_cut({text, begin, window_end, spans});
+    parts.emplace_back(trim_right(std::string_view(text).substr(begin, cut - begin)));
+    begin = skip_spaces(text, cut);
   }
   return parts;
 }

@@ -118,6 +118,7 @@ BOOST_AUTO_TEST_CASE(
       m.phone_number_id = test_number;
       m.customer_id = "919400000001";
       m.kind = bridge::webhook::message_kind::text;
+      m.disposition = bridge::webhook::disposition::answer;
       m.type = "text";
       m.text = std::string("before the crash ") + id;
       records.push_back({bridge::queue::record_kind::accepted, m.id, bridge::conversation_key(m),

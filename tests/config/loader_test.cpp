@@ -132,6 +132,10 @@ BOOST_AUTO_TEST_CASE(full_config_sets_every_key) {
   BOOST_TEST(!s.routes[1].access_token.has_value());
   BOOST_TEST(s.queue.capacity == 500u);
   BOOST_TEST(s.queue.workers == 16u);
+  BOOST_TEST(s.queue.coalesce_window.count() == 750);
+  BOOST_TEST(s.queue.max_message_age.count() == 2 * 3600 * 1000);
+  BOOST_TEST(s.routes[0].messages_per_second == 250u);
+  BOOST_TEST(s.routes[1].messages_per_second == 80u);
   BOOST_TEST(s.spool.dir.value_or("") == "/var/lib/bridge-test");
   BOOST_TEST(s.replies.fallback_text == "Back soon.");
   BOOST_TEST(s.replies.unsupported_text == "Text only, please.");
@@ -163,6 +167,8 @@ BOOST_AUTO_TEST_CASE(minimal_config_takes_defaults) {
   BOOST_TEST(s.routes[0].phone_number_id == "*");
   BOOST_TEST(s.queue.capacity == 10000u);
   BOOST_TEST(s.queue.workers == 256u);
+  BOOST_TEST(s.queue.coalesce_window.count() == 0);
+  BOOST_TEST(s.queue.max_message_age.count() == 24 * 3600 * 1000);
   BOOST_TEST(!s.spool.dir.has_value());
   BOOST_TEST(s.replies.fallback_text == defaults.replies.fallback_text);
   BOOST_TEST(s.replies.unsupported_text == defaults.replies.unsupported_text);

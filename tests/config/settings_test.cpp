@@ -8,8 +8,9 @@ BOOST_AUTO_TEST_SUITE(settings)
 
 BOOST_AUTO_TEST_CASE(exact_match_beats_wildcard) {
   cfg::settings s;
-  s.routes = {cfg::route{"*", "p-any", "c-any", {}}, cfg::route{"111", "p-111", "c-111", {}},
-              cfg::route{"222", "p-222", "c-222", std::string("t")}};
+  s.routes = {cfg::route{"*", "p-any", "c-any", {}, 80},
+              cfg::route{"111", "p-111", "c-111", {}, 80},
+              cfg::route{"222", "p-222", "c-222", std::string("t"), 80}};
   BOOST_TEST_REQUIRE(cfg::find_route(s, "111") != nullptr);
   BOOST_TEST(cfg::find_route(s, "111")->pid == "p-111");
   BOOST_TEST(cfg::find_route(s, "222")->pid == "p-222");
@@ -20,7 +21,7 @@ BOOST_AUTO_TEST_CASE(exact_match_beats_wildcard) {
 BOOST_AUTO_TEST_CASE(no_route_without_wildcard) {
   cfg::settings s;
   BOOST_TEST(cfg::find_route(s, "111") == nullptr);
-  s.routes = {cfg::route{"111", "p-111", "c-111", {}}};
+  s.routes = {cfg::route{"111", "p-111", "c-111", {}, 80}};
   BOOST_TEST(cfg::find_route(s, "112") == nullptr);
   BOOST_TEST(cfg::find_route(s, "*") == nullptr);
   BOOST_TEST(cfg::find_route(s, "111") == &s.routes[0]);

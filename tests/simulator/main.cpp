@@ -160,8 +160,9 @@ asio::awaitable<void> play_meta(const options& o, bridge::http_client& client, f
     co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
   }
   // Give the last answer the same interval to arrive, then report and stop.
-  const bool all_answered = graph.request_count() >= static_cast<std::size_t>(o.messages);
-  say(std::to_string(graph.request_count()) + " of " + std::to_string(o.messages) +
+  const std::size_t answered = text_sends(graph.requests()).size();
+  const bool all_answered = answered >= static_cast<std::size_t>(o.messages);
+  say(std::to_string(answered) + " of " + std::to_string(o.messages) +
       " messages answered on WhatsApp");
   exit_code = all_answered ? 0 : 1;
   io.stop();
@@ -194,8 +195,12 @@ int main(int argc, char** argv) {
         io.get_executor(),
         [inner = graph_accepting()](const recorded_request& req) {
           const auto sent = parse_graph_request(req.body);
-          say("bridge -> WhatsApp: reply to " + bridge::redact_id(sent.to, true) + ": \"" +
-              sent.text + "\"");
+          if (sent.type != "text") {
+            say("bridge -> WhatsApp: message marked read, \"typing...\" shown");
+          } else {
+            say("bridge -> WhatsApp: reply to " + bridge::redact_id(sent.to, true) + ": \"" +
+                sent.text + "\"");
+          }
           return inner(req);
         },
         nullptr, o.graph_port);

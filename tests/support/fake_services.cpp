@@ -64,6 +64,14 @@ responder robofy_answering(std::function<std::string(const robofy_request_fields
   };
 }
 
+std::vector<recorded_request> text_sends(const std::vector<recorded_request>& graph) {
+  std::vector<recorded_request> texts;
+  for (const auto& req : graph) {
+    if (parse_graph_request(req.body).type == "text") texts.push_back(req);
+  }
+  return texts;
+}
+
 responder robofy_echo() {
   return robofy_answering([](const robofy_request_fields& f) { return "Echo: " + f.query; });
 }

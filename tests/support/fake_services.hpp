@@ -29,6 +29,9 @@ struct graph_request_fields {
 };
 graph_request_fields parse_graph_request(const std::string& body);
 
+// The requests that sent a text message (not read receipts), in the order they came.
+std::vector<recorded_request> text_sends(const std::vector<recorded_request>& graph);
+
 // Robofy answering 200 {"message":"Success","data":{"answer": answer(query)}}.
 responder robofy_answering(std::function<std::string(const robofy_request_fields&)> answer);
 // Robofy answering every query with "Echo: <query>".

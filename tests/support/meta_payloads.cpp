@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
+#include <ctime>
 #include <fstream>
 #include <iterator>
+#include <regex>
 #include <stdexcept>
 
 namespace bridge::test {
@@ -28,7 +30,7 @@ std::string delivery_body(const std::vector<text_message>& messages) {
                                       {"wa_id", m.wa_id}});
       wire_messages.push_back(json::object{{"from", m.wa_id},
                                            {"id", m.id},
-                                           {"timestamp", "1763971200"},
+                                           {"timestamp", std::to_string(std::time(nullptr))},
                                            {"type", "text"},
                                            {"text", json::object{{"body", m.body}}}});
     }
@@ -46,6 +48,12 @@ std::string delivery_body(const std::vector<text_message>& messages) {
 }
 
 std::string fixture(const std::string& relative_path) {
+  static const std::regex timestamp(R"re("timestamp":"\d+")re");
+  return std::regex_replace(fixture_verbatim(relative_path), timestamp,
+                            "\"timestamp\":\"" + std::to_string(std::time(nullptr)) + "\"");
+}
+
+std::string fixture_verbatim(const std::string& relative_path) {
   const std::string path = std::string(BRIDGE_FIXTURES_DIR) + "/" + relative_path;
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error("cannot read fixture " + path);

@@ -16,7 +16,10 @@ struct text_message {
 // One POST body holding the messages, grouped into one change per business number, in order.
 std::string delivery_body(const std::vector<text_message>& messages);
 
-// The body of a file under tests/fixtures/ (exact bytes).
+// The body of a file under tests/fixtures/, with every "timestamp" set to now: the samples are
+// dated November 2025, and the bridge does not answer messages older than queue.max_message_age.
 std::string fixture(const std::string& relative_path);
+// The same file byte for byte.
+std::string fixture_verbatim(const std::string& relative_path);
 
 }  // namespace bridge::test

@@ -21,7 +21,8 @@ inline constexpr const char* test_robofy_key = "test-robofy-key";
 inline constexpr const char* test_number = "106540352242922";
 
 // Settings for a bridge on loopback ephemeral ports talking to the given fakes: one route for
-// test_number (pid "pid-1", chatbot "bot-1"), 8 workers, capacity 1000, logging off.
+// test_number (pid "pid-1", chatbot "bot-1"), 8 workers, capacity 1000, logging off, no read
+// receipts (so every Graph request is a reply).
 config::settings loopback_settings(const std::string& robofy_url, const std::string& graph_url);
 
 // The real bridge app with fake Robofy and Graph servers, all on one io_context that runs on a
