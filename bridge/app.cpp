@@ -68,13 +68,9 @@ webhook::endpoint_settings endpoint_settings_of(const config::settings& settings
 std::shared_ptr<const runtime_settings> derive(config::settings settings,
                                                const app_options& options) {
   auto derived = make_runtime_settings(std::move(settings));
-  if (!options.retry_base_delay && !options.breakers) return derived;
+  if (!options.tune) return derived;
   auto adjusted = std::make_shared<runtime_settings>(*derived);
-  if (options.retry_base_delay) adjusted->retry_base_delay = *options.retry_base_delay;
-  if (options.breakers) {
-    adjusted->robofy_breaker = *options.breakers;
-    adjusted->graph_breaker = *options.breakers;
-  }
+  options.tune(*adjusted);
   return adjusted;
 }
 

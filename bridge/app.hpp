@@ -3,6 +3,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <functional>
 #include <memory>
 
 #include "bridge/http_client.hpp"
@@ -14,10 +15,10 @@ namespace bridge {
 
 struct app_options {
   http_client_options http;  // upstream client tuning (tests add their CA here)
-  // Overrides of the derived retry timing (tests shorten the waits).
-  std::optional<std::chrono::milliseconds> retry_base_delay;
-  std::optional<circuit_breaker::settings> breakers;  // both upstreams
-  queue::spool_options spool;                         // journal tuning (tests compact sooner)
+  // Adjusts the timing derived from each configuration load (retry delays, breakers, typing
+  // refresh); tests shorten the waits with it.
+  std::function<void(runtime_settings&)> tune;
+  queue::spool_options spool;  // journal tuning (tests compact sooner)
 };
 
 // The whole bridge on one io_context: the public webhook listener, the admin listener, the

@@ -49,6 +49,22 @@ std::size_t skip_spaces(std::string_view text, std::size_t pos) noexcept {
   return pos;
 }
 
+// The end of the URL starting at text[pos] ("http://", "https://" or "www." after a non-letter, up
+// to whitespace), or npos when none starts there.
+std::size_t url_end_at(std::string_view text, std::size_t pos) noexcept {
+  const char c = text[pos];
+  if (c != 'h' && c != 'H' && c != 'w' && c != 'W') return std::string_view::npos;
+  if (pos > 0 && is_alnum(text[pos - 1])) return std::string_view::npos;
+  if (!starts_with_ci(text, pos, "http://") && !starts_with_ci(text, pos, "https://") &&
+      !starts_with_ci(text, pos, "www.")) {
+    return std::string_view::npos;
+  }
+  std::size_t end = pos;
+  while (end < text.size() && !is_space(text[end]))
+    ++end;
+  return end;
+}
+
 std::string_view trim_right(std::string_view text) noexcept {
   std::size_t end = text.size();
   while (end > 0 && is_space(text[end - 1]))
@@ -158,10 +174,18 @@ bool refence(std::string_view text, const code_block& block, std::size_t limit, 
     std::string_view line = content.substr(start, end - start);
     for (std::size_t fits = fitting_prefix(line, budget); fits < line.size();
          fits = fitting_prefix(line, budget)) {
-      // Too long for a piece of its own: cut at its last space that fits (dropped), else anywhere.
+      // Too long for a piece of its own: cut at its last space that fits (dropped), else before a
+      // URL that would be cut but fits a piece, else anywhere.
       const std::size_t space = line.substr(0, fits + 1).rfind(' ');
       const bool at_space = space != std::string_view::npos && space > 0;
-      const std::size_t cut = at_space ? space : fits;
+      std::size_t cut = at_space ? space : fits;
+      for (std::size_t i = 1; !at_space && i < fits; ++i) {
+        // With no space before `fits`, the first URL runs past it and any later one is inside it.
+        const std::size_t url_end = url_end_at(line, i);
+        if (url_end == std::string_view::npos) continue;
+        if (units_of(line.substr(i, url_end - i)) <= budget) cut = i;
+        break;
+      }
       add(line.substr(0, cut));
       line.remove_prefix(at_space ? cut + 1 : cut);
     }
@@ -199,16 +223,8 @@ class protected_spans {
       add_if_fits(found, text, block.open, block.close_end, limit);
     }
     for (std::size_t i = 0; i < text.size(); ++i) {
-      const char c = text[i];
-      if (c != 'h' && c != 'H' && c != 'w' && c != 'W') continue;
-      if (i > 0 && is_alnum(text[i - 1])) continue;
-      if (!starts_with_ci(text, i, "http://") && !starts_with_ci(text, i, "https://") &&
-          !starts_with_ci(text, i, "www.")) {
-        continue;
-      }
-      std::size_t end = i;
-      while (end < text.size() && !is_space(text[end]))
-        ++end;
+      const std::size_t end = url_end_at(text, i);
+      if (end == std::string_view::npos) continue;
       add_if_fits(found, text, i, end, limit);
       i = end;
     }

@@ -861,7 +861,7 @@ bool is_table_separator(std::string_view line, std::size_t columns) {
 }
 
 // A label longer than this is not repeated on every row (it would multiply the text).
-constexpr std::size_t max_label_bytes = 100;
+constexpr std::size_t max_label_bytes = 40;
 
 std::string table_row(const std::vector<std::string>& labels, std::string_view line) {
   const std::vector<std::string> cells = table_cells(line);

@@ -289,7 +289,9 @@ BOOST_AUTO_TEST_CASE(kill_minus_9_under_load_then_restart_answers_every_accepted
 
 BOOST_AUTO_TEST_CASE(robofy_down_then_back_fallback_once_each_no_retry_storm_then_recovery) {
   bridge::app_options options;
-  options.breakers = bridge::circuit_breaker::settings{3, 300ms, 1000ms};
+  options.tune = [](bridge::runtime_settings& s) {
+    s.robofy_breaker = s.graph_breaker = bridge::circuit_breaker::settings{3, 300ms, 1000ms};
+  };
   running_bridge bridge(
       [](bridge::config::settings& s) {
         s.queue.workers = 2;
@@ -343,7 +345,9 @@ BOOST_AUTO_TEST_CASE(robofy_down_then_back_fallback_once_each_no_retry_storm_the
 
 BOOST_AUTO_TEST_CASE(graph_throttling_for_a_while_then_replies_arrive_once_in_order) {
   bridge::app_options options;
-  options.breakers = bridge::circuit_breaker::settings{3, 50ms, 200ms};
+  options.tune = [](bridge::runtime_settings& s) {
+    s.robofy_breaker = s.graph_breaker = bridge::circuit_breaker::settings{3, 50ms, 200ms};
+  };
   running_bridge bridge({}, options);
   auto throttled = std::make_shared<std::atomic<int>>(6);
   bridge.graph().set_responder([throttled, inner = graph_accepting()](const recorded_request& req) {

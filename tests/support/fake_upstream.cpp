@@ -44,6 +44,7 @@ class recording_handler final : public webhook::request_handler {
           std::string(field.value());
     }
     seen.body = req.body();
+    seen.received_at = std::chrono::steady_clock::now();
     responder answer;
     {
       std::lock_guard lock(state_->mutex);

@@ -21,6 +21,7 @@ struct recorded_request {
   std::string target;
   std::map<std::string, std::string> headers;
   std::string body;
+  std::chrono::steady_clock::time_point received_at;
 
   std::string header(const std::string& name) const;
 };

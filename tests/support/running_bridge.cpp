@@ -27,7 +27,13 @@ config::settings loopback_settings(const std::string& robofy_url, const std::str
 }
 
 running_bridge::running_bridge(std::function<void(config::settings&)> adjust, app_options options) {
-  if (!options.retry_base_delay) options.retry_base_delay = std::chrono::milliseconds(10);
+  // Tests wait milliseconds where production waits seconds; a test's own tune runs after this.
+  options.tune = [test_tune = std::move(options.tune)](runtime_settings& s) {
+    s.retry_base_delay = std::chrono::milliseconds(10);
+    s.pair_limit_base = std::chrono::milliseconds(20);
+    s.typing_refresh = std::chrono::milliseconds(100);
+    if (test_tune) test_tune(s);
+  };
   robofy_ = std::make_unique<fake_upstream>(io_.get_executor(), robofy_echo());
   graph_ = std::make_unique<fake_upstream>(io_.get_executor(), graph_accepting());
   config::settings settings = loopback_settings(robofy_->base_url(), graph_->base_url());
