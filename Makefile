@@ -6,13 +6,18 @@ JOBS ?= 2
 # Warnings are errors in CI (CI=true), where the compiler is known.
 WERROR ?= $(if $(CI),ON,OFF)
 CMAKE_ARGS ?=
+# What only the tests use: promtool (checks /metrics).
+TEST_PACKAGES ?= prometheus
 
-.PHONY: all deps configure build test run clean format
+.PHONY: all deps test-deps configure build test run clean format
 
 all: build
 
 deps:
 	@bash deploy/install-deps.sh
+
+test-deps:
+	@EXTRA_PACKAGES="$(TEST_PACKAGES)" bash deploy/install-deps.sh
 
 configure: deps
 	@cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DBRIDGE_WERROR=$(WERROR) $(CMAKE_ARGS) >/dev/null
@@ -20,7 +25,7 @@ configure: deps
 build: configure
 	@cmake --build $(BUILD_DIR) -j$(JOBS)
 
-test: build
+test: test-deps build
 	@ctest --test-dir $(BUILD_DIR) --output-on-failure -j$(JOBS)
 
 run: build

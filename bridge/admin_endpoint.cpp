@@ -7,11 +7,12 @@ namespace bridge {
 
 namespace http = webhook::http;
 
-admin_endpoint::admin_endpoint(std::function<bool()> is_ready) : is_ready_(std::move(is_ready)) {}
+admin_endpoint::admin_endpoint(std::function<bool()> is_ready, std::function<std::string()> metrics)
+    : is_ready_(std::move(is_ready)), metrics_(std::move(metrics)) {}
 
 boost::asio::awaitable<webhook::response> admin_endpoint::handle(webhook::request& req) {
   const std::string_view path = webhook::target_path(req.target());
-  const bool known = path == "/healthz" || path == "/readyz";
+  const bool known = path == "/healthz" || path == "/readyz" || path == "/metrics";
   if (!known) {
     co_return webhook::make_error_response(http::status::not_found, "not_found", "no such path",
                                            req.keep_alive());
@@ -21,6 +22,10 @@ boost::asio::awaitable<webhook::response> admin_endpoint::handle(webhook::reques
                                             "use GET", req.keep_alive());
     res.set(http::field::allow, "GET, HEAD");
     co_return res;
+  }
+  if (path == "/metrics") {
+    co_return webhook::make_response(http::status::ok, "text/plain; version=0.0.4; charset=utf-8",
+                                     metrics_(), req.keep_alive());
   }
   if (path == "/healthz") {
     co_return webhook::make_response(http::status::ok, "application/json", R"({"status":"ok"})",

@@ -7,7 +7,9 @@
 #include <stdexcept>
 
 #include "bridge/admin_endpoint.hpp"
+#include "bridge/metrics.hpp"
 #include "bridge/upstreams.hpp"
+#include "bridge/version.hpp"
 #include "webhook/http_listener.hpp"
 #include "webhook/webhook_endpoint.hpp"
 
@@ -116,7 +118,8 @@ void app::start() {
   }
   parts_->admin_listener = std::make_unique<webhook::http_listener>(
       parts_->io.get_executor(), endpoint_of(config.admin.listen, "admin.listen"),
-      std::make_shared<admin_endpoint>([p = parts_.get()] { return p->started && !p->draining; }),
+      std::make_shared<admin_endpoint>([this] { return ready(); },
+                                       [this] { return metrics_text(); }),
       admin_limits());
   parts_->public_listener = std::make_unique<webhook::http_listener>(
       parts_->io.get_executor(), endpoint_of(config.server.listen, "server.listen"),
@@ -197,6 +200,18 @@ tcp::endpoint app::admin_address() const {
 }
 bool app::ready() const {
   return parts_->started && !parts_->draining;
+}
+
+std::string app::metrics_text() const {
+  static const webhook::listener_counters not_listening{};
+  const pipeline& work = *parts_->work;
+  return render_metrics(metrics_view{
+      parts_->webhook->counters(),
+      parts_->public_listener ? parts_->public_listener->counters() : not_listening,
+      work.admissions(), work.work(), work.queued(), work.capacity(),
+      work.conversations_in_flight(), work.spool_stats(),
+      work.robofy_breaker().current() != circuit_breaker::state::closed,
+      work.graph_breaker().current() != circuit_breaker::state::closed, ready(), version_string});
 }
 const pipeline& app::work() const {
   return *parts_->work;

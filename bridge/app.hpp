@@ -47,6 +47,8 @@ class app {
   boost::asio::ip::tcp::endpoint webhook_address() const;
   boost::asio::ip::tcp::endpoint admin_address() const;
   bool ready() const;
+  // The Prometheus text GET /metrics answers.
+  std::string metrics_text() const;
   const pipeline& work() const;
   // The executor everything of the app runs on.
   boost::asio::any_io_executor executor() const;

@@ -108,6 +108,27 @@ class read_receipt {
   std::shared_ptr<state> state_;
 };
 
+constexpr int pair_rate_limit_code = 131056;
+
+const char* robofy_outcome_label(robofy::chat_outcome outcome) {
+  switch (outcome) {
+    case robofy::chat_outcome::answered:
+      return "answered";
+    case robofy::chat_outcome::retry:
+      return "retryable_error";
+    case robofy::chat_outcome::permanent:
+      return "permanent_error";
+  }
+  return "unknown";
+}
+
+// Meta's error code, the HTTP status when there is none, or "none" for a message sent.
+std::string graph_code_label(const webhook::graph_reply& reply) {
+  if (reply.outcome == webhook::graph_outcome::sent) return "none";
+  if (reply.code != 0) return std::to_string(reply.code);
+  return "http_" + std::to_string(reply.http_status);
+}
+
 awaitable<robofy::chat_reply> ask_with_retries(const robofy::chat_request& request,
                                                const runtime_settings& settings,
                                                worker_context& context, const std::string& ids) {
@@ -121,11 +142,15 @@ awaitable<robofy::chat_reply> ask_with_retries(const robofy::chat_request& reque
       reply.outcome = robofy::chat_outcome::retry;
       reply.error_code = "circuit_open";
       reply.error_detail = "robofy keeps failing; calls are paused";
+      ++context.counters.robofy_outcomes["circuit_open"];
       spdlog::warn("robofy calls are paused after repeated failures; not asking for {}", ids);
       break;
     }
     ++context.counters.robofy_calls;
+    const auto started = clock_type::now();
     reply = co_await context.chat.ask(settings.robofy(), request);
+    context.counters.robofy_seconds.observe(clock_type::now() - started);
+    ++context.counters.robofy_outcomes[robofy_outcome_label(reply.outcome)];
     if (reply.outcome == robofy::chat_outcome::retry) {
       context.robofy_breaker.on_failure(clock_type::now());
     } else {
@@ -138,8 +163,6 @@ awaitable<robofy::chat_reply> ask_with_retries(const robofy::chat_request& reque
   }
   co_return reply;
 }
-
-constexpr int pair_rate_limit_code = 131056;
 
 // Sends one part; the outbound wamid when Meta accepted it, nullopt when it was given up.
 awaitable<std::optional<std::string>> send_with_retries(const graph_target& target,
@@ -172,8 +195,12 @@ awaitable<std::optional<std::string>> send_with_retries(const graph_target& targ
     if (pace > clock_type::duration::zero()) co_await sleep_for(pace);
 
     ++context.counters.graph_calls;
+    const auto started = clock_type::now();
     const webhook::graph_reply reply =
         co_await context.sender.send_text(target, to.customer_id, to.customer_is_username, part);
+    context.counters.graph_seconds.observe(clock_type::now() - started);
+    ++context.counters.graph_outcomes[{std::string(webhook::to_string(reply.outcome)),
+                                       graph_code_label(reply)}];
     if (reply.outcome == webhook::graph_outcome::sent) {
       context.graph_breaker.on_success();
       co_return reply.message_id;
@@ -283,6 +310,7 @@ awaitable<void> answer_batch(const queue::conversation_batch<pending_message>& b
     co_return;
   }
   const auto waited = clock_type::now() - batch.items.front().accepted_at;
+  context.counters.message_seconds.observe(waited);
   spdlog::info("answered {} to {} in {} part(s), {} ms after acceptance", ids, customer,
                parts.size(), std::chrono::duration_cast<std::chrono::milliseconds>(waited).count());
 }

@@ -1,10 +1,12 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <map>
 #include <memory>
 #include <random>
 
 #include "bridge/circuit_breaker.hpp"
+#include "bridge/histogram.hpp"
 #include "bridge/pending_message.hpp"
 #include "bridge/runtime_settings.hpp"
 #include "bridge/send_pacer.hpp"
@@ -26,6 +28,11 @@ struct worker_counters {
   std::size_t unrouted = 0;       // batches whose number lost its route before they were answered
   std::size_t read_marks = 0;     // mark-read / typing calls
   std::size_t pair_limited = 0;   // 131056 answers (pair rate limit) waited out
+  std::map<std::string, std::uint64_t> robofy_outcomes;  // answered, retryable_error, ...
+  std::map<std::pair<std::string, std::string>, std::uint64_t> graph_outcomes;  // {outcome, code}
+  latency_histogram robofy_seconds;                                             // one Robofy call
+  latency_histogram graph_seconds;                                              // one Graph call
+  latency_histogram message_seconds;  // accepted -> last part of the reply accepted by Meta
 };
 
 // What a worker needs besides the batch: the upstreams, shared state, and somewhere to count.

@@ -55,12 +55,19 @@ std::optional<webhook::inbound_message> decode_message(std::string_view payload)
   const json::value* timestamp = o.if_contains("timestamp");
   m.timestamp = timestamp != nullptr && timestamp->is_int64() ? timestamp->as_int64() : 0;
   m.context_id = text_field(o, "context_id");
+  // The stored number is the enum's value: its order (answer, unsupported, ignore) is part of the
+  // journal format. Journals from before the field existed held only text messages to answer.
   const json::value* disposition = o.if_contains("disposition");
-  if (disposition == nullptr || !disposition->is_int64() || disposition->as_int64() < 0 ||
-      disposition->as_int64() > static_cast<std::int64_t>(webhook::disposition::ignore)) {
+  if (disposition == nullptr) {
+    m.disposition = m.kind == webhook::message_kind::text && !m.text.empty()
+                        ? webhook::disposition::answer
+                        : webhook::disposition::ignore;
+  } else if (disposition->is_int64() && disposition->as_int64() >= 0 &&
+             disposition->as_int64() <= static_cast<std::int64_t>(webhook::disposition::ignore)) {
+    m.disposition = static_cast<webhook::disposition>(disposition->as_int64());
+  } else {
     return std::nullopt;
   }
-  m.disposition = static_cast<webhook::disposition>(disposition->as_int64());
   if (m.id.empty() || m.phone_number_id.empty() || m.customer_id.empty()) return std::nullopt;
   return m;
 }

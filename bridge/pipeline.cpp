@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -38,7 +40,7 @@ awaitable<webhook::admission> pipeline::admit(webhook::delivery batch) {
   note_statuses(batch.statuses);
   admission_counters_.value_errors += batch.value_errors;
   for (const auto& message : batch.messages)
-    ++admission_counters_.by_type[message.type];
+    ++admission_counters_.by_type[std::string(webhook::to_string(message.kind))];
   if (draining_) {
     admission_counters_.refused += batch.messages.size();
     co_return webhook::admission::draining;
@@ -172,7 +174,11 @@ void pipeline::note_statuses(const std::vector<webhook::status_update>& statuses
   admission_counters_.statuses += statuses.size();
   const bool redact = settings_->config.logging.redact_phone_numbers;
   for (const webhook::status_update& status : statuses) {
-    ++admission_counters_.by_status[status.status];
+    // Known statuses only, so a strange value cannot grow the metric's label set.
+    static constexpr std::array known = {"sent",   "delivered", "read",   "failed",
+                                         "played", "deleted",   "warning"};
+    const bool is_known = std::find(known.begin(), known.end(), status.status) != known.end();
+    ++admission_counters_.by_status[is_known ? status.status : "other"];
     if (status.status != "failed") continue;
     if (const sent_index::entry* sent = sent_.find(status.id)) {
       ++admission_counters_.failed_statuses_matched;
@@ -204,6 +210,7 @@ awaitable<void> pipeline::run_worker() {
   for (;;) {
     auto batch = co_await queue_.take();
     if (!batch) co_return;
+    ++busy_workers_;
     // Settings are read per batch, so a reload applies to the next conversation taken.
     const std::shared_ptr<const runtime_settings> settings = settings_;
     for (const auto& item : batch->items)
@@ -232,6 +239,7 @@ awaitable<void> pipeline::run_worker() {
       in_flight_.erase(item.message.id);
     if (spool_) spool_->mark_done(ids);
     queue_.finish(*batch);
+    --busy_workers_;
     note_finished();
   }
 }

@@ -61,6 +61,9 @@ class pipeline final : public webhook::delivery_sink {
   void update(std::shared_ptr<const runtime_settings> settings);
 
   std::size_t queued() const { return queue_.size(); }
+  std::size_t capacity() const { return queue_.capacity(); }
+  // Conversations a worker is answering now.
+  std::size_t conversations_in_flight() const { return busy_workers_; }
   const admission_counters& admissions() const { return admission_counters_; }
   const worker_counters& work() const { return worker_counters_; }
   const circuit_breaker& robofy_breaker() const { return robofy_breaker_; }
@@ -90,6 +93,7 @@ class pipeline final : public webhook::delivery_sink {
   sent_index sent_;
   boost::asio::steady_timer drained_;  // cancelled when the last message finishes while draining
   bool draining_ = false;
+  std::size_t busy_workers_ = 0;
 };
 
 }  // namespace bridge

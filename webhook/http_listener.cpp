@@ -30,6 +30,7 @@ struct http_listener::state {
   std::shared_ptr<asio::ssl::context> tls;
   std::size_t connections = 0;
   bool stopped = false;
+  listener_counters counters;
 
   state(asio::any_io_executor executor, std::shared_ptr<request_handler> h, listener_limits l,
         std::shared_ptr<asio::ssl::context> t)
@@ -90,6 +91,22 @@ std::optional<response> answer_for_header(const request& req, const listener_lim
   return std::nullopt;
 }
 
+void count_refusal(listener_counters& counters, http::status status) {
+  switch (status) {
+    case http::status::payload_too_large:
+      ++counters.too_large;
+      break;
+    case http::status::request_header_fields_too_large:
+      ++counters.headers_too_large;
+      break;
+    case http::status::uri_too_long:
+      ++counters.uri_too_long;
+      break;
+    default:
+      ++counters.malformed;
+  }
+}
+
 template <class Stream>
 awaitable<void> serve_requests(Stream& stream, std::shared_ptr<http_listener::state> st) {
   beast::flat_buffer buffer;
@@ -132,7 +149,10 @@ awaitable<void> serve_requests(Stream& stream, std::shared_ptr<http_listener::st
       }
     }
     if (refusal || header_ec) {
-      if (refusal) co_await http::async_write(stream, *refusal, as_tuple_awaitable);
+      if (refusal) {
+        count_refusal(st->counters, refusal->result());
+        co_await http::async_write(stream, *refusal, as_tuple_awaitable);
+      }
       co_return;
     }
 
@@ -189,6 +209,7 @@ awaitable<void> accept_loop(std::shared_ptr<http_listener::state> st) {
       continue;
     }
     if (st->connections >= st->limits.max_connections) {
+      ++st->counters.connections_refused;
       // Refusing costs one close; the peer retries later.
       boost::system::error_code ignored;
       socket.close(ignored);
@@ -251,6 +272,9 @@ void http_listener::update(listener_limits limits, std::shared_ptr<asio::ssl::co
 
 std::size_t http_listener::open_connections() const {
   return state_->connections;
+}
+const listener_counters& http_listener::counters() const {
+  return state_->counters;
 }
 
 }  // namespace bridge::webhook

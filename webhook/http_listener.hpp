@@ -5,6 +5,7 @@
 #include <boost/asio/ssl/context.hpp>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 
 #include "webhook/http_types.hpp"
@@ -21,6 +22,15 @@ struct listener_limits {
   std::size_t max_connections = 10'000;
   std::size_t max_target_bytes = 8 * 1024;  // the URL (414 beyond)
   std::size_t max_header_fields = 100;      // header fields (431 beyond)
+};
+
+// Requests and connections the listener refused itself, before any handler saw them.
+struct listener_counters {
+  std::uint64_t too_large = 0;            // 413
+  std::uint64_t headers_too_large = 0;    // 431
+  std::uint64_t uri_too_long = 0;         // 414
+  std::uint64_t malformed = 0;            // 400: not HTTP
+  std::uint64_t connections_refused = 0;  // over max_connections
 };
 
 // An HTTP/1.1 server on one address: plain TCP, or TLS when given a context. Each connection runs
@@ -48,6 +58,7 @@ class http_listener {
   void update(listener_limits limits, std::shared_ptr<boost::asio::ssl::context> tls);
   // Connections open now.
   std::size_t open_connections() const;
+  const listener_counters& counters() const;
 
   struct state;  // shared with the connection coroutines, which may outlive the listener
 

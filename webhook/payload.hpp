@@ -41,6 +41,7 @@ std::string_view to_string(message_kind kind) noexcept;
 message_kind kind_from_type(std::string_view type) noexcept;
 
 // What the bridge does with an inbound message (decided by describe_message, inbound_query.hpp).
+// Stored by number in the spool journal: never reorder, only append.
 enum class disposition {
   answer,       // ask Robofy with inbound_message::text as the query
   unsupported,  // reply with replies.unsupported_text, Robofy not called

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -16,6 +17,21 @@ struct endpoint_settings {
   std::chrono::seconds retry_after{10};  // told to Meta with a 503
 };
 
+// What the endpoint answered, by result (read by the metrics).
+struct endpoint_counters {
+  std::uint64_t accepted = 0;       // POST 200: every message accepted
+  std::uint64_t ignored = 0;        // POST 200: signed, but not a WhatsApp delivery
+  std::uint64_t bad_signature = 0;  // POST 401
+  std::uint64_t bad_request = 0;    // POST 400: malformed JSON
+  std::uint64_t overloaded = 0;     // POST 503: queue full
+  std::uint64_t draining = 0;       // POST 503: stopping
+  std::uint64_t not_found = 0;      // 404
+  std::uint64_t method_not_allowed = 0;
+  std::uint64_t handshake_accepted = 0;
+  std::uint64_t handshake_refused = 0;  // 403
+  std::uint64_t handshake_bad_request = 0;
+};
+
 // Meta's side of the public listener (DESIGN.md §4): the GET subscription handshake and signed
 // POST deliveries. The signature is checked over the raw body before anything is parsed.
 class webhook_endpoint final : public request_handler {
@@ -25,13 +41,15 @@ class webhook_endpoint final : public request_handler {
   boost::asio::awaitable<response> handle(request& req) override;
   // New secrets and path for requests from now on (configuration reload).
   void update(endpoint_settings settings);
+  const endpoint_counters& counters() const { return counters_; }
 
  private:
-  response answer_handshake(const request& req) const;
+  response answer_handshake(const request& req);
   boost::asio::awaitable<response> accept_delivery(request& req);
 
   std::shared_ptr<delivery_sink> sink_;
   endpoint_settings settings_;
+  endpoint_counters counters_;
 };
 
 }  // namespace bridge::webhook

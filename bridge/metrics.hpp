@@ -1,0 +1,35 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "bridge/conversation_worker.hpp"
+#include "bridge/pipeline.hpp"
+#include "queue/spool.hpp"
+#include "webhook/http_listener.hpp"
+#include "webhook/webhook_endpoint.hpp"
+
+namespace bridge {
+
+// Everything /metrics reports, read at scrape time from the counters each part keeps.
+struct metrics_view {
+  const webhook::endpoint_counters& endpoint;
+  const webhook::listener_counters& listener;
+  const admission_counters& admission;
+  const worker_counters& work;
+  std::size_t queue_depth = 0;
+  std::size_t queue_capacity = 0;
+  std::size_t conversations_in_flight = 0;
+  std::optional<queue::spool_stats> spool;
+  bool robofy_circuit_open = false;
+  bool graph_circuit_open = false;
+  bool ready = false;
+  std::string_view version;
+};
+
+// The Prometheus text exposition format (0.0.4) of the view: counters end in _total, durations
+// are histograms in seconds, every name starts with robofy_wa_bridge_.
+std::string render_metrics(const metrics_view& view);
+
+}  // namespace bridge
