@@ -7,6 +7,8 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <csignal>
 #include <iostream>
@@ -15,6 +17,7 @@
 #include "bridge/app.hpp"
 #include "bridge/cli.hpp"
 #include "bridge/logging.hpp"
+#include "bridge/systemd_notify.hpp"
 #include "bridge/version.hpp"
 #include "config/loader.hpp"
 
@@ -52,6 +55,7 @@ asio::awaitable<void> handle_signals(asio::signal_set& signals, bridge::app& app
     if (signal == SIGHUP) {
       if (stopping) continue;
       spdlog::info("SIGHUP: reloading {}", config_path);
+      bridge::notify_service_manager("RELOADING=1");
       try {
         bridge::config::settings settings = load_checked(config_path);
         bridge::configure_logging(settings.logging);
@@ -64,6 +68,7 @@ asio::awaitable<void> handle_signals(asio::signal_set& signals, bridge::app& app
       } catch (const std::exception& e) {
         spdlog::error("reload rejected: {}; the previous configuration stays in force", e.what());
       }
+      bridge::notify_service_manager("READY=1");
       continue;
     }
     if (stopping) {
@@ -72,13 +77,24 @@ asio::awaitable<void> handle_signals(asio::signal_set& signals, bridge::app& app
       co_return;
     }
     stopping = true;
+    bridge::notify_service_manager("STOPPING=1");
     spdlog::info("{}: draining and stopping", signal == SIGTERM ? "SIGTERM" : "SIGINT");
     asio::co_spawn(io, app.shutdown(), [&io](std::exception_ptr, std::size_t) { io.stop(); });
   }
 }
 
-}  // namespace
+// Tells systemd's watchdog the event loop is alive; a loop stuck for WatchdogSec gets restarted.
+asio::awaitable<void> ping_watchdog(std::chrono::microseconds interval) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  for (;;) {
+    bridge::notify_service_manager("WATCHDOG=1");
+    timer.expires_after(interval);
+    auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (ec) co_return;
+  }
+}
 
+}  // namespace
 int main(int argc, char** argv) {
   std::vector<std::string_view> args(argv + 1, argv + argc);
   const auto parsed = bridge::parse_command_line(args);
@@ -124,6 +140,11 @@ int main(int argc, char** argv) {
                  settings.queue.capacity);
     asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
     asio::co_spawn(io, handle_signals(signals, app, command.config_path, io), asio::detached);
+    // Listening and the journal replayed: tell systemd (Type=notify) we are up.
+    bridge::notify_service_manager("READY=1\nSTATUS=answering WhatsApp messages");
+    if (const auto interval = bridge::watchdog_ping_interval()) {
+      asio::co_spawn(io, ping_watchdog(*interval), asio::detached);
+    }
     io.run();
     spdlog::info("stopped");
     return exit_ok;
