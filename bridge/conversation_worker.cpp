@@ -12,6 +12,7 @@
 #include "bridge/redact.hpp"
 #include "robofy/retry.hpp"
 #include "webhook/text_split.hpp"
+#include "webhook/whatsapp_format.hpp"
 
 namespace bridge {
 
@@ -282,7 +283,9 @@ awaitable<void> answer_batch(const queue::conversation_batch<pending_message>& b
     const robofy::chat_reply reply = co_await ask_with_retries(request, settings, context, ids);
     if (reply.outcome == robofy::chat_outcome::answered) {
       ++context.counters.answers;
-      answer = reply.answer;
+      // Robofy writes Markdown; WhatsApp has its own markup. The operator's own reply texts are
+      // sent as written.
+      answer = webhook::to_whatsapp(reply.answer);
     } else {
       ++context.counters.fallbacks;
       spdlog::warn("robofy could not answer {} (status {}, {}: {}); sending the fallback text", ids,

@@ -450,6 +450,8 @@ class line_converter {
     std::vector<std::size_t> parens;
     std::size_t span = 0;
     for (std::size_t i = 0; i < line_.size(); ++i) {
+      while (span < code_spans_.size() && code_spans_[span].first < i)
+        ++span;  // a span whose opening backtick was escaped
       if (span < code_spans_.size() && code_spans_[span].first == i) {
         i = code_spans_[span++].second - 1;  // brackets inside code are text
         continue;
@@ -717,8 +719,11 @@ class line_converter {
       add_text(tokens, line_.substr(start, length));
       return;
     }
-    const char before = start > 0 ? line_[start - 1] : ' ';
-    const char after = stop < line_.size() ? line_[stop] : ' ';
+    char before = start > 0 ? line_[start - 1] : ' ';
+    char after = stop < line_.size() ? line_[stop] : ' ';
+    // A dot between letters joins words ("__init__.py", "obj.__dict__"): it counts as a letter.
+    if (before == '.' && start > 1 && is_alnum(line_[start - 2])) before = 'a';
+    if (after == '.' && stop + 1 < line_.size() && is_alnum(line_[stop + 1])) after = 'a';
     const bool left =
         !is_space(after) && (!is_punct(after) || is_space(before) || is_punct(before));
     const bool right =

@@ -10,14 +10,17 @@ namespace bridge::webhook {
 //   - `# Heading` (levels 1-6)         -> `*Heading*` on its own line (bold inside is dropped)
 //   - `**b**`, `__b__`, `<b>`, `<strong>` -> `*b*`;  `*i*`, `_i_`, `<i>`, `<em>` -> `_i_`;
 //     `~~s~~` -> `~s~`;  `***x***` -> `*_x_*`. Markers count only where CommonMark's flanking
-//     rules allow and never inside a word, so `user_id`, `2*3*4` and `5 * 6` stay as they are
+//     rules allow and never inside a word (`*` may touch emoji and other non-ASCII text), so
+//     `user_id`, `__init__.py`, `2*3*4` and `5 * 6` stay as they are; a single `~` stays as it is
 //   - `[text](url)` -> `text (url)`, or just `url` when the text is the url; `![alt](url)` ->
 //     `alt (url)`; `<https://…>` -> the url; `mailto:`/`tel:` prefixes are not shown; bare URLs,
 //     link targets and code are copied verbatim (no emphasis, no entity decoding inside them)
-//   - fenced code (``` or ~~~, any language tag) -> ```` ```\n…\n``` ```` with the lines untouched;
-//     inline code spans untouched
+//   - fenced code (``` or ~~~, any language tag, closed at the end if left open) -> "```\n…\n```"
+//     with the lines untouched; inline code spans untouched; `\*` and other escapes -> the
+//     character
 //   - a table (`| a | b |` over a `|---|---|` row) -> one line per data row,
-//     `a: value, b: value` (empty cells left out); the separator row is dropped
+//     `a: value, b: value` (empty cells left out, headers over 40 bytes not repeated); the
+//     separator row is dropped
 //   - `* item` / `+ item` -> `- item`; `1. item` and `> quote` kept (nested `>>` become one `>`);
 //     `---`, `***`, `___` -> an empty line
 //   - HTML entities (`&amp;` `&lt;` `&gt;` `&quot;` `&#39;` `&nbsp;` (a plain space), a few more

@@ -236,4 +236,18 @@ BOOST_AUTO_TEST_CASE(a_username_customer_is_a_full_conversation) {
   BOOST_TEST(reply.text == "Echo: Hello from a username account");
 }
 
+BOOST_AUTO_TEST_CASE(robofys_markdown_reaches_the_customer_as_whatsapp_markup) {
+  running_bridge bridge;
+  bridge.robofy().set_responder(robofy_answering([](const robofy_request_fields&) {
+    return "## Opening hours\n\nWe are open **9 to 5**. See [our "
+           "page](https://shop.example/a_b?x=*y*).";
+  }));
+  BOOST_REQUIRE_EQUAL(
+      post_messages(bridge, {{test_number, "919300000030", "wamid.md", "hours?"}}).status, 200u);
+  BOOST_REQUIRE(bridge.graph().wait_for_requests(1, wait_limit));
+  BOOST_TEST(
+      parse_graph_request(bridge.graph().requests().front().body).text ==
+      "*Opening hours*\n\nWe are open *9 to 5*. See our page (https://shop.example/a_b?x=*y*).");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,8 +1,11 @@
 #include "webhook/text_split.hpp"
 
+#include <algorithm>
 #include <boost/test/unit_test.hpp>
+#include <cctype>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -34,21 +37,26 @@ std::string repeat(const std::string& piece, std::size_t times) {
   return out;
 }
 
-// Requires the invariants every split must keep.
-void check_split(const std::string& input, std::size_t limit,
-                 const std::vector<std::string>& parts) {
+// Where each part was found in the input: [first, second).
+using ranges = std::vector<std::pair<std::size_t, std::size_t>>;
+
+// Requires the invariants every split must keep; returns where each part lies in the input.
+ranges check_split(const std::string& input, std::size_t limit,
+                   const std::vector<std::string>& parts) {
+  ranges found;
   const std::size_t effective = std::max<std::size_t>(limit, 1);
   bool blank = true;
   for (const char c : input)
     blank = blank && is_space(c);
   if (blank) {
     BOOST_TEST_REQUIRE(parts.empty());
-    return;
+    return found;
   }
   if (utf16_length(input) <= effective) {
     BOOST_TEST_REQUIRE(parts.size() == 1u);
     BOOST_TEST_REQUIRE(parts[0] == input);
-    return;
+    found.emplace_back(0, input.size());
+    return found;
   }
   // Each part is the next stretch of the input, separated from the previous by whitespace only.
   const bool valid = is_valid_utf8(input);
@@ -73,11 +81,13 @@ void check_split(const std::string& input, std::size_t limit,
     BOOST_TEST_REQUIRE(boundary[pos]);
     BOOST_TEST_REQUIRE(boundary[pos + part.size()]);
     if (valid) BOOST_TEST_REQUIRE(is_valid_utf8(part));
+    found.emplace_back(pos, pos + part.size());
     pos += part.size();
   }
   while (pos < input.size() && is_space(input[pos]))
     ++pos;
   BOOST_TEST_REQUIRE(pos == input.size());
+  return found;
 }
 
 std::vector<std::string> checked_split(const std::string& input, std::size_t limit) {
@@ -86,6 +96,220 @@ std::vector<std::string> checked_split(const std::string& input, std::size_t lim
   return parts;
 }
 
+// An independent reading of what split_text promises to keep whole.
+using span = std::pair<std::size_t, std::size_t>;
+
+std::size_t count_of(const std::string& haystack, const std::string& needle) {
+  std::size_t count = 0;
+  for (std::size_t at = haystack.find(needle); at != std::string::npos;
+       at = haystack.find(needle, at + needle.size()))
+    ++count;
+  return count;
+}
+
+// Code blocks: a run of three or more backticks to the next such run.
+std::vector<span> code_blocks_in(const std::string& text) {
+  std::vector<span> blocks;
+  std::size_t open = std::string::npos;
+  for (std::size_t i = 0; i < text.size();) {
+    if (text[i] != '`') {
+      ++i;
+      continue;
+    }
+    std::size_t end = i;
+    while (end < text.size() && text[end] == '`')
+      ++end;
+    if (end - i >= 3) {
+      if (open == std::string::npos) {
+        open = i;
+      } else {
+        blocks.emplace_back(open, end);
+        open = std::string::npos;
+      }
+    }
+    i = end;
+  }
+  return blocks;
+}
+
+// URLs: "http://", "https://" or "www." (any case) not preceded by a letter or digit, to
+// whitespace.
+std::vector<span> urls_in(const std::string& text) {
+  std::vector<span> urls;
+  std::string lower = text;
+  for (char& c : lower)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (i > 0 && std::isalnum(static_cast<unsigned char>(text[i - 1]))) continue;
+    if (lower.compare(i, 7, "http://") != 0 && lower.compare(i, 8, "https://") != 0 &&
+        lower.compare(i, 4, "www.") != 0) {
+      continue;
+    }
+    std::size_t end = i;
+    while (end < text.size() && !is_space(text[end]))
+      ++end;
+    urls.emplace_back(i, end);
+    i = end;
+  }
+  return urls;
+}
+
+std::size_t units_of(const std::string& text, span where) {
+  return utf16_length(std::string_view(text).substr(where.first, where.second - where.first));
+}
+
+// No part starts or ends strictly inside a span that fits in one part.
+void check_spans_kept_whole(const std::string& input, std::size_t limit, const ranges& parts,
+                            const std::vector<span>& spans) {
+  std::vector<std::size_t> boundaries;
+  for (const auto& [start, end] : parts) {
+    boundaries.push_back(start);
+    boundaries.push_back(end);
+  }
+  std::sort(boundaries.begin(), boundaries.end());
+  for (const span& kept : spans) {
+    if (units_of(input, kept) > std::max<std::size_t>(limit, 1)) continue;
+    const auto inside = std::upper_bound(boundaries.begin(), boundaries.end(), kept.first);
+    if (inside != boundaries.end() && *inside < kept.second) {
+      BOOST_TEST_REQUIRE(false, "a part starts or ends inside "
+                                    << input.substr(kept.first, kept.second - kept.first));
+    }
+  }
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::size_t start = 0;
+  for (std::size_t end = text.find('\n'); end != std::string::npos; end = text.find('\n', start)) {
+    lines.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  lines.push_back(text.substr(start));
+  return lines;
+}
+
+std::string trimmed(const std::string& text) {
+  std::size_t start = 0;
+  std::size_t end = text.size();
+  while (start < end && is_space(text[start]))
+    ++start;
+  while (end > start && is_space(text[end - 1]))
+    --end;
+  return text.substr(start, end - start);
+}
+
+// The text without fence lines (and the "py" tag a bare fence may push into the code) and without
+// whitespace: what a split that re-fences code blocks must keep.
+std::string without_fences(const std::string& text) {
+  std::string out;
+  for (const std::string& line : lines_of(text)) {
+    const std::string bare = trimmed(line);
+    if (bare.starts_with("```") || bare == "py") continue;
+    for (const char c : line) {
+      if (!is_space(c)) out += c;
+    }
+  }
+  return out;
+}
+
+// The lines inside code blocks, in order: of the input's blocks, or of fenced stretches of parts.
+std::vector<std::string> code_lines_of_input(const std::string& text) {
+  std::vector<std::string> lines;
+  for (const span& block : code_blocks_in(text)) {
+    const std::string inside = text.substr(block.first, block.second - block.first);
+    const std::size_t first_newline = inside.find('\n');
+    const std::size_t closing = inside.rfind('\n');
+    if (first_newline == closing) continue;
+    for (std::string& line :
+         lines_of(inside.substr(first_newline + 1, closing - first_newline - 1)))
+      lines.push_back(std::move(line));
+  }
+  return lines;
+}
+
+std::vector<std::string> code_lines_of_parts(const std::vector<std::string>& parts) {
+  std::vector<std::string> lines;
+  for (const std::string& part : parts) {
+    bool inside = false;
+    for (std::string& line : lines_of(part)) {
+      if (line.starts_with("```")) {
+        inside = !inside;
+      } else if (inside) {
+        lines.push_back(std::move(line));
+      }
+    }
+    BOOST_TEST_REQUIRE(!inside, "a part leaves a code block open: " << part);
+  }
+  return lines;
+}
+
+std::size_t fence_runs(const std::string& text) {
+  std::size_t runs = 0;
+  for (std::size_t i = 0; i < text.size();) {
+    std::size_t end = i;
+    while (end < text.size() && text[end] == '`')
+      ++end;
+    if (end - i >= 3) ++runs;
+    i = std::max(end, i + 1);
+  }
+  return runs;
+}
+
+std::string join(const std::vector<std::string>& parts) {
+  std::string out;
+  for (const std::string& part : parts) {
+    if (!out.empty()) out += '\n';
+    out += part;
+  }
+  return out;
+}
+
+// Every promise of split_text about URLs and code blocks, for any input and limit. Returns whether
+// a code block had to be re-fenced.
+bool check_split_keeps_urls_and_code(const std::string& input, std::size_t limit) {
+  const std::size_t effective = std::max<std::size_t>(limit, 1);
+  const std::vector<std::string> parts = split_text(input, limit);
+  const std::vector<span> blocks = code_blocks_in(input);
+  bool oversized = false;
+  for (const span& block : blocks)
+    oversized = oversized || units_of(input, block) > effective;
+  // Below 10 units there is no room for fences: code is split as text.
+  const bool refenced = oversized && effective >= 10;
+  if (!refenced) {
+    const ranges found = check_split(input, limit, parts);
+    check_spans_kept_whole(input, limit, found, urls_in(input));
+    check_spans_kept_whole(input, limit, found, blocks);
+  } else {
+    for (const std::string& part : parts) {
+      BOOST_TEST_REQUIRE(!part.empty());
+      BOOST_TEST_REQUIRE(!is_space(part.front()));
+      BOOST_TEST_REQUIRE(!is_space(part.back()));
+      BOOST_TEST_REQUIRE(utf16_length(part) <= effective, "part of " << utf16_length(part));
+      BOOST_TEST_REQUIRE(is_valid_utf8(part));
+    }
+    const std::string joined = join(parts);
+    BOOST_TEST_REQUIRE(without_fences(joined) == without_fences(input));
+    // With room for every code line (at most 30 units here) the lines arrive whole and in order.
+    if (effective >= 40)
+      BOOST_TEST_REQUIRE(code_lines_of_parts(parts) == code_lines_of_input(input));
+    for (const span& url : urls_in(input)) {
+      bool in_code = false;
+      for (const span& block : blocks)
+        in_code = in_code || (block.first < url.first && url.second <= block.second);
+      // Inside a re-fenced block a URL is safe when it fits the lines' budget (limit - 10).
+      if (units_of(input, url) > effective || (in_code && units_of(input, url) + 10 > effective)) {
+        continue;
+      }
+      const std::string text = input.substr(url.first, url.second - url.first);
+      BOOST_TEST_REQUIRE(count_of(joined, text) >= count_of(input, text), "URL cut: " << text);
+    }
+  }
+  if (effective >= 10) {
+    for (const std::string& part : parts)
+      BOOST_TEST_REQUIRE(fence_runs(part) % 2 == 0u, "unbalanced fences in " << part);
+  }
+  return refenced;
+}
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(text_split)
@@ -333,6 +557,194 @@ BOOST_AUTO_TEST_CASE(generated_invalid_utf8_keeps_limits) {
       }
     }
   }
+}
+
+BOOST_AUTO_TEST_CASE(url_is_moved_whole_instead_of_cut) {
+  // No break before the URL: a hard cut would land inside it; the URL goes to the next part.
+  const std::string url = "https://example.com/a_b_c?x=*y*&z=~w~";
+  const std::string glued = std::string(50, 'a') + "(" + url + ")";
+  const auto parts = checked_split(glued, 70);
+  BOOST_TEST_REQUIRE(parts.size() == 2u);
+  BOOST_TEST(parts[0] == std::string(50, 'a') + "(");
+  BOOST_TEST(parts[1] == url + ")");
+
+  // A CJK full stop inside a URL is no sentence end to cut at.
+  const std::string cjk_url = "https://example.com/" + han + cjk_stop + repeat(han, 10);
+  const std::string text = repeat("word ", 6) + cjk_url + " " + repeat("more ", 10);
+  const auto cjk_parts = checked_split(text, 40);
+  BOOST_TEST(count_of(join(cjk_parts), cjk_url) == 1u);
+  BOOST_TEST(cjk_parts[0] == trimmed(repeat("word ", 6)));
+
+  // A dot ending a sentence right after the URL is still a fine cut.
+  const std::string dotted = "See https://x.com/a_b. " + repeat("Then more words here. ", 4);
+  const auto dotted_parts = checked_split(dotted, 30);
+  BOOST_TEST(dotted_parts[0] == "See https://x.com/a_b.");
+  check_split_keeps_urls_and_code(text, 40);
+}
+
+BOOST_AUTO_TEST_CASE(url_longer_than_the_limit_is_hard_cut) {
+  const std::string url = "https://example.com/" + std::string(280, 'p');  // 300 units
+  const auto parts = checked_split("Link: " + url, 100);
+  BOOST_TEST_REQUIRE(parts.size() == 4u);
+  BOOST_TEST(parts[0] == "Link:");
+  BOOST_TEST(parts[1] + parts[2] + parts[3] == url);
+  for (const std::string& part : parts)
+    BOOST_TEST(part.size() <= 100u);
+}
+
+BOOST_AUTO_TEST_CASE(code_block_that_fits_moves_whole) {
+  // The paragraph break inside the block would be the natural cut; the block moves instead.
+  const std::string block = "```py\nfirst = 1\n\nsecond = 2. Done! third = 3\n```";
+  const std::string intro = repeat("Some intro words. ", 3);  // 54 units
+  const auto parts = checked_split(intro + block + "\nAfter.", 80);
+  BOOST_TEST_REQUIRE(parts.size() == 2u);
+  BOOST_TEST(parts[0] == trimmed(intro));
+  BOOST_TEST(parts[1] == block + "\nAfter.");
+  // Glued to the text before it, the block still moves whole.
+  const auto glued = checked_split(std::string(40, 'x') + block, 60);
+  BOOST_TEST_REQUIRE(glued.size() == 2u);
+  BOOST_TEST(glued[1] == block);
+}
+
+BOOST_AUTO_TEST_CASE(code_block_longer_than_the_limit_is_refenced_per_part) {
+  std::string code;
+  std::vector<std::string> lines;
+  for (int i = 0; i < 100; ++i) {
+    lines.push_back("value_" + std::to_string(i) + " = compute(**args)  # step " +
+                    std::to_string(i));
+    code += lines.back() + "\n";
+  }
+  const std::string text = "Here is the script:\n\n```python\n" + code + "```\n\nRun it.";
+  const std::size_t limit = 200;
+  const auto parts = split_text(text, limit);
+  BOOST_TEST_REQUIRE(parts.size() > 10u);
+  BOOST_TEST(parts.front() == "Here is the script:");
+  BOOST_TEST(
+      parts.back().ends_with("\n```\n\nRun it."));  // the text after fits with the last piece
+  std::size_t widest = 0;
+  for (std::size_t i = 1; i < parts.size(); ++i) {
+    // Each piece is a block of its own, fences and language tag included in the limit.
+    BOOST_TEST_REQUIRE(parts[i].starts_with("```python\n"));
+    BOOST_TEST_REQUIRE(fence_runs(parts[i]) == 2u);
+    BOOST_TEST_REQUIRE(utf16_length(parts[i]) <= limit);
+    widest = std::max(widest, utf16_length(parts[i]));
+  }
+  BOOST_TEST(code_lines_of_parts(parts) == lines);  // every line, whole and in order
+  BOOST_TEST(widest > limit - 50);                  // pieces are filled, not one line each
+  check_split_keeps_urls_and_code(text, limit);
+}
+
+BOOST_AUTO_TEST_CASE(code_line_longer_than_a_part_is_cut_at_spaces) {
+  const std::string line = repeat("token_word ", 59) + "token_word";  // 659 units on one line
+  const auto parts = split_text("```\n" + line + "\n```", 100);
+  BOOST_TEST_REQUIRE(parts.size() >= 7u);
+  std::string words;
+  for (const std::string& part : parts) {
+    BOOST_TEST_REQUIRE(part.starts_with("```\n"));
+    BOOST_TEST_REQUIRE(part.ends_with("\n```"));
+    BOOST_TEST_REQUIRE(part.size() <= 100u);
+    const std::string inside = part.substr(4, part.size() - 8);
+    BOOST_TEST(inside.ends_with("token_word"));  // cut between words, never inside one
+    words += (words.empty() ? "" : " ") + inside;
+  }
+  BOOST_TEST(words == line);
+
+  // Without spaces, a URL that fits a piece is not cut either.
+  const std::string url = "https://example.com/path_x')";
+  const std::string call = "call(" + std::string(40, 'a') + ")+('" + url;
+  const auto url_parts = split_text("```\n" + call + "\n```", 60);
+  BOOST_TEST(count_of(join(url_parts), url) == 1u);
+  for (const std::string& part : url_parts)
+    BOOST_TEST(part.size() <= 60u);
+}
+
+BOOST_AUTO_TEST_CASE(long_language_tag_falls_back_to_bare_fences) {
+  const std::string tag = "averyveryverylonglanguagename";
+  const std::string text = "```" + tag + "\n" + repeat("x = 1\n", 20) + "```";
+  // "```" + tag + "\n…\n```" leaves no room for code in 38 units; the tag becomes a code line.
+  const auto parts = split_text(text, 38);
+  BOOST_TEST_REQUIRE(parts.size() > 1u);
+  for (const std::string& part : parts) {
+    BOOST_TEST_REQUIRE(part.starts_with("```\n"));
+    BOOST_TEST_REQUIRE(part.size() <= 38u);
+  }
+  BOOST_TEST(parts[0].find(tag) != std::string::npos);  // the tag is kept, as code
+}
+
+BOOST_AUTO_TEST_CASE(limits_too_small_for_fences_split_code_as_text) {
+  const std::string text = "```\nabc def\nghi\n```";
+  for (const std::size_t limit : {1u, 5u, 9u}) {
+    BOOST_TEST_CONTEXT("limit " << limit) {
+      const auto parts = checked_split(text, limit);
+      BOOST_TEST(parts.size() > 1u);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(unclosed_fence_is_plain_text) {
+  const std::string text = "```\n" + repeat("line of text\n", 10);
+  const auto parts = checked_split(text, 40);
+  BOOST_TEST(parts.size() > 1u);
+}
+
+BOOST_AUTO_TEST_CASE(generated_urls_and_code_blocks_keep_every_promise) {
+  const std::vector<std::string> prose = {"word",   "longer", " ",   " ",   "\n",    "\n\n",
+                                          ". ",     "! ",     "? ",  "x",   e_acute, han,
+                                          grinning, cjk_stop, "2*3", "a_b", "end. ", "\n \n"};
+  const std::vector<std::string> fixed_urls = {" https://example.com/a_b_c?x=*y*&z=~w~ ",
+                                               " www.shop.example/x_y ", " HTTPS://UP.EXAMPLE/P_1 ",
+                                               " http://h.io/" + han + cjk_stop + han + " "};
+  const std::vector<std::string> code = {
+      "def f(**kw):",         "    return x_y * 2",         "",
+      "  # a comment. More!", "print('https://x.com/a b')", grinning + " = 1",
+      "if a < b: pass"};
+  std::mt19937 random(424242);
+  std::uniform_int_distribution<int> percent(0, 99);
+  std::uniform_int_distribution<std::size_t> pick_prose(0, prose.size() - 1);
+  std::uniform_int_distribution<std::size_t> pick_url(0, fixed_urls.size() - 1);
+  std::uniform_int_distribution<std::size_t> pick_code(0, code.size() - 1);
+  std::uniform_int_distribution<int> long_url(1, 300);
+  std::uniform_int_distribution<int> code_length(0, 40);
+  std::uniform_int_distribution<int> tokens(0, 300);
+  const std::size_t limits[] = {1, 5, 9, 10, 12, 16, 25, 40, 64, 100, 257, 1000, 4096};
+  int unique = 0;
+  std::size_t refenced = 0;
+  std::size_t kept = 0;
+  for (int round = 0; round < 40; ++round) {
+    std::string text;
+    for (int i = tokens(random); i > 0; --i) {
+      const int kind = percent(random);
+      if (kind < 85) {
+        text += prose[pick_prose(random)];
+      } else if (kind < 91) {
+        text += fixed_urls[pick_url(random)];
+      } else if (kind < 95) {
+        text += " https://t.co/" + std::string(static_cast<std::size_t>(long_url(random)), 'a') +
+                "_end" + std::to_string(unique++) + " ";
+      } else {
+        text += percent(random) < 50 ? "\n```py\n" : "\n```\n";
+        for (int line = code_length(random); line > 0; --line)
+          text += code[pick_code(random)] + "\n";
+        text += "```\n";
+      }
+    }
+    for (const std::size_t limit : limits) {
+      BOOST_TEST_CONTEXT("round " << round << " limit " << limit) {
+        (check_split_keeps_urls_and_code(text, limit) ? refenced : kept) += 1;
+      }
+    }
+  }
+  // Both kinds of input were generated: code blocks that fit, and ones that had to be re-fenced.
+  BOOST_TEST(refenced > 30u);
+  BOOST_TEST(kept > 30u);
+}
+
+BOOST_AUTO_TEST_CASE(meta_limit_is_counted_in_utf16_units) {
+  // 4096 UTF-16 units: never more code points than that, so within Meta's limit however it counts.
+  BOOST_TEST(max_text_units == 4096u);
+  const std::string text = repeat(grinning + " ", 3000);  // 3 units each
+  for (const std::string& part : checked_split(text, max_text_units))
+    BOOST_TEST(utf16_length(part) <= max_text_units);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
