@@ -6,8 +6,9 @@ JOBS ?= 2
 # Warnings are errors in CI (CI=true), where the compiler is known.
 WERROR ?= $(if $(CI),ON,OFF)
 CMAKE_ARGS ?=
-# What only the tests use: promtool (checks /metrics).
-TEST_PACKAGES ?= prometheus
+# What only the tests use: promtool (checks /metrics), systemd-analyze (checks the unit), yamllint
+# and PyYAML (check the Kubernetes manifests).
+TEST_PACKAGES ?= prometheus systemd yamllint python3-yaml
 
 .PHONY: all deps test-deps configure build test run clean format
 
