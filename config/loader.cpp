@@ -162,14 +162,35 @@ std::string describe_errno(int error) {
 }
 
 // Walks the YAML tree, filling settings and collecting every problem on the way.
+// text with every control character (and DEL) written as \xNN.
+std::string printable(std::string text) {
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f) {
+      static constexpr char hex[] = "0123456789abcdef";
+      out += "\\x";
+      out += hex[byte >> 4];
+      out += hex[byte & 0xf];
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 class reader {
  public:
   reader(std::string file, const environment& env) : file_(std::move(file)), env_(env) {}
 
   std::vector<problem>& problems() { return problems_; }
 
+  // Records a problem. Key and message may echo bytes from the file, so control characters are
+  // written as \xNN: one problem is always one clean line on a terminal or in a log.
   void report(int line, std::string key, std::string message) {
-    problems_.push_back(problem{file_, line, std::move(key), std::move(message)});
+    problems_.push_back(
+        problem{file_, line, printable(std::move(key)), printable(std::move(message))});
   }
 
   // Checks that `node` is a mapping (null counts as empty) of known keys, each once, suggesting
@@ -661,22 +682,43 @@ void read_shutdown(reader& r, const section& top, shutdown_settings& out) {
   r.read_duration(*s, "grace", out.grace);
 }
 
+// The line (1-based) of a "---" that starts a second YAML document, or 0 when there is none.
+// Found in the text because yaml-cpp 0.7's LoadAll can loop forever on some malformed input
+// (found by tests/fuzz/config_fuzz), while Load, which reads one document, does not.
+int second_document_line(std::string_view text) {
+  bool content_seen = false;
+  int line = 0;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t end = std::min(text.find('\n', start), text.size());
+    const std::string_view row = text.substr(start, end - start);
+    ++line;
+    const bool marker = row.starts_with("---") &&
+                        (row.size() == 3 || row[3] == ' ' || row[3] == '\t' || row[3] == '\r');
+    if (marker && content_seen) return line;
+    const auto first = row.find_first_not_of(" \t\r");
+    if (!marker && first != std::string_view::npos && row[first] != '#' &&
+        !row.starts_with("...") && !row.starts_with("%")) {
+      content_seen = true;
+    }
+    start = end + 1;
+  }
+  return 0;
+}
+
 // Parses the text into one YAML document; a syntax error is the one problem reported.
 std::optional<YAML::Node> parse_document(std::string_view yaml_text, reader& r) {
-  std::vector<YAML::Node> documents;
+  YAML::Node document;
   try {
-    documents = YAML::LoadAll(std::string(yaml_text));
+    document = YAML::Load(std::string(yaml_text));
   } catch (const YAML::Exception& e) {
     r.report(e.mark.is_null() ? 0 : e.mark.line + 1, "", "YAML syntax error: " + e.msg);
     return std::nullopt;
   }
-  if (documents.empty()) return YAML::Node();
-  if (documents.size() > 1) {
-    r.report(line_of(documents[1]), "",
-             "holds " + std::to_string(documents.size()) +
-                 " YAML documents; put the whole configuration in one");
+  if (const int line = second_document_line(yaml_text); line != 0) {
+    r.report(line, "", "holds more than one YAML document; put the whole configuration in one");
   }
-  return documents.front();
+  return document;
 }
 
 // Problems in the order of the file, so the list reads along with it; those without a line last.

@@ -567,8 +567,35 @@ BOOST_AUTO_TEST_CASE(document_must_be_a_mapping) {
 
 BOOST_AUTO_TEST_CASE(several_documents_are_refused) {
   doc d;
-  const auto p = only_problem(d.text() + "---\nqueue:\n  workers: 1\n");
-  BOOST_TEST(contains(p.message, "2 YAML documents"));
+  const std::string text = d.text();
+  const int lines = static_cast<int>(std::count(text.begin(), text.end(), '\n'));
+  const auto p = only_problem(text + "---\nqueue:\n  workers: 1\n");
+  BOOST_TEST(contains(p.message, "more than one YAML document"));
+  BOOST_TEST(p.line == lines + 1);  // the "---" that starts the second one
+}
+
+BOOST_AUTO_TEST_CASE(a_leading_document_marker_is_fine) {
+  doc d;
+  BOOST_CHECK_NO_THROW(load("# comment\n---\n" + d.text()));
+}
+
+// Inputs the fuzzer found (tests/fuzz/config_fuzz): each must end, promptly, in a config_error
+// whose problems are single clean lines.
+BOOST_AUTO_TEST_CASE(inputs_found_by_the_fuzzer_give_clean_problems) {
+  for (const std::string& text :
+       {std::string(",\n"), std::string("a: \"\\\x1b\"\n"), std::string("verfy\x1b_key: 1\n")}) {
+    try {
+      cfg::load_string(text, "fuzz.yaml", fake_env());
+      BOOST_FAIL("no problem reported");
+    } catch (const cfg::config_error& e) {
+      for (const auto& problem : e.problems) {
+        const std::string line = problem.to_string();
+        BOOST_TEST(std::none_of(line.begin(), line.end(),
+                                [](char c) { return static_cast<unsigned char>(c) < 0x20; }),
+                   line);
+      }
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(unquoted_wildcard_is_reported) {
