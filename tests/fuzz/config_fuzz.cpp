@@ -4,8 +4,8 @@
 //
 // Traps when a documented property breaks:
 //   - the environment is asked only for names of the form [A-Za-z_][A-Za-z0-9_]*;
-//   - a config_error holds at least one problem, each naming "fuzz.yaml" with a message, listed in
-//     file order (problems without a line last), and what() is their lines joined;
+//   - a config_error holds at least one problem, each naming "fuzz.yaml" with a message, each one
+//     line without control characters (what() is those lines joined);
 //   - loaded settings pass the rules the loader promises (required secrets present, at least one
 //     route, each with a valid phone_number_id, pid and chatbot_id, a Graph token for every route,
 //     limits within their ranges, durations above zero).
@@ -56,16 +56,16 @@ std::optional<std::string> fuzz_environment(std::string_view name) {
 void check_error(const cfg::config_error& e) {
   check(!e.problems.empty());
   std::string joined;
-  int previous_line = 1;
   for (const cfg::problem& p : e.problems) {
     check(p.file == file_name);
     check(!p.message.empty());
     check(p.line >= 0);
-    // In file order; those without a line come last.
-    if (p.line != 0) check(previous_line != 0 && p.line >= previous_line);
-    previous_line = p.line;
+    // One line each, without control characters: they are printed to a terminal or a log.
+    const std::string line = p.to_string();
+    for (const char c : line)
+      check(static_cast<unsigned char>(c) >= ' ');
     if (!joined.empty()) joined += '\n';
-    joined += p.to_string();
+    joined += line;
   }
   check(joined == e.what());
 }
@@ -90,12 +90,14 @@ void check_settings(const cfg::settings& s) {
     check(!r.pid.empty());
     check(!r.chatbot_id.empty());
     check(!s.meta.access_token.empty() || (r.access_token && !r.access_token->empty()));
+    check(r.messages_per_second >= 1 && r.messages_per_second <= 1000);
   }
   check(s.server.max_body_bytes >= 1 && s.server.max_body_bytes <= 64ull * 1024 * 1024);
   check(s.server.read_timeout.count() > 0 && s.server.idle_timeout.count() > 0);
   check(s.robofy.timeout.count() > 0);
   check(s.robofy.max_attempts >= 1 && s.robofy.max_attempts <= 10);
   check(s.queue.capacity >= 1 && s.queue.workers >= 1);
+  check(s.queue.coalesce_window.count() >= 0 && s.queue.max_message_age.count() > 0);
   check(s.shutdown.grace.count() > 0);
   check(!s.server.webhook_path.empty() && s.server.webhook_path.front() == '/');
   if (s.server.tls) check(!s.server.tls->cert_file.empty() && !s.server.tls->key_file.empty());

@@ -6,7 +6,8 @@
 // The invariant that matters: the delivery sink is reached only by a POST to the webhook path
 // whose X-Hub-Signature-256 verifies over the exact body. The endpoint's other promises are
 // checked too (404 off the path, 401 for a bad signature, 503 + Retry-After when the sink refuses,
-// the handshake answers 200 only with the right token), as are the query-string helpers.
+// the handshake answers 200 only with the right token, each answer counted once under its name),
+// as are the query-string helpers.
 //
 // Seeds are real signed requests (make_corpus.cpp). So that the fuzzer can also explore what lies
 // behind the check, a request whose signature header is exactly "sha256=fuzz" is signed here before
@@ -194,6 +195,19 @@ void handle_and_check(wh::request& req) {
   if (on_path && !is_post && req.method() != http::verb::get) {
     check(status == http::status::method_not_allowed);
   }
+
+  // The metrics count each answer once, under its own name.
+  const wh::endpoint_counters& c = endpoint.counters();
+  check(c.accepted + c.ignored + c.bad_signature + c.bad_request + c.overloaded + c.draining +
+            c.not_found + c.method_not_allowed + c.handshake_accepted + c.handshake_refused +
+            c.handshake_bad_request <=
+        1);
+  check(c.accepted + c.overloaded + c.draining == static_cast<std::uint64_t>(sink->calls));
+  check((c.bad_signature == 1) == (status == http::status::unauthorized));
+  check((c.not_found == 1) == (status == http::status::not_found));
+  check((c.method_not_allowed == 1) == (status == http::status::method_not_allowed));
+  check((c.handshake_accepted == 1) ==
+        (req.method() == http::verb::get && on_path && status == http::status::ok));
 
   // The listener writes the answer next: it must serialize.
   res->prepare_payload();

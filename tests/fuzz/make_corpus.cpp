@@ -127,6 +127,7 @@ void write_http(const fs::path& dir, const fs::path& payloads) {
 void write_config(const fs::path& dir, const fs::path& source) {
   copy_fixtures(source / "tests/fixtures/config", ".yaml", dir, "fixture-");
   copy_fixtures(source / "deploy/config", ".yaml", dir, "deploy-");
+  copy_fixtures(source / "deploy/systemd", ".yaml", dir, "deploy-systemd-");
   write_file(dir / "env-and-files.yaml",
              "meta:\n  app_secret: ${META_APP_SECRET}\n  verify_token: ${EMPTY:-token}$$\n"
              "  access_token_file: /nonexistent/token\nrobofy:\n  api_key_file: ${UNSET}\n"

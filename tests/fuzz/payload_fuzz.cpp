@@ -2,11 +2,16 @@
 //
 // Beyond "never crashes", it traps when a documented property breaks:
 //   - the body is unchanged on return (size and bytes), whichever way the padding was arranged;
-//   - every returned message is answerable (id, customer and business number present) and its kind
-//     matches its raw type; only text messages carry text; every status has an id;
+//   - every returned message is answerable (id, customer and business number present), its kind
+//     matches its raw type, and its disposition agrees with describe_message's rules: only an
+//     answered message has a query, never an empty one, only kinds that can be answered are, a
+//     derived query is at most max_query_bytes, and every query is valid UTF-8; every status has
+//     an id;
 //   - failures are payload_errc values;
 //   - the result does not depend on the body's spare capacity (simdjson padding in place or not);
 //   - a body that a strict JSON parser (Boost.JSON) accepts as an object is never called not_json.
+#include <simdjson.h>
+
 #include <boost/json/parse.hpp>
 #include <boost/json/parse_options.hpp>
 #include <cstddef>
@@ -14,6 +19,7 @@
 #include <string>
 #include <string_view>
 
+#include "webhook/inbound_query.hpp"
 #include "webhook/payload.hpp"
 
 namespace {
@@ -24,14 +30,27 @@ void check(bool condition) {
   if (!condition) __builtin_trap();
 }
 
+bool answerable_kind(wh::message_kind kind) {
+  using enum wh::message_kind;
+  return kind == text || kind == interactive || kind == button || kind == image || kind == video ||
+         kind == document || kind == location || kind == contacts;
+}
+
 void check_delivery(const wh::delivery& d) {
   for (const wh::inbound_message& m : d.messages) {
     check(!m.id.empty());
     check(!m.customer_id.empty());
     check(!m.phone_number_id.empty());
     check(m.kind == wh::kind_from_type(m.type));
-    check(m.kind == wh::message_kind::text || m.text.empty());
     check(m.timestamp >= 0);
+    if (m.disposition == wh::disposition::answer) {
+      check(!m.text.empty());
+      check(answerable_kind(m.kind));
+    } else {
+      check(m.text.empty());
+    }
+    if (m.kind != wh::message_kind::text) check(m.text.size() <= wh::max_query_bytes);
+    check(simdjson::validate_utf8(m.text.data(), m.text.size()));
   }
   for (const wh::status_update& s : d.statuses)
     check(!s.id.empty());
@@ -45,8 +64,8 @@ bool same_delivery(const wh::delivery& a, const wh::delivery& b) {
     const auto& x = a.messages[i];
     const auto& y = b.messages[i];
     if (x.id != y.id || x.customer_id != y.customer_id || x.text != y.text ||
-        x.profile_name != y.profile_name || x.context_id != y.context_id ||
-        x.timestamp != y.timestamp) {
+        x.disposition != y.disposition || x.profile_name != y.profile_name ||
+        x.context_id != y.context_id || x.timestamp != y.timestamp) {
       return false;
     }
   }
