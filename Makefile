@@ -37,3 +37,11 @@ format:
 
 clean:
 	@rm -rf $(BUILD_DIR)
+
+# `make bench`: Release build in build-bench, the bridge measured against nginx (a fixed 200) with
+# our load generator in the same run; a table on stdout and build-bench/bench.json (BENCHMARKS.md).
+BENCH_PACKAGES ?= nginx-light valgrind python3
+.PHONY: bench
+bench:
+	@EXTRA_PACKAGES="$(BENCH_PACKAGES)" bash deploy/install-deps.sh
+	@JOBS=$(JOBS) bash tests/bench/run.sh

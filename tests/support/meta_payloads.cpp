@@ -54,7 +54,11 @@ std::string fixture(const std::string& relative_path) {
 }
 
 std::string fixture_verbatim(const std::string& relative_path) {
-  const std::string path = std::string(BRIDGE_FIXTURES_DIR) + "/" + relative_path;
+  // Appended piece by piece: GCC 12 reports a false -Warray-bounds for string(literal) + "/" when
+  // optimizing (GCC bug 105651).
+  std::string path = BRIDGE_FIXTURES_DIR;
+  path += '/';
+  path += relative_path;
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error("cannot read fixture " + path);
   return std::string(std::istreambuf_iterator<char>(in), {});

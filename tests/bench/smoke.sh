@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# ctest bench_smoke: the load generator for ~2 s against the real bridge with the instant fakes
+# (tiny numbers, no baseline), so the `make bench` tooling cannot rot. Prints "bench smoke: ok".
+set -euo pipefail
+bridge=$1 fakes=$2 loadgen=$3
+source "$(dirname "$0")/lib.sh"
+work=$(mktemp -d)
+port=${BENCH_SMOKE_PORT:-$(free_port_base)}
+admin=$((port + 1)) robofy=$((port + 2)) graph=$((port + 3))
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+"$fakes" --robofy-port "$robofy" --graph-port "$graph" >"$work/fakes.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 500); do grep -q "fakes ready" "$work/fakes.log" && break; sleep 0.01; done
+grep -q "fakes ready" "$work/fakes.log" || { echo "bench smoke: fakes failed"; cat "$work/fakes.log"; exit 1; }
+write_config "$work/bench.yaml" "$port" "$admin" "$robofy" "$graph" 100000 64
+"$bridge" --config "$work/bench.yaml" >"$work/bridge.log" 2>&1 &
+pids+=($!)
+if ! wait_ready "$admin" >/dev/null; then
+  echo "bench smoke: the bridge never became ready"; cat "$work/bridge.log"; exit 1
+fi
+result=$("$loadgen" --url "http://127.0.0.1:$port/webhook" --connections 4 --duration 2 --requests 20000 \
+  --secret bench-app-secret --numbers 64) || { echo "bench smoke: loadgen failed: $result"; exit 1; }
+echo "loadgen: $result"
+requests=$(json_field "$result" requests) ok=$(json_field "$result" ok)
+rps=$(json_field "$result" rps)
+[ "${requests:-0}" -gt 0 ] || { echo "bench smoke: no request answered"; exit 1; }
+[ "$ok" = "$requests" ] || { echo "bench smoke: $ok of $requests got 200"; exit 1; }
+awk -v r="$rps" 'BEGIN { exit !(r >= 50) }' || { echo "bench smoke: only $rps req/s"; exit 1; }
+# Every accepted message must come out at the fake Graph API as a reply (within 10 s).
+for _ in $(seq 1 1000); do
+  replies=$(http_get "$graph" /bench/count)
+  [ "$replies" = "$requests" ] && break
+  sleep 0.01
+done
+[ "$replies" = "$requests" ] || { echo "bench smoke: $replies of $requests answered"; exit 1; }
+echo "bench smoke: ok ($requests requests, $rps req/s, $replies replies)"
