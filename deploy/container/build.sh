@@ -17,7 +17,7 @@ apt_mirror() {
   { grep -hE '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '{print $2}'
     grep -hE '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
       sed -E 's/^deb (\[[^]]*\] )?//' | awk '{print $1}'
-  } | grep -v -- '-security' | head -n 1
+  } | grep -v -- '-security' | head -n 1 || true  # an absent sources file is not an error
 }
 mirror=${MIRROR:-$(apt_mirror)}
 [ -n "$mirror" ] || { echo "build.sh: no Debian mirror in the apt sources; set MIRROR" >&2; exit 1; }
