@@ -20,10 +20,6 @@ namespace asio = boost::asio;
 using asio::awaitable;
 using clock_type = std::chrono::steady_clock;
 
-std::string conversation_key(const webhook::inbound_message& message) {
-  return message.phone_number_id + "/" + message.customer_id;
-}
-
 namespace {
 
 awaitable<void> sleep_for(clock_type::duration delay) {

@@ -111,8 +111,8 @@ std::string render_metrics(const metrics_view& v) {
   const auto& a = v.admission;
   {
     family f(out, "messages_received_total", "counter", "Messages Meta delivered, by type.");
-    for (const auto& [type, n] : a.by_type)
-      f.sample({{"type", type}}, d(n));
+    for (const auto& [kind, n] : a.by_type)
+      f.sample({{"type", webhook::to_string(kind)}}, d(n));
   }
   family(out, "messages_accepted_total", "counter", "Messages queued for an answer.")
       .sample(d(a.accepted));

@@ -40,7 +40,7 @@ awaitable<webhook::admission> pipeline::admit(webhook::delivery batch) {
   note_statuses(batch.statuses);
   admission_counters_.value_errors += batch.value_errors;
   for (const auto& message : batch.messages)
-    ++admission_counters_.by_type[std::string(webhook::to_string(message.kind))];
+    ++admission_counters_.by_type[message.kind];
   if (draining_) {
     admission_counters_.refused += batch.messages.size();
     co_return webhook::admission::draining;

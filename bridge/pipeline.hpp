@@ -28,9 +28,9 @@ struct admission_counters {
   std::size_t recovered = 0;     // messages replayed from the journal at start
   std::size_t statuses = 0;      // status notifications seen
   std::size_t value_errors = 0;  // errors Meta reported at the value level
-  std::map<std::string, std::size_t> by_type;    // messages received, by Meta's type
-  std::map<std::string, std::size_t> by_status;  // statuses received: sent, delivered, ...
-  std::size_t failed_statuses_matched = 0;       // failed statuses tied to a reply we sent
+  std::map<webhook::message_kind, std::size_t> by_type;  // messages received, by kind
+  std::map<std::string, std::size_t> by_status;          // statuses received: sent, delivered, ...
+  std::size_t failed_statuses_matched = 0;               // failed statuses tied to a reply we sent
 };
 
 // The path from a verified delivery to answered conversations: admission (dedupe, route, bounded

@@ -326,7 +326,7 @@ BOOST_AUTO_TEST_CASE(reactions_unsupported_types_and_statuses_are_counted_not_an
   BOOST_TEST(counts.skipped == 2u);  // the reaction, and the poll Meta calls "unsupported"
   BOOST_TEST(counts.statuses == 4u);
   BOOST_TEST(counts.by_status.at("failed") == 1u);
-  BOOST_TEST(counts.by_type.at("reaction") == 1u);
+  BOOST_TEST(counts.by_type.at(bridge::webhook::message_kind::reaction) == 1u);
   BOOST_TEST(counts.accepted == 1u);
 }
 

@@ -7,6 +7,7 @@
 #include <regex>
 #include <thread>
 
+#include "tests/support/bridge_process.hpp"
 #include "tests/support/child_process.hpp"
 #include "tests/support/fake_services.hpp"
 #include "tests/support/meta_payloads.hpp"
@@ -46,13 +47,6 @@ std::string config_text(const std::string& robofy_url, const std::string& graph_
          "logging:\n"
          "  level: debug\n"
          "  format: json\n";
-}
-
-asio::ip::tcp::endpoint endpoint_from_log(const std::string& log, const std::string& what) {
-  const std::regex pattern(what + R"( on https?://127\.0\.0\.1:(\d+))");
-  std::smatch match;
-  if (!std::regex_search(log, match, pattern)) return {};
-  return {asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(std::stoi(match[1]))};
 }
 
 }  // namespace
@@ -128,22 +122,19 @@ BOOST_AUTO_TEST_CASE(unreadable_tls_certificate_is_a_configuration_error) {
 }
 
 BOOST_AUTO_TEST_CASE(round_trip_and_sigterm_with_no_secret_or_phone_number_in_the_logs) {
-  asio::io_context io;
-  fake_upstream robofy(io.get_executor(), robofy_echo());
-  fake_upstream graph(io.get_executor(), graph_accepting());
-  robofy.start();
-  graph.start();
-  std::thread loop([&] { io.run(); });
+  upstream_fakes fakes;
+  fake_upstream& robofy = fakes.robofy();
+  fake_upstream& graph = fakes.graph();
 
   temp_dir dir;
   const std::string key_file = dir.write("robofy.key", "robofy-SECRET-55de\n");
   const std::string config =
       dir.write("run.yaml", config_text(robofy.base_url(), graph.base_url()));
-  child_process bridge(binary, {"--config", config},
-                       {{"TEST_APP_SECRET", "app-SECRET-0c1d"}, {"KEY_FILE", key_file}});
-  BOOST_REQUIRE_MESSAGE(bridge.wait_for_output("ready (", 20s), bridge.output());
-  const auto webhook = endpoint_from_log(bridge.output(), "listening for Meta");
-  const auto admin = endpoint_from_log(bridge.output(), "admin");
+  auto started = start_bridge_process(
+      config, {{"TEST_APP_SECRET", "app-SECRET-0c1d"}, {"KEY_FILE", key_file}});
+  child_process& bridge = *started.process;
+  const auto webhook = started.webhook;
+  const auto admin = started.admin;
   BOOST_REQUIRE(webhook.port() != 0);
   BOOST_REQUIRE(admin.port() != 0);
 
@@ -180,8 +171,6 @@ BOOST_AUTO_TEST_CASE(round_trip_and_sigterm_with_no_secret_or_phone_number_in_th
   for (std::string line; std::getline(lines, line);) {
     BOOST_TEST((line.starts_with("{\"ts\":") && line.ends_with("}")), line);
   }
-  io.stop();
-  loop.join();
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -15,6 +15,7 @@
 #include <set>
 #include <thread>
 
+#include "tests/support/bridge_process.hpp"
 #include "tests/support/child_process.hpp"
 #include "tests/support/fake_services.hpp"
 #include "tests/support/meta_payloads.hpp"
@@ -31,26 +32,13 @@ constexpr auto wait_limit = 20s;
 const std::string binary = BRIDGE_BINARY_PATH;
 const std::string secret = "ops-secret";
 
-// Fake Robofy and Graph on their own loop thread for the duration of a test.
-struct fake_upstreams {
-  asio::io_context io;
-  fake_upstream robofy{io.get_executor(), robofy_answering([](const robofy_request_fields& f) {
-                         return "Echo: " + f.query + " (" + f.pid + ")";
-                       })};
-  fake_upstream graph{io.get_executor(), graph_accepting()};
-  std::thread loop;
-  fake_upstreams() {
-    robofy.start();
-    graph.start();
-    loop = std::thread([this] { io.run(); });
-  }
-  ~fake_upstreams() {
-    io.stop();
-    loop.join();
-  }
-};
+// Robofy answering with the route's pid, so a test can tell which configuration answered.
+upstream_fakes make_fakes() {
+  return upstream_fakes(robofy_answering(
+      [](const robofy_request_fields& f) { return "Echo: " + f.query + " (" + f.pid + ")"; }));
+}
 
-std::string config_text(const fake_upstreams& fakes, const std::string& pid,
+std::string config_text(upstream_fakes& fakes, const std::string& pid,
                         const std::string& extra_server = "") {
   return "server:\n  listen: \"127.0.0.1:0\"\n" + extra_server +
          "admin:\n  listen: \"127.0.0.1:0\"\n"
@@ -58,22 +46,16 @@ std::string config_text(const fake_upstreams& fakes, const std::string& pid,
          secret +
          "\n  verify_token: v\n  access_token: t\n"
          "  graph_base_url: " +
-         fakes.graph.base_url() +
+         fakes.graph().base_url() +
          "\n"
          "robofy:\n  base_url: " +
-         fakes.robofy.base_url() +
+         fakes.robofy().base_url() +
          "\n  api_key: k\n"
          "routes:\n  - phone_number_id: \"*\"\n    pid: " +
          pid +
          "\n    chatbot_id: c\n"
          "replies:\n  typing_indicator: false\n"
          "logging:\n  level: info\n  format: text\n";
-}
-
-asio::ip::tcp::endpoint port_from_log(const std::string& log, const std::string& what) {
-  std::smatch m;
-  BOOST_REQUIRE(std::regex_search(log, m, std::regex(what + R"( on https?://127\.0\.0\.1:(\d+))")));
-  return {asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(std::stoi(m[1]))};
 }
 
 // A datagram socket standing in for systemd's notification socket.
@@ -121,7 +103,7 @@ class notify_socket {
 BOOST_AUTO_TEST_SUITE(operations)
 
 BOOST_AUTO_TEST_CASE(systemd_notify_ready_reloading_watchdog_and_stopping) {
-  fake_upstreams fakes;
+  upstream_fakes fakes = make_fakes();
   temp_dir dir;
   const std::string config = dir.write("bridge.yaml", config_text(fakes, "p"));
   notify_socket systemd(dir.path() + "/notify");
@@ -139,12 +121,12 @@ BOOST_AUTO_TEST_CASE(systemd_notify_ready_reloading_watchdog_and_stopping) {
 }
 
 BOOST_AUTO_TEST_CASE(routes_reloaded_while_messages_flow_lose_nothing) {
-  fake_upstreams fakes;
+  upstream_fakes fakes = make_fakes();
   temp_dir dir;
   const std::string config = dir.write("bridge.yaml", config_text(fakes, "pid-before"));
-  child_process bridge(binary, {"--config", config});
-  BOOST_REQUIRE_MESSAGE(bridge.wait_for_output("ready (", wait_limit), bridge.output());
-  const auto webhook = port_from_log(bridge.output(), "listening for Meta");
+  auto started = start_bridge_process(config);
+  child_process& bridge = *started.process;
+  const auto webhook = started.webhook;
 
   // Customers keep writing while the configuration changes under the bridge.
   std::atomic<bool> keep_sending{true};
@@ -158,7 +140,7 @@ BOOST_AUTO_TEST_CASE(routes_reloaded_while_messages_flow_lose_nothing) {
       if (i > 400) break;
     }
   });
-  BOOST_REQUIRE(fakes.graph.wait_for_requests(10, wait_limit));
+  BOOST_REQUIRE(fakes.graph().wait_for_requests(10, wait_limit));
   dir.write("bridge.yaml", config_text(fakes, "pid-after"));
   bridge.send_signal(SIGHUP);
   BOOST_REQUIRE(bridge.wait_for_output("configuration reloaded", wait_limit));
@@ -171,29 +153,29 @@ BOOST_AUTO_TEST_CASE(routes_reloaded_while_messages_flow_lose_nothing) {
   meta.join();
 
   const int sent = acknowledged.load();
-  BOOST_REQUIRE(fakes.graph.wait_for_requests(static_cast<std::size_t>(sent), wait_limit));
+  BOOST_REQUIRE(fakes.graph().wait_for_requests(static_cast<std::size_t>(sent), wait_limit));
   std::set<std::string> answered;
   bool saw_before = false;
   bool saw_after = false;
-  for (const auto& req : fakes.graph.requests()) {
+  for (const auto& req : fakes.graph().requests()) {
     const std::string text = parse_graph_request(req.body).text;
     answered.insert(text.substr(0, text.find(' ', 6)));
     saw_before = saw_before || text.find("(pid-before)") != std::string::npos;
     saw_after = saw_after || text.find("(pid-after)") != std::string::npos;
   }
-  BOOST_TEST(fakes.graph.request_count() == static_cast<std::size_t>(sent));  // each once
+  BOOST_TEST(fakes.graph().request_count() == static_cast<std::size_t>(sent));  // each once
   BOOST_TEST(answered.size() == static_cast<std::size_t>(sent));
   BOOST_TEST(saw_before);
   BOOST_TEST(saw_after);
   // The last message went out under the reloaded route (the broken file changed nothing).
-  const auto last = parse_graph_request(fakes.graph.requests().back().body).text;
+  const auto last = parse_graph_request(fakes.graph().requests().back().body).text;
   BOOST_TEST(last.find("(pid-after)") != std::string::npos, last);
   bridge.send_signal(SIGTERM);
   BOOST_TEST(bridge.wait_for_exit(wait_limit).value_or(-1) == 0);
 }
 
 BOOST_AUTO_TEST_CASE(a_rotated_tls_certificate_is_served_after_sighup) {
-  fake_upstreams fakes;
+  upstream_fakes fakes = make_fakes();
   temp_dir dir;
   temp_dir old_ca;
   temp_dir new_ca;
@@ -207,9 +189,9 @@ BOOST_AUTO_TEST_CASE(a_rotated_tls_certificate_is_served_after_sighup) {
   const std::string config = dir.write(
       "bridge.yaml",
       config_text(fakes, "p", "  tls:\n    cert_file: " + cert + "\n    key_file: " + key + "\n"));
-  child_process bridge(binary, {"--config", config});
-  BOOST_REQUIRE_MESSAGE(bridge.wait_for_output("ready (", wait_limit), bridge.output());
-  const auto webhook = port_from_log(bridge.output(), "listening for Meta");
+  auto started = start_bridge_process(config);
+  child_process& bridge = *started.process;
+  const auto webhook = started.webhook;
 
   client_request handshake;
   handshake.target = "/webhook?hub.mode=subscribe&hub.verify_token=v&hub.challenge=42";

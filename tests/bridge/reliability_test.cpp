@@ -15,6 +15,7 @@
 #include "bridge/message_codec.hpp"
 #include "bridge/pending_message.hpp"
 #include "queue/spool.hpp"
+#include "tests/support/bridge_process.hpp"
 #include "tests/support/child_process.hpp"
 #include "tests/support/fake_services.hpp"
 #include "tests/support/meta_payloads.hpp"
@@ -160,16 +161,13 @@ BOOST_AUTO_TEST_CASE(the_same_post_five_times_is_answered_once) {
 }
 
 BOOST_AUTO_TEST_CASE(kill_minus_9_under_load_then_restart_answers_every_accepted_message) {
-  asio::io_context io;
-  fake_upstream robofy(io.get_executor(), [inner = robofy_echo()](const recorded_request& req) {
+  upstream_fakes fakes([inner = robofy_echo()](const recorded_request& req) {
     canned_reply reply = inner(req);
     reply.delay = 5ms;  // answers take a moment, so some are in flight at the kill
     return reply;
   });
-  fake_upstream graph(io.get_executor(), graph_accepting());
-  robofy.start();
-  graph.start();
-  std::thread loop([&] { io.run(); });
+  fake_upstream& robofy = fakes.robofy();
+  fake_upstream& graph = fakes.graph();
 
   temp_dir dir;
   const std::string config =
@@ -190,16 +188,8 @@ BOOST_AUTO_TEST_CASE(kill_minus_9_under_load_then_restart_answers_every_accepted
                     "logging:\n  level: info\n  format: text\n  redact_phone_numbers: false\n");
 
   auto start_bridge = [&] {
-    auto child = std::make_unique<child_process>(std::string(BRIDGE_BINARY_PATH),
-                                                 std::vector<std::string>{"--config", config});
-    BOOST_REQUIRE_MESSAGE(child->wait_for_output("ready (", wait_limit), child->output());
-    std::smatch m;
-    const std::string out = child->output();
-    BOOST_REQUIRE(std::regex_search(
-        out, m, std::regex(R"(listening for Meta on http://127\.0\.0\.1:(\d+))")));
-    return std::pair{std::move(child),
-                     asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"),
-                                             static_cast<unsigned short>(std::stoi(m[1])))};
+    auto started = start_bridge_process(config);
+    return std::pair{std::move(started.process), started.webhook};
   };
 
   // 20 customers write 6 messages each; every POST carries one message, as Meta usually sends.
@@ -283,8 +273,6 @@ BOOST_AUTO_TEST_CASE(kill_minus_9_under_load_then_restart_answers_every_accepted
     BOOST_TEST_MESSAGE("first:\n" << first->output() << "\nsecond:\n" << log);
   second->send_signal(SIGTERM);
   BOOST_TEST(second->wait_for_exit(wait_limit).value_or(-1) == 0);
-  io.stop();
-  loop.join();
 }
 
 BOOST_AUTO_TEST_CASE(robofy_down_then_back_fallback_once_each_no_retry_storm_then_recovery) {
