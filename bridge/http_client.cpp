@@ -10,17 +10,18 @@
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <charconv>
 #include <unordered_map>
 #include <vector>
 
 #include "bridge/version.hpp"
+#include "webhook/http_wire.hpp"
 
 namespace bridge {
 
@@ -91,6 +92,7 @@ struct connection {
   std::unique_ptr<beast::tcp_stream> plain;
   std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> tls;
   beast::flat_buffer buffer;
+  std::string wire;  // the request being sent, laid out once (webhook/http_wire.hpp)
   clock_type::time_point idle_since;
 
   beast::tcp_stream& lowest() { return plain ? *plain : beast::get_lowest_layer(*tls); }
@@ -101,7 +103,10 @@ awaitable<error_code> exchange_on(Stream& stream, connection& conn, webhook::req
                                   webhook::response& res, clock_type::time_point deadline,
                                   std::size_t max_response_bytes) {
   conn.lowest().expires_at(deadline);
-  auto [write_ec, written] = co_await http::async_write(stream, req, as_tuple_awaitable);
+  conn.wire.clear();
+  webhook::append_wire_bytes(req, conn.wire);
+  auto [write_ec, written] =
+      co_await asio::async_write(stream, asio::buffer(conn.wire), as_tuple_awaitable);
   (void)written;
   if (write_ec) co_return write_ec;
   http::response_parser<http::string_body> parser;
@@ -120,7 +125,6 @@ class pooled_http_client final : public http_client {
       : executor_(std::move(executor)),
         options_(std::move(options)),
         tls_context_(asio::ssl::context::tls_client) {
-    tls_context_.set_default_verify_paths();
     if (!options_.extra_ca_file.empty()) tls_context_.load_verify_file(options_.extra_ca_file);
     tls_context_.set_verify_mode(asio::ssl::verify_peer);
     tls_context_.set_options(asio::ssl::context::default_workarounds |
@@ -198,6 +202,7 @@ class pooled_http_client final : public http_client {
       conn->plain = std::make_unique<beast::tcp_stream>(std::move(stream));
       co_return conn;
     }
+    if (error_code roots_ec = load_system_roots_once()) co_return roots_ec;
     conn->tls =
         std::make_unique<beast::ssl_stream<beast::tcp_stream>>(std::move(stream), tls_context_);
     SSL* ssl = conn->tls->native_handle();
@@ -214,6 +219,17 @@ class pooled_http_client final : public http_client {
         co_await conn->tls->async_handshake(asio::ssl::stream_base::client, as_tuple_awaitable);
     if (handshake_ec) co_return handshake_ec;
     co_return conn;
+  }
+
+  // The system's CA roots are parsed on the first TLS connection, not at start: parsing the
+  // bundle (~140 certificates) was 40% of start-up's instructions and most of the idle memory's
+  // growth, and a bridge whose upstreams are all plain HTTP (the simulator, tests) never needs it.
+  error_code load_system_roots_once() {
+    error_code ec;
+    if (system_roots_loaded_) return ec;
+    tls_context_.set_default_verify_paths(ec);
+    system_roots_loaded_ = !ec;
+    return ec;
   }
 
   std::unique_ptr<connection> take_idle(const std::string& key) {
@@ -249,6 +265,7 @@ class pooled_http_client final : public http_client {
   asio::any_io_executor executor_;
   http_client_options options_;
   asio::ssl::context tls_context_;
+  bool system_roots_loaded_ = false;
   std::unordered_map<std::string, std::vector<std::unique_ptr<connection>>> idle_;
   std::unordered_map<std::string, std::shared_ptr<SSL_SESSION>> sessions_;
 };

@@ -6,13 +6,14 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
 #include "webhook/http_errors.hpp"
+#include "webhook/http_wire.hpp"
 
 namespace bridge::webhook {
 
@@ -107,9 +108,21 @@ void count_refusal(listener_counters& counters, http::status status) {
   }
 }
 
+// Writes `res` as one buffer laid out in `wire`, which the connection reuses for every answer.
+template <class Stream>
+awaitable<boost::system::error_code> write_response(Stream& stream, const response& res,
+                                                    std::string& wire) {
+  wire.clear();
+  append_wire_bytes(res, wire);
+  auto [ec, written] = co_await asio::async_write(stream, asio::buffer(wire), as_tuple_awaitable);
+  (void)written;
+  co_return ec;
+}
+
 template <class Stream>
 awaitable<void> serve_requests(Stream& stream, std::shared_ptr<http_listener::state> st) {
   beast::flat_buffer buffer;
+  std::string wire;
   bool first = true;
   for (;;) {
     const listener_limits limits = st->limits;
@@ -151,7 +164,7 @@ awaitable<void> serve_requests(Stream& stream, std::shared_ptr<http_listener::st
     if (refusal || header_ec) {
       if (refusal) {
         count_refusal(st->counters, refusal->result());
-        co_await http::async_write(stream, *refusal, as_tuple_awaitable);
+        co_await write_response(stream, *refusal, wire);
       }
       co_return;
     }
@@ -168,8 +181,7 @@ awaitable<void> serve_requests(Stream& stream, std::shared_ptr<http_listener::st
     const bool keep_alive = req.keep_alive() && res.keep_alive() && !st->stopped;
     res.keep_alive(keep_alive);
     beast::get_lowest_layer(stream).expires_after(limits.read_timeout);
-    auto [write_ec, written] = co_await http::async_write(stream, res, as_tuple_awaitable);
-    (void)written;
+    const auto write_ec = co_await write_response(stream, res, wire);
     if (write_ec || !keep_alive) co_return;
   }
 }

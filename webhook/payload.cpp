@@ -622,6 +622,28 @@ class padding_guard {
   std::size_t size_;
 };
 
+// simdjson's parser allocates its index buffers for the largest document it has seen. Creating
+// one per delivery cost ~4,500 instructions in allocation alone (callgrind, BENCHMARKS.md), so
+// each thread keeps one; after a rare large body it is replaced, so its memory is not kept.
+class reused_parser {
+ public:
+  reused_parser() : parser_(local()) {}
+  ~reused_parser() {
+    if (parser_.capacity() > keep_capacity_bytes) parser_ = od::parser{};
+  }
+  reused_parser(const reused_parser&) = delete;
+  reused_parser& operator=(const reused_parser&) = delete;
+  od::parser& get() { return parser_; }
+
+ private:
+  static constexpr std::size_t keep_capacity_bytes = 256 * 1024;
+  static od::parser& local() {
+    thread_local od::parser parser;
+    return parser;
+  }
+  od::parser& parser_;
+};
+
 boost::system::result<delivery> parse(std::string& body) {
   if (body.size() > sj::SIMDJSON_MAXSIZE_BYTES - sj::SIMDJSON_PADDING) {
     return make_error_code(payload_errc::too_large);
@@ -642,9 +664,9 @@ boost::system::result<delivery> parse(std::string& body) {
   body.append(sj::SIMDJSON_PADDING, ' ');
   const padding_guard guard(body, size);
 
-  od::parser parser;
+  reused_parser parser;  // outlives doc, which points into it
   od::document doc;
-  if (const auto e = parser.iterate(body.data(), size, body.size()).get(doc)) {
+  if (const auto e = parser.get().iterate(body.data(), size, body.size()).get(doc)) {
     return make_error_code(to_payload_errc(e));
   }
   od::json_type type{};

@@ -1,12 +1,13 @@
 #include "webhook/signature.hpp"
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/params.h>
 
 #include <array>
-#include <climits>
 #include <cstdint>
+#include <stdexcept>
 
 namespace bridge::webhook {
 namespace {
@@ -15,19 +16,6 @@ constexpr std::string_view signature_prefix = "sha256=";
 constexpr std::size_t digest_size = 32;
 using digest = std::array<unsigned char, digest_size>;
 
-// HMAC-SHA256 of body under key; false only if OpenSSL fails (it does not for SHA-256 in practice).
-bool hmac_sha256(std::string_view key, std::string_view body, digest& out) noexcept {
-  if (key.size() > static_cast<std::size_t>(INT_MAX)) return false;
-  unsigned int length = 0;
-  // An empty view may carry a null pointer, which OpenSSL would read as "no key".
-  static constexpr unsigned char empty[1] = {0};
-  const void* key_data = key.empty() ? static_cast<const void*>(empty) : key.data();
-  const auto* data = body.empty() ? empty : reinterpret_cast<const unsigned char*>(body.data());
-  const unsigned char* result = HMAC(EVP_sha256(), key_data, static_cast<int>(key.size()), data,
-                                     body.size(), out.data(), &length);
-  return result != nullptr && length == digest_size;
-}
-
 int hex_value(char c) noexcept {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -35,35 +23,96 @@ int hex_value(char c) noexcept {
   return -1;
 }
 
-}  // namespace
-
-signature_status verify_signature(std::string_view app_secret, std::string_view header_value,
-                                  std::string_view body) noexcept {
-  if (header_value.empty()) return signature_status::missing;
-  if (!header_value.starts_with(signature_prefix)) return signature_status::malformed;
+// Reads the 64 hex digits after "sha256="; false for any other shape.
+bool parse_claimed_digest(std::string_view header_value, digest& out) noexcept {
+  if (!header_value.starts_with(signature_prefix)) return false;
   const std::string_view hex = header_value.substr(signature_prefix.size());
-  if (hex.size() != 2 * digest_size) return signature_status::malformed;
-
-  digest claimed{};
+  if (hex.size() != 2 * digest_size) return false;
   for (std::size_t i = 0; i < digest_size; ++i) {
     const int high = hex_value(hex[2 * i]);
     const int low = hex_value(hex[2 * i + 1]);
-    if (high < 0 || low < 0) return signature_status::malformed;
-    claimed[i] = static_cast<unsigned char>(high * 16 + low);
+    if (high < 0 || low < 0) return false;
+    out[i] = static_cast<unsigned char>(high * 16 + low);
   }
+  return true;
+}
 
-  if (app_secret.empty()) return signature_status::mismatch;
+struct mac_ctx_free {
+  void operator()(EVP_MAC_CTX* ctx) const noexcept { EVP_MAC_CTX_free(ctx); }
+};
+using mac_ctx_ptr = std::unique_ptr<EVP_MAC_CTX, mac_ctx_free>;
+
+// The HMAC algorithm, fetched once per process: fetching walks OpenSSL's provider tables under a
+// lock, which is what made the one-shot HMAC() expensive.
+EVP_MAC* hmac_algorithm() {
+  static EVP_MAC* const algorithm = EVP_MAC_fetch(nullptr, OSSL_MAC_NAME_HMAC, nullptr);
+  return algorithm;
+}
+
+}  // namespace
+
+struct signature_key::keyed_mac {
+  mac_ctx_ptr keyed;  // initialised with the key; only ever duplicated, never updated
+  bool may_verify;    // false for an empty secret
+};
+
+signature_key::signature_key(std::string_view app_secret) {
+  EVP_MAC* algorithm = hmac_algorithm();
+  if (algorithm == nullptr) throw std::runtime_error("OpenSSL provides no HMAC");
+  mac_ctx_ptr ctx(EVP_MAC_CTX_new(algorithm));
+  if (!ctx) throw std::bad_alloc();
+  char digest_name[] = "SHA256";
+  const OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
+      OSSL_PARAM_construct_end()};
+  // An empty view may carry a null pointer, which OpenSSL would read as "no key".
+  static constexpr unsigned char no_bytes[1] = {0};
+  const auto* key =
+      app_secret.empty() ? no_bytes : reinterpret_cast<const unsigned char*>(app_secret.data());
+  if (EVP_MAC_init(ctx.get(), key, app_secret.size(), params) != 1) {
+    throw std::runtime_error("OpenSSL could not key HMAC-SHA256");
+  }
+  mac_ = std::make_unique<keyed_mac>(keyed_mac{std::move(ctx), !app_secret.empty()});
+}
+
+signature_key::~signature_key() = default;
+signature_key::signature_key(signature_key&&) noexcept = default;
+signature_key& signature_key::operator=(signature_key&&) noexcept = default;
+
+namespace {
+
+// HMAC-SHA256 of body from a copy of the keyed state; false if OpenSSL fails (out of memory).
+bool mac_of(const EVP_MAC_CTX* keyed, std::string_view body, digest& out) noexcept {
+  const mac_ctx_ptr ctx(EVP_MAC_CTX_dup(keyed));
+  if (!ctx) return false;
+  std::size_t length = 0;
+  static constexpr unsigned char empty[1] = {0};
+  const auto* data = body.empty() ? empty : reinterpret_cast<const unsigned char*>(body.data());
+  return EVP_MAC_update(ctx.get(), data, body.size()) == 1 &&
+         EVP_MAC_final(ctx.get(), out.data(), &length, out.size()) == 1 && length == digest_size;
+}
+
+}  // namespace
+
+signature_status signature_key::verify(std::string_view header_value,
+                                       std::string_view body) const noexcept {
+  if (header_value.empty()) return signature_status::missing;
+  digest claimed{};
+  if (!parse_claimed_digest(header_value, claimed)) return signature_status::malformed;
+  if (!mac_ || !mac_->may_verify) return signature_status::mismatch;
   digest expected{};
-  if (!hmac_sha256(app_secret, body, expected)) return signature_status::mismatch;
+  if (!mac_of(mac_->keyed.get(), body, expected)) return signature_status::mismatch;
   // Constant time: a timing side channel must not reveal how many leading bytes matched.
   return CRYPTO_memcmp(expected.data(), claimed.data(), digest_size) == 0
              ? signature_status::ok
              : signature_status::mismatch;
 }
 
-std::string sign_body(std::string_view app_secret, std::string_view body) {
+std::string signature_key::sign(std::string_view body) const {
   digest mac{};
-  hmac_sha256(app_secret, body, mac);
+  if (!mac_ || !mac_of(mac_->keyed.get(), body, mac)) {
+    throw std::bad_alloc();  // a keyed context fails to copy only when memory runs out
+  }
   static constexpr char digits[] = "0123456789abcdef";
   std::string out(signature_prefix);
   out.reserve(signature_prefix.size() + 2 * digest_size);
@@ -72,6 +121,21 @@ std::string sign_body(std::string_view app_secret, std::string_view body) {
     out.push_back(digits[byte & 0x0f]);
   }
   return out;
+}
+
+signature_status verify_signature(std::string_view app_secret, std::string_view header_value,
+                                  std::string_view body) noexcept {
+  try {
+    return signature_key(app_secret).verify(header_value, body);
+  } catch (...) {
+    // Only an OpenSSL failure or exhausted memory lands here: refuse rather than let a body in.
+    if (header_value.empty()) return signature_status::missing;
+    return signature_status::mismatch;
+  }
+}
+
+std::string sign_body(std::string_view app_secret, std::string_view body) {
+  return signature_key(app_secret).sign(body);
 }
 
 std::string_view to_string(signature_status status) noexcept {

@@ -30,10 +30,13 @@ std::string_view describe(signature_status status) {
 }  // namespace
 
 webhook_endpoint::webhook_endpoint(std::shared_ptr<delivery_sink> sink, endpoint_settings settings)
-    : sink_(std::move(sink)), settings_(std::move(settings)) {}
+    : sink_(std::move(sink)), settings_(std::move(settings)), key_(settings_.app_secret) {}
 
 void webhook_endpoint::update(endpoint_settings settings) {
+  // Keyed before anything changes, so a failure leaves the old settings whole.
+  signature_key key(settings.app_secret);
   settings_ = std::move(settings);
+  key_ = std::move(key);
 }
 
 boost::asio::awaitable<response> webhook_endpoint::handle(request& req) {
@@ -80,7 +83,7 @@ boost::asio::awaitable<response> webhook_endpoint::accept_delivery(request& req)
   const auto header = req.find(signature_header);
   const std::string_view header_value =
       header == req.end() ? std::string_view{} : std::string_view{header->value()};
-  const signature_status status = verify_signature(settings_.app_secret, header_value, req.body());
+  const signature_status status = key_.verify(header_value, req.body());
   if (status != signature_status::ok) {
     ++counters_.bad_signature;
     spdlog::warn("webhook POST refused: {}", describe(status));

@@ -7,6 +7,7 @@
 
 #include "webhook/delivery_sink.hpp"
 #include "webhook/http_types.hpp"
+#include "webhook/signature.hpp"
 
 namespace bridge::webhook {
 
@@ -49,6 +50,7 @@ class webhook_endpoint final : public request_handler {
 
   std::shared_ptr<delivery_sink> sink_;
   endpoint_settings settings_;
+  signature_key key_;  // settings_.app_secret, keyed once
   endpoint_counters counters_;
 };
 

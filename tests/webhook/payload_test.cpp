@@ -129,6 +129,21 @@ BOOST_AUTO_TEST_CASE(text) {
   BOOST_TEST(m.context_id.empty());
 }
 
+// The parser is reused between deliveries (and dropped after a large one): what one delivery
+// left behind must never show in the next, whatever their sizes.
+BOOST_AUTO_TEST_CASE(consecutive_deliveries_of_any_size_parse_independently) {
+  const std::string big_text(600 * 1024, 'x');
+  for (const std::size_t size : {std::size_t{2}, big_text.size(), std::size_t{5}, std::size_t{3}}) {
+    const std::string text = big_text.substr(0, size);
+    const inbound_message m = one(R"({"from":"111","id":"wamid.)" + std::to_string(size) +
+                                  R"(","type":"text","text":{"body":")" + text + R"("}})");
+    BOOST_TEST(m.text == text);
+    BOOST_TEST(m.id == "wamid." + std::to_string(size));
+  }
+  BOOST_TEST((error_of(parse(with_messages(R"({"from":"111",)"))) == payload_errc::not_json));
+  check(one(good_message), answered("ok"), "after an error");
+}
+
 BOOST_AUTO_TEST_CASE(text_reply_with_context) {
   const inbound_message m = only_message("text-reply-context.json");
   BOOST_TEST(m.id == "wamid.ctx1");
