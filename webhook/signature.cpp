@@ -52,8 +52,8 @@ EVP_MAC* hmac_algorithm() {
 }  // namespace
 
 struct signature_key::keyed_mac {
-  mac_ctx_ptr keyed;  // initialised with the key; only ever duplicated, never updated
-  bool may_verify;    // false for an empty secret
+  mac_ctx_ptr ctx;  // keyed; restarted for each body
+  bool may_verify;  // false for an empty secret
 };
 
 signature_key::signature_key(std::string_view app_secret) {
@@ -81,37 +81,37 @@ signature_key& signature_key::operator=(signature_key&&) noexcept = default;
 
 namespace {
 
-// HMAC-SHA256 of body from a copy of the keyed state; false if OpenSSL fails (out of memory).
-bool mac_of(const EVP_MAC_CTX* keyed, std::string_view body, digest& out) noexcept {
-  const mac_ctx_ptr ctx(EVP_MAC_CTX_dup(keyed));
-  if (!ctx) return false;
+// HMAC-SHA256 of body. Initialising with no key restarts the context from the key it holds
+// (documented for EVP_MAC_init), without allocating. False only if OpenSSL fails.
+bool mac_of(EVP_MAC_CTX* ctx, std::string_view body, digest& out) noexcept {
   std::size_t length = 0;
   static constexpr unsigned char empty[1] = {0};
   const auto* data = body.empty() ? empty : reinterpret_cast<const unsigned char*>(body.data());
-  return EVP_MAC_update(ctx.get(), data, body.size()) == 1 &&
-         EVP_MAC_final(ctx.get(), out.data(), &length, out.size()) == 1 && length == digest_size;
+  return EVP_MAC_init(ctx, nullptr, 0, nullptr) == 1 &&
+         EVP_MAC_update(ctx, data, body.size()) == 1 &&
+         EVP_MAC_final(ctx, out.data(), &length, out.size()) == 1 && length == digest_size;
 }
 
 }  // namespace
 
 signature_status signature_key::verify(std::string_view header_value,
-                                       std::string_view body) const noexcept {
+                                       std::string_view body) noexcept {
   if (header_value.empty()) return signature_status::missing;
   digest claimed{};
   if (!parse_claimed_digest(header_value, claimed)) return signature_status::malformed;
   if (!mac_ || !mac_->may_verify) return signature_status::mismatch;
   digest expected{};
-  if (!mac_of(mac_->keyed.get(), body, expected)) return signature_status::mismatch;
+  if (!mac_of(mac_->ctx.get(), body, expected)) return signature_status::mismatch;
   // Constant time: a timing side channel must not reveal how many leading bytes matched.
   return CRYPTO_memcmp(expected.data(), claimed.data(), digest_size) == 0
              ? signature_status::ok
              : signature_status::mismatch;
 }
 
-std::string signature_key::sign(std::string_view body) const {
+std::string signature_key::sign(std::string_view body) {
   digest mac{};
-  if (!mac_ || !mac_of(mac_->keyed.get(), body, mac)) {
-    throw std::bad_alloc();  // a keyed context fails to copy only when memory runs out
+  if (!mac_ || !mac_of(mac_->ctx.get(), body, mac)) {
+    throw std::runtime_error("OpenSSL could not compute HMAC-SHA256");
   }
   static constexpr char digits[] = "0123456789abcdef";
   std::string out(signature_prefix);

@@ -10,10 +10,10 @@ namespace bridge::webhook {
 enum class signature_status { ok, missing, malformed, mismatch };
 
 // An app secret made ready to check X-Hub-Signature-256: the HMAC-SHA256 algorithm is fetched
-// and keyed once, when the secret is loaded, and each check starts from a copy of that keyed
-// state. (OpenSSL 3's one-shot HMAC() fetches the algorithm and builds a context on every call,
-// which cost ~11% of an accepted webhook's instructions; see BENCHMARKS.md.) A check never changes
-// the key, so one key may serve concurrent checks.
+// and keyed once, when the secret is loaded, and each check restarts that one keyed context.
+// (OpenSSL 3's one-shot HMAC() fetches the algorithm and builds and frees a context, with a
+// dozen allocations, on every call: ~13% of an accepted webhook's instructions; BENCHMARKS.md.)
+// The context is reused, so one key serves one thread: the listener's event loop.
 class signature_key {
  public:
   // An empty secret makes a key that never verifies (though it signs), so a missing
@@ -28,9 +28,9 @@ class signature_key {
 
   // Verifies `header_value` ("sha256=" + 64 hex digits, either case) as HMAC-SHA256 of the raw
   // `body`, in constant time. An empty header is `missing`. Never throws.
-  signature_status verify(std::string_view header_value, std::string_view body) const noexcept;
+  signature_status verify(std::string_view header_value, std::string_view body) noexcept;
   // "sha256=<64 lowercase hex>" for `body` (the simulator and tests sign with it).
-  std::string sign(std::string_view body) const;
+  std::string sign(std::string_view body);
 
  private:
   struct keyed_mac;

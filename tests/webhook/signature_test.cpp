@@ -1,14 +1,11 @@
 #include "webhook/signature.hpp"
 
-#include <atomic>
 #include <boost/test/unit_test.hpp>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <ostream>
 #include <string>
-#include <thread>
-#include <vector>
 
 namespace bridge::webhook {
 // Lets Boost.Test print a failed comparison; internal linkage keeps it private to this test.
@@ -175,29 +172,19 @@ BOOST_AUTO_TEST_CASE(empty_secret_never_verifies) {
   BOOST_TEST(verify_signature("", header, "{}") == signature_status::mismatch);
 }
 
-// The keyed state is copied for each check, never consumed: the same key gives the same answers
-// however many checks ran before, and from several threads at once.
+// The keyed context is restarted for each check: the same key gives the same answers however
+// many checks (passing, failing, signing) ran before, and a failed check leaves nothing behind.
 BOOST_AUTO_TEST_CASE(one_key_serves_many_checks) {
-  const bridge::webhook::signature_key key(secret);
+  bridge::webhook::signature_key key(secret);
   const std::string body = R"({"object":"whatsapp_business_account","entry":[]})";
   const std::string header = sign_body(secret, body);
   BOOST_TEST(key.sign(body) == header);
   for (int i = 0; i < 3; ++i) {
     BOOST_TEST(key.verify(header, body) == signature_status::ok);
     BOOST_TEST(key.verify(header, body + " ") == signature_status::mismatch);
+    BOOST_TEST(key.verify(header, "") == signature_status::mismatch);
+    BOOST_TEST(key.sign("") == sign_body(secret, ""));
   }
-  std::vector<std::thread> threads;
-  std::atomic<int> verified{0};
-  for (int t = 0; t < 4; ++t) {
-    threads.emplace_back([&] {
-      for (int i = 0; i < 200; ++i) {
-        if (key.verify(header, body) == signature_status::ok) ++verified;
-      }
-    });
-  }
-  for (auto& thread : threads)
-    thread.join();
-  BOOST_TEST(verified.load() == 800);
 }
 
 BOOST_AUTO_TEST_CASE(a_moved_key_keeps_its_secret) {
