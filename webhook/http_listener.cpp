@@ -12,6 +12,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
+#include "webhook/buffered_parse.hpp"
 #include "webhook/http_errors.hpp"
 #include "webhook/http_wire.hpp"
 
@@ -106,23 +107,6 @@ void count_refusal(listener_counters& counters, http::status status) {
     default:
       ++counters.malformed;
   }
-}
-
-// Feeds the parser what is already buffered. A webhook usually arrives whole in the connection's
-// first read, and parsing it here spares two trips through Beast's composed reads (~10,000
-// instructions a request, BENCHMARKS.md); what is missing is still read by them. Stops after the
-// header unless the parser is eager. Running out of buffered bytes is not an error.
-boost::system::error_code parse_buffered(http::request_parser<http::string_body>& parser,
-                                         beast::flat_buffer& buffer) {
-  boost::system::error_code ec;
-  while (buffer.size() > 0 && !parser.is_done()) {
-    const std::size_t used = parser.put(buffer.data(), ec);
-    buffer.consume(used);
-    if (ec == http::error::need_more) return {};
-    if (ec) return ec;
-    if (used == 0 || (!parser.eager() && parser.is_header_done())) return {};
-  }
-  return ec;
 }
 
 // Writes `res` as one buffer laid out in `wire`, which the connection reuses for every answer.
