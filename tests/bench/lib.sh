@@ -37,15 +37,21 @@ wait_ready() {
   return 1
 }
 
-# write_config FILE PORT ADMIN_PORT ROBOFY_PORT GRAPH_PORT CAPACITY WORKERS [SPOOL_DIR]
+# write_config FILE PORT ADMIN_PORT ROBOFY_PORT GRAPH_PORT CAPACITY WORKERS [SPOOL_DIR [CERT KEY]]
 # The bench configuration: one "*" route, no read receipts (every Graph request is a reply),
-# pace 1000/s per number (the loadgen spreads over many numbers), warn logging.
+# pace 1000/s per number (the loadgen spreads over many numbers), warn logging. With CERT and KEY
+# the webhook listener terminates TLS (server.tls); the admin listener stays plain HTTP.
 write_config() {
   local file=$1 port=$2 admin=$3 robofy=$4 graph=$5 capacity=$6 workers=$7 spool=${8:-}
+  local cert=${9:-} key=${10:-} tls=""
+  if [ -n "$cert" ]; then
+    tls=$(printf '  tls:\n    cert_file: "%s"\n    key_file: "%s"' "$cert" "$key")
+  fi
   cat >"$file" <<YAML
 server:
   listen: "127.0.0.1:$port"
   webhook_path: /webhook
+$tls
 admin:
   listen: "127.0.0.1:$admin"
 meta:

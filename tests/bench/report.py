@@ -39,14 +39,69 @@ rows += [
      f'{b["other_status"] + b["errors"]} | {n["other_status"] + n["errors"]}'),
 ]
 
+if "tls_ingress_bridge" in raw:
+    tb, tn = raw["tls_ingress_bridge"], raw["tls_ingress_nginx"]
+    result["ingress_tls"] = {
+        "bridge": tb,
+        "nginx": tn,
+        "rps_ratio_bridge_to_nginx": ratio(tb["rps"], tn["rps"]),
+        "cpu_us_per_request_ratio_bridge_to_nginx": ratio(
+            tb["server_cpu_us_per_request"], tn["server_cpu_us_per_request"]),
+        # What TLS adds to each server's CPU per request, over its own plain-HTTP figure.
+        "tls_cpu_us_per_request_added": {
+            "bridge": round(tb["server_cpu_us_per_request"] - b["server_cpu_us_per_request"], 2),
+            "nginx": round(tn["server_cpu_us_per_request"] - n["server_cpu_us_per_request"], 2)},
+        "bridge_rounds": raw.get("tls_ingress_bridge_rounds"),
+        "nginx_rounds": raw.get("tls_ingress_nginx_rounds"),
+        "note": "one handshake per keep-alive connection, before the load generator's clock; "
+                "the server certificate (self-signed P-256) is verified by the load generator",
+    }
+    t = result["ingress_tls"]
+    rows += [
+        ("TLS ingress req/s (bridge | nginx | ratio)",
+         f'{tb["rps"]:.0f} | {tn["rps"]:.0f} | {t["rps_ratio_bridge_to_nginx"]}'),
+        ("TLS ingress p50 µs (bridge | nginx)", f'{tb["p50_us"]} | {tn["p50_us"]}'),
+        ("TLS ingress p99 µs (bridge | nginx)", f'{tb["p99_us"]} | {tn["p99_us"]}'),
+        ("TLS server CPU µs/request (bridge | nginx | ratio)",
+         f'{tb["server_cpu_us_per_request"]} | {tn["server_cpu_us_per_request"]} | '
+         f'{t["cpu_us_per_request_ratio_bridge_to_nginx"]}'),
+        ("TLS adds server CPU µs/request over plain (bridge | nginx)",
+         f'{t["tls_cpu_us_per_request_added"]["bridge"]} | '
+         f'{t["tls_cpu_us_per_request_added"]["nginx"]}'),
+        ("TLS load generator busy share of its core (bridge | nginx run)",
+         f'{tb["client_cpu_share"]} | {tn["client_cpu_share"]}'),
+        ("TLS negotiated (bridge | nginx)", f'{tb.get("tls")} | {tn.get("tls")}'),
+        ("TLS ingress non-200 + errors (bridge | nginx)",
+         f'{tb["other_status"] + tb["errors"]} | {tn["other_status"] + tn["errors"]}'),
+    ]
+
 pm, ps, pl = raw["pipeline_memory"], raw["pipeline_spool"], raw["pipeline_light"]
-result["pipeline"] = {"memory_only": pm, "spool": ps, "light_load": pl,
-                      "spool_to_memory_ratio": ratio(ps["messages_per_s"], pm["messages_per_s"])}
+result["pipeline"] = {
+    "memory_only": pm, "spool": ps, "light_load": pl,
+    "spool_to_memory_ratio": ratio(ps["messages_per_s"], pm["messages_per_s"]),
+    "latency_note": "latency_us: per message, the loadgen's send time (a CLOCK_MONOTONIC stamp in "
+                    "the text) to the reply's arrival at the fake Graph: the webhook POST, "
+                    "queueing, the Robofy call and the Graph call, all loopback hops to fakes that "
+                    "answer at once; mean_accept_to_reply_ms is the bridge's own histogram "
+                    "(acceptance to Graph 200)"}
+
+
+def ms(us):
+    return f"{us / 1000:.2f}"
+
+
+def e2e(run):
+    lat = run.get("latency_us") or {}
+    return f'{ms(lat.get("p50_us", 0))} / {ms(lat.get("p99_us", 0))}'
+
+
 rows += [
     ("pipeline messages/s, webhook in -> Graph reply out (memory only)",
      f'{pm["messages_per_s"]:.0f} ({pm["replies"]}/{pm["messages"]} in {pm["seconds"]} s)'),
-    ("pipeline mean accept->reply ms (1 connection | saturated)",
+    ("pipeline mean accept->reply ms, bridge histogram (1 connection | saturated)",
      f'{pl["mean_accept_to_reply_ms"]} | {pm["mean_accept_to_reply_ms"]}'),
+    ("pipeline send->reply at fake Graph p50 / p99 ms, per message (1 connection | saturated)",
+     f'{e2e(pl)} | {e2e(pm)}'),
     ("pipeline CPU s (bridge | fakes), saturated run", f'{pm["bridge_cpu_s"]} | {pm["fakes_cpu_s"]}'),
     ("pipeline messages/s with spool.dir (ratio to memory only)",
      f'{ps["messages_per_s"]:.0f} ({result["pipeline"]["spool_to_memory_ratio"]})'),
@@ -71,11 +126,17 @@ if "slow_10k" in raw:
     result["conversations_10k_robofy_2s"] = {
         "load": raw["slow_10k"], "replies": int(raw["slow_10k_replies"]),
         "drain_s_after_last_post": float(raw["slow_10k_drain_s"]),
-        "peak_rss_kb": raw["slow_10k_peak_rss_kb"]}
+        "peak_rss_kb": raw["slow_10k_peak_rss_kb"],
+        "bridge_cpu_s": float(raw["slow_10k_bridge_cpu_s"]),
+        "latency_us": raw.get("slow_10k_latency_us")}
     s = raw["slow_10k"]
     rows.append(("10k conversations, Robofy 2 s: replies | drain after last POST | peak RSS",
                  f'{raw["slow_10k_replies"]}/10000 | {raw["slow_10k_drain_s"]} s | '
                  f'{raw["slow_10k_peak_rss_kb"] / 1024:.1f} MiB (ingress {s["rps"]:.0f} req/s)'))
+    rows.append(("10k conversations: bridge CPU s (POSTs to last reply) | send->reply p50 / p99 s",
+                 f'{float(raw["slow_10k_bridge_cpu_s"]):.2f} | '
+                 f'{(raw.get("slow_10k_latency_us") or {}).get("p50_us", 0) / 1e6:.2f} / '
+                 f'{(raw.get("slow_10k_latency_us") or {}).get("p99_us", 0) / 1e6:.2f}'))
 
 with open(out_path, "w") as f:
     json.dump(result, f, indent=2)

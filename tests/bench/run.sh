@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # `make bench`: the bridge against a baseline measured in the same run, on this machine.
-#   ingress   bridge vs nginx answering a fixed 200, same load generator, same payloads
+#   ingress   bridge vs nginx answering a fixed 200, same load generator, same payloads; plain
+#             HTTP, then TLS on both listeners (same throwaway certificate, OpenSSL's defaults)
+#             (BENCH_TLS_ROUNDS rounds, 2 by default; 0 skips TLS)
 #   pipeline  messages/s from webhook in to Graph reply out with instant fakes, and added latency
+#             (the bridge's mean, and p50/p99 per message from stamps the fakes carry through)
 #   footprint idle and peak RSS, start-up time to /readyz 200, binary size
 #   spool     pipeline rate with spool.dir set vs memory only
 #   cost      instructions per accepted webhook under callgrind (BENCH_CALLGRIND=0 skips it)
@@ -14,6 +17,7 @@ build=${BENCH_DIR:-build-bench}
 duration=${BENCH_DURATION:-5}
 connections=${BENCH_CONNECTIONS:-32}
 pipeline_messages=${BENCH_PIPELINE_MESSAGES:-20000}
+tls_rounds=${BENCH_TLS_ROUNDS:-2}
 source tests/bench/lib.sh
 
 echo "make bench: building Release in $build"
@@ -56,9 +60,10 @@ start_fakes() {
   echo "make bench: the fakes did not start" >&2; cat "$work/fakes.log" >&2; exit 1
 }
 
-# start_bridge CAPACITY WORKERS [SPOOL_DIR]: sets bridge_pid and startup_s.
+# start_bridge CAPACITY WORKERS [SPOOL_DIR [CERT KEY]]: sets bridge_pid and startup_s.
 start_bridge() {
-  write_config "$work/bench.yaml" "$port" "$admin" "$robofy" "$graph" "$1" "$2" "${3:-}"
+  write_config "$work/bench.yaml" "$port" "$admin" "$robofy" "$graph" "$1" "$2" "${3:-}" \
+    "${4:-}" "${5:-}"
   "${pin_server[@]}" "$bridge" --config "$work/bench.yaml" >"$work/bridge.log" 2>&1 &
   bridge_pid=$!
   pids+=("$bridge_pid")
@@ -66,7 +71,19 @@ start_bridge() {
     echo "make bench: the bridge never became ready" >&2; cat "$work/bridge.log" >&2; exit 1; }
 }
 
+# start_nginx [tls]: plain HTTP, or TLS with the bridge's certificate and protocol range and
+# OpenSSL's default ciphers (nginx's own default list is "HIGH:!aNULL:!MD5"; with TLS 1.3 both
+# negotiate the same suite anyway, and the load generator reports which).
 start_nginx() {
+  local listen="listen 127.0.0.1:$nginx_port;" ready=200
+  if [ "${1:-}" = tls ]; then
+    listen="listen 127.0.0.1:$nginx_port ssl;
+    ssl_certificate $tls_cert;
+    ssl_certificate_key $tls_key;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_ciphers DEFAULT;"
+    ready=400  # plain HTTP to a TLS port: nginx answers 400, so it is up
+  fi
   mkdir -p "$work/nginx"
   cat >"$work/nginx/nginx.conf" <<CONF
 worker_processes 1;
@@ -84,7 +101,7 @@ http {
   keepalive_requests 1000000;
   keepalive_timeout 60s;
   server {
-    listen 127.0.0.1:$nginx_port;
+    $listen
     location / { return 200 "{}"; }
   }
 }
@@ -93,23 +110,25 @@ CONF
   nginx_pid=$!
   pids+=("$nginx_pid")
   for _ in $(seq 1 500); do
-    [ "$(http_status "$nginx_port" /)" = 200 ] && return 0
+    [ "$(http_status "$nginx_port" /)" = "$ready" ] && return 0
     sleep 0.01
   done
   echo "make bench: nginx did not start" >&2; cat "$work/nginx/error.log" >&2; exit 1
 }
 
-# load PORT PID [loadgen args...]: a 1 s warm-up, then the measured run; prints the loadgen JSON
-# with the server's CPU µs per request added.
+# load URL PID [loadgen args...]: a 1 s warm-up, then the measured run; prints the loadgen JSON
+# with the server's CPU µs per request added. An https URL verifies the server against our
+# throwaway certificate; the loadgen shakes hands before its clock starts, and the server's share
+# of that (one handshake per connection) is a negligible part of its CPU over the run.
 load() {
-  local target=$1 pid=$2 before after result requests
+  local url=$1 pid=$2 before after result requests common
   shift 2
-  "$loadgen" --url "http://127.0.0.1:$target/webhook" "${pin_cpu[@]}" --duration 1 \
-    --connections "$connections" --secret bench-app-secret --numbers 64 --run-id "warm$RANDOM" \
+  common=(--url "$url" "${pin_cpu[@]}" --secret bench-app-secret --numbers 64)
+  if [[ "$url" == https:* ]]; then common+=(--ca-file "$tls_cert"); fi
+  "$loadgen" "${common[@]}" --duration 1 --connections "$connections" --run-id "warm$RANDOM" \
     >/dev/null || true
   before=$(cpu_ticks "$pid")
-  result=$("$loadgen" --url "http://127.0.0.1:$target/webhook" "${pin_cpu[@]}" \
-    --secret bench-app-secret --numbers 64 "$@") || true
+  result=$("$loadgen" "${common[@]}" "$@") || true
   after=$(cpu_ticks "$pid")
   requests=$(json_field "$result" requests)
   awk -v r="$requests" -v t=$((after - before)) -v hz="$ticks" -v j="$result" \
@@ -120,9 +139,12 @@ load() {
 graph_count() { http_get "$graph" /bench/count; }
 
 # pipeline_run N CONNECTIONS: sends N messages and waits (<= 60 s) for N replies; prints JSON.
+# latency_us: per message, the fake Graph's arrival time minus the send-time stamp the loadgen
+# wrote into the message text (carried through the fake Robofy's answer).
 pipeline_run() {
   local n=$1 conns=$2 start end result replies fakes_before fakes_after bridge_before bridge_after
   local replies_before metrics_before sum_before count_before
+  http_get "$graph" /bench/latency/reset >/dev/null
   replies_before=$(graph_count)
   metrics_before=$(http_get "$admin" /metrics)
   sum_before=$(awk '/^[a-z_]*message_duration_seconds_sum/ { print $2 }' <<<"$metrics_before")
@@ -147,7 +169,8 @@ pipeline_run() {
     -v c="$(awk -v a="${count:-0}" -v b="${count_before:-0}" 'BEGIN { print a - b }')" \
     -v ft=$((fakes_after - fakes_before)) -v bt=$((bridge_after - bridge_before)) -v hz="$ticks" \
     -v ingress="$(json_field "$result" rps)" -v ok="$(json_field "$result" ok)" \
-    'BEGIN { t = b - a; printf "{\"messages\":%d,\"accepted\":%d,\"replies\":%d,\"seconds\":%.3f,\"messages_per_s\":%.1f,\"ingress_rps\":%s,\"mean_accept_to_reply_ms\":%.2f,\"bridge_cpu_s\":%.2f,\"fakes_cpu_s\":%.2f}\n", n, ok, r, t, r / t, ingress, (c > 0 ? s / c * 1000 : 0), bt / hz, ft / hz }'
+    -v latency="$(http_get "$graph" /bench/latency)" \
+    'BEGIN { t = b - a; printf "{\"messages\":%d,\"accepted\":%d,\"replies\":%d,\"seconds\":%.3f,\"messages_per_s\":%.1f,\"ingress_rps\":%s,\"mean_accept_to_reply_ms\":%.2f,\"bridge_cpu_s\":%.2f,\"fakes_cpu_s\":%.2f,\"latency_us\":%s}\n", n, ok, r, t, r / t, ingress, (c > 0 ? s / c * 1000 : 0), bt / hz, ft / hz, latency }'
 }
 
 declare -A out
@@ -167,14 +190,16 @@ for round in $(seq 1 "$rounds"); do
     sleep 0.5
     out[idle_rss_kb]=$(rss_kb "$bridge_pid")
   fi
-  r=$(load "$port" "$bridge_pid" --duration "$duration" --connections "$connections")
+  r=$(load "http://127.0.0.1:$port/webhook" "$bridge_pid" --duration "$duration" \
+    --connections "$connections")
   out[peak_rss_kb]=$(hwm_kb "$bridge_pid")
   stop_all
   all_bridge+=${all_bridge:+,}$r
   if better "$r" "$best_bridge"; then best_bridge=$r; fi
   echo "make bench: ingress round $round/$rounds: nginx"
   start_nginx
-  r=$(load "$nginx_port" "$nginx_pid" --duration "$duration" --connections "$connections")
+  r=$(load "http://127.0.0.1:$nginx_port/webhook" "$nginx_pid" --duration "$duration" \
+    --connections "$connections")
   stop_all
   all_nginx+=${all_nginx:+,}$r
   if better "$r" "$best_nginx"; then best_nginx=$r; fi
@@ -183,6 +208,45 @@ out[ingress_bridge]=$best_bridge
 out[ingress_nginx]=$best_nginx
 out[ingress_bridge_rounds]="[$all_bridge]"
 out[ingress_nginx_rounds]="[$all_nginx]"
+
+# ---- ingress over TLS: the same, with TLS on both listeners and one throwaway self-signed P-256
+# certificate for 127.0.0.1 (the loadgen verifies it). Fewer rounds: the plain rounds already
+# show the spread.
+if [ "$tls_rounds" -gt 0 ]; then
+  mkdir -p "$work/tls"
+  tls_cert=$work/tls/tls.crt tls_key=$work/tls/tls.key
+  if command -v openssl >/dev/null; then
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+      -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1,DNS:localhost \
+      -keyout "$tls_key" -out "$tls_cert" 2>"$work/tls/openssl.log" ||
+      { echo "make bench: openssl could not make a certificate" >&2; cat "$work/tls/openssl.log" >&2; exit 1; }
+  else
+    # Without the openssl command (run.sh called directly), the fakes write an equivalent one.
+    "$fakes" --write-cert "$work/tls" >/dev/null
+  fi
+  best_bridge="" best_nginx="" all_bridge="" all_nginx=""
+  for round in $(seq 1 "$tls_rounds"); do
+    echo "make bench: TLS ingress round $round/$tls_rounds: bridge (${duration}s x $connections connections)"
+    start_fakes 600000
+    start_bridge 10000000 256 "" "$tls_cert" "$tls_key"
+    r=$(load "https://127.0.0.1:$port/webhook" "$bridge_pid" --duration "$duration" \
+      --connections "$connections")
+    stop_all
+    all_bridge+=${all_bridge:+,}$r
+    if better "$r" "$best_bridge"; then best_bridge=$r; fi
+    echo "make bench: TLS ingress round $round/$tls_rounds: nginx"
+    start_nginx tls
+    r=$(load "https://127.0.0.1:$nginx_port/webhook" "$nginx_pid" --duration "$duration" \
+      --connections "$connections")
+    stop_all
+    all_nginx+=${all_nginx:+,}$r
+    if better "$r" "$best_nginx"; then best_nginx=$r; fi
+  done
+  out[tls_ingress_bridge]=$best_bridge
+  out[tls_ingress_nginx]=$best_nginx
+  out[tls_ingress_bridge_rounds]="[$all_bridge]"
+  out[tls_ingress_nginx_rounds]="[$all_nginx]"
+fi
 
 # ---- pipeline: instant fakes, every message answered; memory only, then with the spool
 # (alternating rounds, the best of each kept, as above).
@@ -214,13 +278,19 @@ if [ "${BENCH_SLOW:-1}" != 0 ]; then
   echo "make bench: 10000 conversations, Robofy latency 2 s"
   start_fakes 2000
   start_bridge 100000 10000
+  http_get "$graph" /bench/latency/reset >/dev/null
+  slow_cpu_before=$(cpu_ticks "$bridge_pid")
   out[slow_10k]=$("$loadgen" --url "http://127.0.0.1:$port/webhook" "${pin_cpu[@]}" \
     --requests 10000 --senders 10000 --connections "$connections" --secret bench-app-secret \
     --numbers 64 | tr -d '\n')
   slow_start=$(date +%s.%N)
   for _ in $(seq 1 3000); do [ "$(graph_count)" -ge 10000 ] && break; sleep 0.02; done
   slow_end=$(date +%s.%N)
+  slow_cpu_after=$(cpu_ticks "$bridge_pid")
   out[slow_10k_replies]=$(graph_count)
+  out[slow_10k_bridge_cpu_s]=$(awk -v t=$((slow_cpu_after - slow_cpu_before)) -v hz="$ticks" \
+    'BEGIN { printf "%.2f", t / hz }')
+  out[slow_10k_latency_us]=$(http_get "$graph" /bench/latency)
   out[slow_10k_drain_s]=$(awk -v a="$slow_start" -v b="$slow_end" 'BEGIN { printf "%.2f", b - a }')
   out[slow_10k_peak_rss_kb]=$(hwm_kb "$bridge_pid")
   stop_all

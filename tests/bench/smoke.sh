@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # ctest bench_smoke: the load generator for ~2 s against the real bridge with the instant fakes
-# (tiny numbers, no baseline), so the `make bench` tooling cannot rot. Prints "bench smoke: ok".
+# (tiny numbers, no baseline), so the `make bench` tooling cannot rot: plain HTTP, the per-message
+# latency stamps, then a few hundred requests over TLS (a certificate the fakes write, so no
+# openssl command is needed). Prints "bench smoke: ok".
 set -euo pipefail
 bridge=$1 fakes=$2 loadgen=$3
 source "$(dirname "$0")/lib.sh"
@@ -20,11 +22,24 @@ pids+=($!)
 for _ in $(seq 1 500); do grep -q "fakes ready" "$work/fakes.log" && break; sleep 0.01; done
 grep -q "fakes ready" "$work/fakes.log" || { echo "bench smoke: fakes failed"; cat "$work/fakes.log"; exit 1; }
 write_config "$work/bench.yaml" "$port" "$admin" "$robofy" "$graph" 100000 64
-"$bridge" --config "$work/bench.yaml" >"$work/bridge.log" 2>&1 &
-pids+=($!)
-if ! wait_ready "$admin" >/dev/null; then
-  echo "bench smoke: the bridge never became ready"; cat "$work/bridge.log"; exit 1
-fi
+start_bridge() {
+  "$bridge" --config "$work/bench.yaml" >"$work/bridge.log" 2>&1 &
+  bridge_pid=$!
+  pids+=("$bridge_pid")
+  if ! wait_ready "$admin" >/dev/null; then
+    echo "bench smoke: the bridge never became ready"; cat "$work/bridge.log"; exit 1
+  fi
+}
+# wait_replies N: waits (<= 10 s) until the fake Graph has counted N replies; sets replies.
+wait_replies() {
+  for _ in $(seq 1 1000); do
+    replies=$(http_get "$graph" /bench/count)
+    [ "$replies" = "$1" ] && return 0
+    sleep 0.01
+  done
+  return 1
+}
+start_bridge
 result=$("$loadgen" --url "http://127.0.0.1:$port/webhook" --connections 4 --duration 2 --requests 20000 \
   --secret bench-app-secret --numbers 64) || { echo "bench smoke: loadgen failed: $result"; exit 1; }
 echo "loadgen: $result"
@@ -33,11 +48,25 @@ rps=$(json_field "$result" rps)
 [ "${requests:-0}" -gt 0 ] || { echo "bench smoke: no request answered"; exit 1; }
 [ "$ok" = "$requests" ] || { echo "bench smoke: $ok of $requests got 200"; exit 1; }
 awk -v r="$rps" 'BEGIN { exit !(r >= 50) }' || { echo "bench smoke: only $rps req/s"; exit 1; }
-# Every accepted message must come out at the fake Graph API as a reply (within 10 s).
-for _ in $(seq 1 1000); do
-  replies=$(http_get "$graph" /bench/count)
-  [ "$replies" = "$requests" ] && break
-  sleep 0.01
-done
-[ "$replies" = "$requests" ] || { echo "bench smoke: $replies of $requests answered"; exit 1; }
-echo "bench smoke: ok ($requests requests, $rps req/s, $replies replies)"
+# Every accepted message must come out at the fake Graph API as a reply (within 10 s), each with
+# the send-time stamp the loadgen wrote into it.
+wait_replies "$requests" || { echo "bench smoke: $replies of $requests answered"; exit 1; }
+latency=$(http_get "$graph" /bench/latency)
+echo "latency: $latency"
+if [ "$(json_field "$latency" count)" != "$requests" ] || [ "$(json_field "$latency" unstamped)" != 0 ]; then
+  echo "bench smoke: the stamps did not all come through"; exit 1
+fi
+
+# The TLS path of the load generator, against the bridge terminating TLS.
+kill -TERM "$bridge_pid"
+wait "$bridge_pid" 2>/dev/null || true
+"$fakes" --write-cert "$work" >/dev/null || { echo "bench smoke: no certificate"; exit 1; }
+write_config "$work/bench.yaml" "$port" "$admin" "$robofy" "$graph" 100000 64 "" \
+  "$work/tls.crt" "$work/tls.key"
+start_bridge
+tls=$("$loadgen" --url "https://127.0.0.1:$port/webhook" --ca-file "$work/tls.crt" --connections 2 \
+  --requests 300 --secret bench-app-secret --numbers 64) || { echo "bench smoke: TLS loadgen failed: $tls"; exit 1; }
+echo "loadgen TLS: $tls"
+[ "$(json_field "$tls" ok)" = 300 ] || { echo "bench smoke: not every TLS request got 200"; exit 1; }
+wait_replies $((requests + 300)) || { echo "bench smoke: $replies of $((requests + 300)) answered"; exit 1; }
+echo "bench smoke: ok ($requests requests, $rps req/s, 300 over TLS, $replies replies)"
