@@ -6,7 +6,6 @@
 #include <boost/asio/experimental/channel.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <cstddef>
-#include <deque>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -83,11 +82,8 @@ class conversation_queue {
       mailbox& box = it->second;
       box.announced = false;
       box.held = true;
-      batch taken{std::move(conversation), {}};
-      taken.items.reserve(box.pending.size());
-      for (auto& item : box.pending)
-        taken.items.push_back(std::move(item));
-      box.pending.clear();
+      batch taken{std::move(conversation), std::move(box.pending)};
+      box.pending.clear();  // a moved-from vector is valid but unspecified
       co_return taken;
     }
   }
@@ -143,9 +139,9 @@ class conversation_queue {
 
  private:
   struct mailbox {
-    std::deque<Item> pending;
-    bool held = false;       // a worker is answering this conversation
-    bool announced = false;  // its name is in the ready channel
+    std::vector<Item> pending;  // usually one or two: a vector, not a deque's 1 KiB start
+    bool held = false;          // a worker is answering this conversation
+    bool announced = false;     // its name is in the ready channel
   };
 
   void announce(const std::string& conversation, mailbox& box) {

@@ -7,8 +7,8 @@ dedupe_set::dedupe_set(std::size_t max_entries, std::chrono::seconds retention)
 
 bool dedupe_set::insert(std::string_view id, clock::time_point now) {
   expire(now);
-  auto [it, inserted] = ids_.emplace(std::string(id), now);
-  if (!inserted) return false;
+  if (ids_.find(id) != ids_.end()) return false;
+  const auto it = ids_.emplace(std::string(id), now).first;
   order_.push_back(entry{now, it->first});
   while (ids_.size() > max_entries_ && !order_.empty())
     pop_oldest();
@@ -16,12 +16,12 @@ bool dedupe_set::insert(std::string_view id, clock::time_point now) {
 }
 
 bool dedupe_set::contains(std::string_view id) const {
-  return ids_.count(std::string(id)) != 0;
+  return ids_.find(id) != ids_.end();
 }
 
 void dedupe_set::erase(std::string_view id) {
   // The order entry stays until it ages out; pop_oldest() knows to skip it.
-  ids_.erase(std::string(id));
+  if (const auto it = ids_.find(id); it != ids_.end()) ids_.erase(it);
 }
 
 std::vector<std::string> dedupe_set::ids() const {

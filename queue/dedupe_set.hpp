@@ -8,6 +8,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "queue/string_key_hash.hpp"
+
 namespace bridge::queue {
 
 // Message ids seen recently, so each wamid is answered at most once across Meta's retries.
@@ -41,7 +43,8 @@ class dedupe_set {
   std::size_t max_entries_;
   std::chrono::seconds retention_;
   std::deque<entry> order_;  // oldest first; may hold ids erased or seen again since
-  std::unordered_map<std::string, clock::time_point> ids_;  // id -> when it was recorded
+  // id -> when it was recorded
+  std::unordered_map<std::string, clock::time_point, string_key_hash, std::equal_to<>> ids_;
 };
 
 }  // namespace bridge::queue
