@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
+#include <cstring>
 #include <string>
 #include <utility>
 #include <vector>
@@ -20,9 +22,45 @@ struct char_size {
 };
 
 char_size char_at(std::string_view text, std::size_t pos) noexcept {
+  // ASCII without the call: most answers are mostly ASCII.
+  if (pos < text.size() && static_cast<unsigned char>(text[pos]) < 0x80) return {1, 1};
   const std::size_t length = utf8_sequence_length(text, pos);
   if (length == 0) return {1, 1};  // an invalid byte stands alone (and becomes one U+FFFD)
   return {length, length == 4 ? 2u : 1u};
+}
+
+// How many of the first `max` bytes of `text` are ASCII before the first that is not. Eight bytes
+// are checked at a time (a word with no top bit set holds only ASCII), so the long ASCII runs of a
+// typical answer cost about one instruction a byte instead of a per-character decode.
+std::size_t ascii_prefix(std::string_view text, std::size_t max) noexcept {
+  const std::size_t stop = std::min(text.size(), max);
+  std::size_t n = 0;
+  for (; n + 8 <= stop; n += 8) {
+    std::uint64_t word;
+    std::memcpy(&word, text.data() + n, sizeof word);
+    if ((word & 0x8080808080808080u) != 0) break;
+  }
+  while (n < stop && static_cast<unsigned char>(text[n]) < 0x80)
+    ++n;
+  return n;
+}
+
+// The longest prefix of whole characters of `text` within `budget` units; it may be empty.
+std::size_t prefix_within(std::string_view text, std::size_t budget) noexcept {
+  std::size_t end = 0;
+  std::size_t units = 0;
+  while (end < text.size()) {
+    // ASCII is one unit a byte, so as much of an ASCII run as the budget allows goes at once.
+    const std::size_t ascii = ascii_prefix(text.substr(end), budget - units);
+    end += ascii;
+    units += ascii;
+    if (end == text.size()) break;
+    const char_size size = char_at(text, end);
+    if (units + size.units > budget) break;
+    units += size.units;
+    end += size.bytes;
+  }
+  return end;
 }
 
 bool is_space(char c) noexcept {
@@ -65,6 +103,24 @@ std::size_t url_end_at(std::string_view text, std::size_t pos) noexcept {
   return end;
 }
 
+// Where a URL may start, sorted: every position url_end_at accepts is among these, since "http://"
+// and "https://" hold "://" and "www." holds a '.' at a fixed distance. Trying only these few
+// places finds the same URLs as trying every byte.
+std::vector<std::size_t> url_candidates(std::string_view text) {
+  std::vector<std::size_t> starts;
+  for (std::size_t colon = text.find("://"); colon != std::string_view::npos;
+       colon = text.find("://", colon + 1)) {
+    if (colon >= 5) starts.push_back(colon - 5);  // "https"
+    if (colon >= 4) starts.push_back(colon - 4);  // "http"
+  }
+  for (std::size_t dot = text.find('.'); dot != std::string_view::npos;
+       dot = text.find('.', dot + 1)) {
+    if (dot >= 3) starts.push_back(dot - 3);  // "www"
+  }
+  std::sort(starts.begin(), starts.end());
+  return starts;
+}
+
 std::string_view trim_right(std::string_view text) noexcept {
   std::size_t end = text.size();
   while (end > 0 && is_space(text[end - 1]))
@@ -85,11 +141,7 @@ std::vector<code_block> find_code_blocks(std::string_view text) {
   std::vector<code_block> blocks;
   std::size_t pending_open = std::string_view::npos;
   std::size_t pending_open_end = 0;
-  for (std::size_t i = 0; i < text.size();) {
-    if (text[i] != '`') {
-      ++i;
-      continue;
-    }
+  for (std::size_t i = text.find('`'); i != std::string_view::npos;) {
     std::size_t end = i;
     while (end < text.size() && text[end] == '`')
       ++end;
@@ -102,7 +154,7 @@ std::vector<code_block> find_code_blocks(std::string_view text) {
         pending_open = std::string_view::npos;
       }
     }
-    i = end;
+    i = text.find('`', end);
   }
   return blocks;  // an unclosed run is no block: WhatsApp shows it as plain text too
 }
@@ -113,14 +165,7 @@ std::size_t units_of(std::string_view text) noexcept {
 
 // The longest prefix of whole characters of `text` within `budget` units (at least one character).
 std::size_t fitting_prefix(std::string_view text, std::size_t budget) noexcept {
-  std::size_t end = 0;
-  std::size_t units = 0;
-  while (end < text.size()) {
-    const char_size size = char_at(text, end);
-    if (units + size.units > budget) break;
-    units += size.units;
-    end += size.bytes;
-  }
+  const std::size_t end = prefix_within(text, budget);
   return end == 0 && !text.empty() ? char_at(text, 0).bytes : end;
 }
 
@@ -222,11 +267,13 @@ class protected_spans {
     for (const code_block& block : find_code_blocks(text)) {
       add_if_fits(found, text, block.open, block.close_end, limit);
     }
-    for (std::size_t i = 0; i < text.size(); ++i) {
-      const std::size_t end = url_end_at(text, i);
+    std::size_t resume = 0;  // a URL's inside holds no other URL
+    for (const std::size_t start : url_candidates(text)) {
+      if (start < resume) continue;
+      const std::size_t end = url_end_at(text, start);
       if (end == std::string_view::npos) continue;
-      add_if_fits(found, text, i, end, limit);
-      i = end;
+      add_if_fits(found, text, start, end, limit);
+      resume = end + 1;
     }
     std::sort(found.begin(), found.end());
     for (const auto& span : found) {
@@ -384,6 +431,10 @@ std::size_t utf8_sequence_length(std::string_view utf8, std::size_t pos) noexcep
 std::size_t utf16_length(std::string_view utf8) noexcept {
   std::size_t units = 0;
   for (std::size_t pos = 0; pos < utf8.size();) {
+    const std::size_t ascii = ascii_prefix(utf8.substr(pos), utf8.size());  // a unit a byte
+    pos += ascii;
+    units += ascii;
+    if (pos == utf8.size()) break;
     const char_size size = char_at(utf8, pos);
     pos += size.bytes;
     units += size.units;
@@ -401,14 +452,8 @@ std::vector<std::string> split_text(std::string_view original, std::size_t max_u
   std::vector<std::string> parts;
   for (std::size_t begin = skip_spaces(text, 0); begin < text.size();) {
     // The window is the longest run of whole characters within the limit.
-    std::size_t window_end = begin;
-    std::size_t units = 0;
-    while (window_end < text.size()) {
-      const char_size size = char_at(text, window_end);
-      if (units + size.units > limit) break;
-      units += size.units;
-      window_end += size.bytes;
-    }
+    const std::size_t window_end =
+        begin + prefix_within(std::string_view(text).substr(begin), limit);
     if (window_end == text.size()) {
       parts.emplace_back(trim_right(std::string_view(text).substr(begin)));
       break;

@@ -4,7 +4,6 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -33,6 +32,33 @@ bool is_digit(char c) noexcept {
 bool is_alnum(char c) noexcept {
   return is_alpha(c) || is_digit(c);
 }
+
+// A 256-entry membership table for `members`, so that scanning prose costs one lookup a byte.
+using byte_set = std::array<bool, 256>;
+
+constexpr byte_set make_byte_set(std::string_view members) noexcept {
+  byte_set set{};
+  for (const char c : members)
+    set[static_cast<unsigned char>(c)] = true;
+  return set;
+}
+
+bool contains(const byte_set& set, char c) noexcept {
+  return set[static_cast<unsigned char>(c)];
+}
+
+// Every inline construct begins at one of these bytes: escapes, code spans, autolinks and HTML,
+// entities, links, emphasis. Images and bare URLs need no byte of their own: `![` holds a '[', and
+// a bare URL is copied as it is anyway; what copying it protects (markers, entities, escapes inside
+// it) needs one of these bytes to exist. So a line without any of them converts to itself.
+constexpr byte_set inline_syntax = make_byte_set("\\`<&[*_~");
+
+// Where convert_range stops copying a run of plain text: the bytes above, '!' (an image) and the
+// letters a bare URL starts with (which matter only at the start of a word).
+constexpr byte_set run_stops = make_byte_set("\\`<&[*_~!hHwW");
+
+// The bytes find_brackets looks at: escapes, code spans and the brackets themselves.
+constexpr byte_set bracket_syntax = make_byte_set("\\`[]()");
 
 char to_lower(char c) noexcept {
   return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
@@ -245,7 +271,7 @@ std::string_view shown_url(std::string_view url) noexcept {
 
 // A url and a text naming it compare equal when they differ only in scheme, `www.`, a trailing
 // slash or letter case: "[example.com](https://example.com/)" shows the url alone.
-std::string comparable_url(std::string_view url) {
+std::string_view comparable_part(std::string_view url) noexcept {
   std::string_view rest = trim(url);
   for (const std::string_view scheme : {"https://", "http://", "mailto:", "tel:"}) {
     if (starts_with_ci(rest, 0, scheme)) {
@@ -256,7 +282,15 @@ std::string comparable_url(std::string_view url) {
   if (starts_with_ci(rest, 0, "www.")) rest.remove_prefix(4);
   while (!rest.empty() && rest.back() == '/')
     rest.remove_suffix(1);
-  return lowercase(rest);
+  return rest;
+}
+
+bool same_url(std::string_view a, std::string_view b) noexcept {
+  const std::string_view left = comparable_part(a);
+  const std::string_view right = comparable_part(b);
+  return left.size() == right.size() &&
+         std::equal(left.begin(), left.end(), right.begin(),
+                    [](char x, char y) { return to_lower(x) == to_lower(y); });
 }
 
 // "text (url)", or the url alone when the text is empty or names the url; fragment-only links
@@ -266,7 +300,7 @@ std::string link_text(std::string_view text, std::string_view url) {
   url = trim(url);
   if (url.empty() || url.front() == '#') return std::string(label);
   if (label.empty()) return std::string(shown_url(url));
-  if (comparable_url(label) == comparable_url(url)) return std::string(shown_url(url));
+  if (same_url(label, url)) return std::string(shown_url(url));
   std::string out(label);
   out += " (";
   out += shown_url(url);
@@ -276,7 +310,8 @@ std::string link_text(std::string_view text, std::string_view url) {
 
 // One piece of a line: literal text, or a run of emphasis markers that may become markup.
 struct token {
-  std::string text;
+  std::size_t text_begin = 0;  // text: its stretch of the token_list's text
+  std::size_t text_end = 0;
   char marker = 0;         // '*', '_' or '~' for a delimiter run; 0 for text
   std::size_t length = 0;  // the run's original length
   std::size_t count = 0;   // markers not used as markup (printed literally)
@@ -286,6 +321,49 @@ struct token {
   std::string open_markup;   // printed after them
 };
 
+// A line's tokens in order. The text of all text tokens lives in one buffer, each token holding its
+// stretch of it, so that copying prose costs no allocation per token.
+class token_list {
+ public:
+  explicit token_list(std::size_t expected_text) {
+    // Room for a line with a few emphasis runs, so that growing does not dominate short lines.
+    tokens_.reserve(8);
+    text_.reserve(expected_text);
+  }
+
+  // Appends to the last token when it is text, else starts a text token.
+  void add_text(std::string_view text) {
+    if (tokens_.empty() || tokens_.back().marker != 0) start_text();
+    text_ += text;
+    tokens_.back().text_end = text_.size();
+  }
+
+  // A new, empty text token, so that text added after it can be told apart from text before.
+  void start_text() {
+    token piece;
+    piece.text_begin = piece.text_end = text_.size();
+    tokens_.push_back(std::move(piece));
+  }
+
+  void add_run(token run) { tokens_.push_back(std::move(run)); }
+
+  std::size_t size() const noexcept { return tokens_.size(); }
+  std::vector<token>& items() noexcept { return tokens_; }
+
+  std::string_view text_of(const token& piece) const noexcept {
+    return std::string_view(text_).substr(piece.text_begin, piece.text_end - piece.text_begin);
+  }
+
+  // The text of token `first` and of every text token after it (text is stored in order).
+  std::string_view text_from(std::size_t first) const noexcept {
+    return std::string_view(text_).substr(tokens_[first].text_begin);
+  }
+
+ private:
+  std::vector<token> tokens_;
+  std::string text_;
+};
+
 std::size_t marker_kind(char marker) noexcept {
   return marker == '*' ? 0 : marker == '_' ? 1 : 2;
 }
@@ -293,25 +371,39 @@ std::size_t marker_kind(char marker) noexcept {
 // Pairs delimiter runs into emphasis as CommonMark's "process emphasis" does (delimiter list,
 // rule of three, per-kind lower bounds that keep it linear). `plain_bold` drops bold markup.
 void pair_emphasis(std::vector<token>& tokens, bool plain_bold) {
-  std::vector<std::size_t> delims;
+  // The delimiter runs as a doubly linked list (-1 ends it), in one vector: one allocation a line.
+  struct delimiter {
+    std::size_t token;
+    std::ptrdiff_t prev;
+    std::ptrdiff_t next;
+  };
+  const auto runs = std::count_if(tokens.begin(), tokens.end(),
+                                  [](const token& piece) { return piece.marker != 0; });
+  if (runs == 0) return;
+  std::vector<delimiter> delims;
+  delims.reserve(static_cast<std::size_t>(runs));
   for (std::size_t i = 0; i < tokens.size(); ++i) {
-    if (tokens[i].marker != 0) delims.push_back(i);
+    if (tokens[i].marker != 0) delims.push_back({i, -1, -1});
   }
   const auto count = static_cast<std::ptrdiff_t>(delims.size());
-  std::vector<std::ptrdiff_t> prev(delims.size());
-  std::vector<std::ptrdiff_t> next(delims.size());
+  const auto prev = [&](std::ptrdiff_t index) -> std::ptrdiff_t& {
+    return delims[static_cast<std::size_t>(index)].prev;
+  };
+  const auto next = [&](std::ptrdiff_t index) -> std::ptrdiff_t& {
+    return delims[static_cast<std::size_t>(index)].next;
+  };
   for (std::ptrdiff_t i = 0; i < count; ++i) {
-    prev[static_cast<std::size_t>(i)] = i - 1;
-    next[static_cast<std::size_t>(i)] = i + 1 < count ? i + 1 : -1;
+    prev(i) = i - 1;
+    next(i) = i + 1 < count ? i + 1 : -1;
   }
   const auto unlink = [&](std::ptrdiff_t at) {
-    const std::ptrdiff_t before = prev[static_cast<std::size_t>(at)];
-    const std::ptrdiff_t after = next[static_cast<std::size_t>(at)];
-    if (before >= 0) next[static_cast<std::size_t>(before)] = after;
-    if (after >= 0) prev[static_cast<std::size_t>(after)] = before;
+    const std::ptrdiff_t before = prev(at);
+    const std::ptrdiff_t after = next(at);
+    if (before >= 0) next(before) = after;
+    if (after >= 0) prev(after) = before;
   };
   const auto at = [&](std::ptrdiff_t index) -> token& {
-    return tokens[delims[static_cast<std::size_t>(index)]];
+    return tokens[delims[static_cast<std::size_t>(index)].token];
   };
   // No opener for this kind of closer exists at or below bottom[slot].
   std::array<std::ptrdiff_t, 18> bottom;
@@ -321,12 +413,12 @@ void pair_emphasis(std::vector<token>& tokens, bool plain_bold) {
   while (current != -1) {
     token& closer = at(current);
     if (!closer.can_close) {
-      current = next[static_cast<std::size_t>(current)];
+      current = next(current);
       continue;
     }
     const std::size_t slot =
         marker_kind(closer.marker) * 6 + (closer.can_open ? 3 : 0) + closer.length % 3;
-    std::ptrdiff_t opener = prev[static_cast<std::size_t>(current)];
+    std::ptrdiff_t opener = prev(current);
     bool found = false;
     while (opener != -1 && opener > bottom[slot]) {
       const token& candidate = at(opener);
@@ -339,11 +431,11 @@ void pair_emphasis(std::vector<token>& tokens, bool plain_bold) {
           break;
         }
       }
-      opener = prev[static_cast<std::size_t>(opener)];
+      opener = prev(opener);
     }
     if (!found) {
-      bottom[slot] = prev[static_cast<std::size_t>(current)];
-      const std::ptrdiff_t following = next[static_cast<std::size_t>(current)];
+      bottom[slot] = prev(current);
+      const std::ptrdiff_t following = next(current);
       if (!closer.can_open) unlink(current);
       current = following;
       continue;
@@ -364,23 +456,28 @@ void pair_emphasis(std::vector<token>& tokens, bool plain_bold) {
     open.count -= used;
     closer.count -= used;
     // Runs between the pair can no longer pair with anything: they stay literal.
-    next[static_cast<std::size_t>(opener)] = current;
-    prev[static_cast<std::size_t>(current)] = opener;
+    next(opener) = current;
+    prev(current) = opener;
     if (open.count == 0) unlink(opener);
     if (closer.count == 0) {
-      const std::size_t index = static_cast<std::size_t>(current);
-      unlink(current);
-      current = next[index];
+      unlink(current);  // leaves current's own links as they were
+      current = next(current);
     }
   }
 }
+
+// Whether plain text may be copied in whole runs (and a line with no inline syntax at all copied
+// whole) or must go through the converter byte by byte. Both give the same output; the byte-by-byte
+// path is the plain reading of the rules, which the tests hold the shortcuts to.
+enum class shortcuts { on, off };
 
 // Converts the inline content of one line. The line is scanned once: code spans, autolinks and
 // HTML, entities, links, bare URLs and emphasis runs, left to right, with code spans and bracket
 // pairs found up front so that nothing is searched for twice.
 class line_converter {
  public:
-  line_converter(std::string_view line, bool plain_bold) : line_(line), plain_bold_(plain_bold) {
+  line_converter(std::string_view line, bool plain_bold, shortcuts mode)
+      : line_(line), plain_bold_(plain_bold), shortcuts_(mode) {
     find_code_spans();
     find_brackets();
   }
@@ -390,6 +487,7 @@ class line_converter {
  private:
   std::string_view line_;
   bool plain_bold_;
+  shortcuts shortcuts_;
   std::vector<std::pair<std::size_t, std::size_t>> code_spans_;  // [start, end), sorted
   std::vector<std::size_t> partner_;  // closing ']' of a '[', closing ')' of a '('
   std::size_t comment_search_from_ = 0;
@@ -409,21 +507,21 @@ class line_converter {
       std::size_t length;
     };
     std::vector<run> runs;
-    for (std::size_t i = 0; i < line_.size();) {
-      if (line_[i] != '`') {
-        ++i;
-        continue;
-      }
+    std::size_t longest = 0;
+    for (std::size_t i = line_.find('`'); i != npos;) {
       const std::size_t end = run_end(i);
       runs.push_back({i, end - i});
-      i = end;
+      longest = std::max(longest, end - i);
+      i = line_.find('`', end);
     }
+    if (runs.size() < 2) return;
+    // next_same[k] is the next run as long as run k. The table indexed by length is no longer than
+    // the line, so this stays linear.
     std::vector<std::size_t> next_same(runs.size(), npos);
-    std::unordered_map<std::size_t, std::size_t> seen;
+    std::vector<std::size_t> later_of_length(longest + 1, npos);
     for (std::size_t k = runs.size(); k-- > 0;) {
-      const auto found = seen.find(runs[k].length);
-      if (found != seen.end()) next_same[k] = found->second;
-      seen[runs[k].length] = k;
+      next_same[k] = later_of_length[runs[k].length];
+      later_of_length[runs[k].length] = k;
     }
     for (std::size_t k = 0; k < runs.size();) {
       if (next_same[k] == npos) {
@@ -445,11 +543,15 @@ class line_converter {
   }
 
   void find_brackets() {
+    // Only link() reads partner_, and only at a '['.
+    if (shortcuts_ == shortcuts::on && line_.find('[') == npos) return;
     partner_.assign(line_.size(), npos);
     std::vector<std::size_t> brackets;
     std::vector<std::size_t> parens;
     std::size_t span = 0;
     for (std::size_t i = 0; i < line_.size(); ++i) {
+      // Nothing below happens at other bytes (code spans start at a backtick).
+      if (!contains(bracket_syntax, line_[i])) continue;
       while (span < code_spans_.size() && code_spans_[span].first < i)
         ++span;  // a span whose opening backtick was escaped
       if (span < code_spans_.size() && code_spans_[span].first == i) {
@@ -473,9 +575,16 @@ class line_converter {
     }
   }
 
-  static void add_text(std::vector<token>& tokens, std::string_view text) {
-    if (tokens.empty() || tokens.back().marker != 0) tokens.emplace_back();
-    tokens.back().text += text;
+  // The end of the plain text starting at pos: bytes that convert_range would copy one at a time
+  // anyway, since no syntax starts there ('h' or 'w' inside a word starts no URL).
+  std::size_t plain_run_end(std::size_t pos, std::size_t end) const noexcept {
+    for (; pos < end; ++pos) {
+      const char c = line_[pos];
+      if (!contains(run_stops, c)) continue;
+      const bool url_letter = c == 'h' || c == 'H' || c == 'w' || c == 'W';
+      if (!url_letter || pos == 0 || !is_alnum(line_[pos - 1])) break;
+    }
+    return pos;
   }
 
   // A bare URL starting at pos ("http://", "https://", "www."), ending at whitespace or '<' minus
@@ -518,8 +627,8 @@ class line_converter {
 
   // `<https://…>`, `<a@b.c>`, `<!-- … -->` or a known HTML tag at pos; returns the position after
   // it, or npos.
-  std::size_t angle(std::size_t pos, std::size_t end, std::vector<token>& tokens,
-                    std::size_t& anchor_start, std::string& anchor_href) {
+  std::size_t angle(std::size_t pos, std::size_t end, token_list& tokens, std::size_t& anchor_start,
+                    std::string& anchor_href) {
     if (line_.substr(pos, 4) == "<!--") {
       if (comment_search_from_ > pos + 4 || comment_end_ < pos + 4) {
         comment_search_from_ = pos + 4;
@@ -541,7 +650,7 @@ class line_converter {
           scheme >= 2 && scheme < inner.size() && inner[scheme] == ':' && is_alpha(inner[0]);
       const bool is_email = inner.find('@') != npos && inner.front() != '@';
       if (is_uri || is_email) {
-        add_text(tokens, shown_url(inner));
+        tokens.add_text(shown_url(inner));
         return close + 1;
       }
     }
@@ -570,32 +679,30 @@ class line_converter {
         close_anchor(tokens, anchor_start, anchor_href);
       } else {
         anchor_href = std::string(attribute(attributes, "href"));
-        tokens.emplace_back();  // a boundary, so the anchor's text can be told apart
+        tokens.start_text();  // a boundary, so the anchor's text can be told apart
         anchor_start = tokens.size() - 1;
       }
     } else if (name == "img" && !closing) {
-      add_text(tokens, link_text(attribute(attributes, "alt"), attribute(attributes, "src")));
+      tokens.add_text(link_text(attribute(attributes, "alt"), attribute(attributes, "src")));
     } else {
       std::string_view markup = closing ? tag->close : tag->open;
       if (plain_bold_ && markup == "*") markup = "";
-      add_text(tokens, markup);
+      tokens.add_text(markup);
     }
     return i + 1;
   }
 
   // `</a>`: the anchor's text gets its target appended, unless the text already names it.
-  static void close_anchor(std::vector<token>& tokens, std::size_t& anchor_start,
+  static void close_anchor(token_list& tokens, std::size_t& anchor_start,
                            std::string& anchor_href) {
     if (anchor_start == npos) return;
-    std::string text;
-    for (std::size_t k = anchor_start; k < tokens.size(); ++k)
-      text += tokens[k].text;
+    const std::string text(tokens.text_from(anchor_start));  // a copy: adding text moves it
     const std::string_view href = trim(anchor_href);
     if (!href.empty() && href.front() != '#') {
       if (trim(text).empty()) {
-        add_text(tokens, shown_url(href));
-      } else if (comparable_url(text) != comparable_url(href)) {
-        add_text(tokens, " (" + std::string(shown_url(href)) + ")");
+        tokens.add_text(shown_url(href));
+      } else if (!same_url(text, href)) {
+        tokens.add_text(" (" + std::string(shown_url(href)) + ")");
       }
     }
     anchor_start = npos;
@@ -640,14 +747,22 @@ class line_converter {
   }
 
   std::string convert_range(std::size_t begin, std::size_t end, int depth) {
-    std::vector<token> tokens;
+    token_list tokens(end - begin);
     std::size_t anchor_start = npos;
     std::string anchor_href;
     std::size_t i = begin;
     while (i < end) {
+      if (shortcuts_ == shortcuts::on) {
+        const std::size_t plain_end = plain_run_end(i, end);
+        if (plain_end > i) {
+          tokens.add_text(line_.substr(i, plain_end - i));
+          i = plain_end;
+          continue;
+        }
+      }
       const char c = line_[i];
       if (c == '\\' && i + 1 < end && is_punct(line_[i + 1])) {
-        add_text(tokens, line_.substr(i + 1, 1));  // an escaped marker is just that character
+        tokens.add_text(line_.substr(i + 1, 1));  // an escaped marker is just that character
         i += 2;
         continue;
       }
@@ -655,7 +770,7 @@ class line_converter {
         const auto* span = code_span_at(i);
         const std::size_t stop =
             span != nullptr && span->second <= end ? span->second : std::min(run_end(i), end);
-        add_text(tokens, line_.substr(i, stop - i));  // code is copied as it is
+        tokens.add_text(line_.substr(i, stop - i));  // code is copied as it is
         i = stop;
         continue;
       }
@@ -669,7 +784,7 @@ class line_converter {
         std::string decoded;
         const std::size_t after = decode_entity(line_, i, end, decoded);
         if (after != npos) {
-          add_text(tokens, decoded);
+          tokens.add_text(decoded);
           i = after;
           continue;
         }
@@ -677,7 +792,7 @@ class line_converter {
         std::string shown;
         const std::size_t after = link(c == '!' ? i + 1 : i, end, depth, shown);
         if (after != npos) {
-          add_text(tokens, shown);
+          tokens.add_text(shown);
           i = after;
           continue;
         }
@@ -689,19 +804,20 @@ class line_converter {
       } else if (c == 'h' || c == 'H' || c == 'w' || c == 'W') {
         const std::size_t stop = bare_url_end(i, end);
         if (stop != npos) {
-          add_text(tokens, line_.substr(i, stop - i));  // URLs are copied as they are
+          tokens.add_text(line_.substr(i, stop - i));  // URLs are copied as they are
           i = stop;
           continue;
         }
       }
-      add_text(tokens, line_.substr(i, 1));
+      tokens.add_text(line_.substr(i, 1));
       ++i;
     }
-    pair_emphasis(tokens, plain_bold_);
+    pair_emphasis(tokens.items(), plain_bold_);
     std::string out;
-    for (const token& piece : tokens) {
+    out.reserve(end - begin);
+    for (const token& piece : tokens.items()) {
       if (piece.marker == 0) {
-        out += piece.text;
+        out += tokens.text_of(piece);
         continue;
       }
       out += piece.close_markup;
@@ -711,12 +827,12 @@ class line_converter {
     return out;
   }
 
-  void add_run(std::vector<token>& tokens, std::size_t start, std::size_t stop) {
+  void add_run(token_list& tokens, std::size_t start, std::size_t stop) {
     const char marker = line_[start];
     const std::size_t length = stop - start;
     // Markdown strikes through with `~~`; a single `~` (WhatsApp's own) stays as it is.
     if (marker == '~' && length != 2) {
-      add_text(tokens, line_.substr(start, length));
+      tokens.add_text(line_.substr(start, length));
       return;
     }
     char before = start > 0 ? line_[start - 1] : ' ';
@@ -739,15 +855,20 @@ class line_converter {
     run.can_open = left && (!right || !in_word || is_punct(before));
     run.can_close = right && (!left || !in_word || is_punct(after));
     if (!run.can_open && !run.can_close) {
-      add_text(tokens, line_.substr(start, length));
+      tokens.add_text(line_.substr(start, length));
       return;
     }
-    tokens.push_back(std::move(run));
+    tokens.add_run(std::move(run));
   }
 };
 
-std::string convert_inline(std::string_view text, bool plain_bold = false) {
-  return line_converter(text, plain_bold).convert();
+std::string convert_inline(std::string_view text, shortcuts mode, bool plain_bold = false) {
+  // Most lines of an answer are prose without any Markdown: they come out as they went in.
+  if (mode == shortcuts::on &&
+      std::none_of(text.begin(), text.end(), [](char c) { return contains(inline_syntax, c); })) {
+    return std::string(text);
+  }
+  return line_converter(text, plain_bold, mode).convert();
 }
 
 // Block structure, one line at a time.
@@ -868,11 +989,12 @@ bool is_table_separator(std::string_view line, std::size_t columns) {
 // A label longer than this is not repeated on every row (it would multiply the text).
 constexpr std::size_t max_label_bytes = 40;
 
-std::string table_row(const std::vector<std::string>& labels, std::string_view line) {
+std::string table_row(const std::vector<std::string>& labels, std::string_view line,
+                      shortcuts mode) {
   const std::vector<std::string> cells = table_cells(line);
   std::string out;
   for (std::size_t k = 0; k < cells.size(); ++k) {
-    const std::string value = std::string(trim(convert_inline(cells[k])));
+    const std::string value = std::string(trim(convert_inline(cells[k], mode)));
     if (value.empty()) continue;
     if (!out.empty()) out += ", ";
     if (k < labels.size() && !labels[k].empty() && labels[k].size() <= max_label_bytes) {
@@ -885,25 +1007,25 @@ std::string table_row(const std::vector<std::string>& labels, std::string_view l
 }
 
 // A line that is not part of a multi-line block (also the inside of a quote).
-std::string convert_simple_line(std::string_view line) {
+std::string convert_simple_line(std::string_view line, shortcuts mode) {
   if (is_rule(line)) return {};
   std::string_view text;
   if (heading_text(line, text)) {
-    const std::string title = std::string(trim(convert_inline(text, true)));
+    const std::string title = std::string(trim(convert_inline(text, mode, true)));
     return title.empty() ? std::string() : "*" + title + "*";
   }
   std::string_view indent;
   std::string_view item;
-  if (bullet(line, indent, item)) return std::string(indent) + "- " + convert_inline(item);
+  if (bullet(line, indent, item)) return std::string(indent) + "- " + convert_inline(item, mode);
   const std::string_view quoted = trim_left(line);
   if (!quoted.empty() && quoted.front() == '>') {
     std::size_t start = 0;
     while (start < quoted.size() && (quoted[start] == '>' || is_space(quoted[start])))
       ++start;
-    const std::string inner = convert_simple_line(quoted.substr(start));
+    const std::string inner = convert_simple_line(quoted.substr(start), mode);
     return inner.empty() ? std::string() : "> " + inner;
   }
-  return convert_inline(line);
+  return convert_inline(line, mode);
 }
 
 struct output_line {
@@ -913,8 +1035,9 @@ struct output_line {
 
 // Joins the lines: non-code lines are split at the newlines HTML put in them, right-trimmed, and
 // blank runs collapsed; blank lines at both ends are dropped.
-std::string assemble(const std::vector<output_line>& lines) {
+std::string assemble(const std::vector<output_line>& lines, std::size_t size_hint) {
   std::string out;
+  out.reserve(size_hint);
   bool started = false;
   bool blank_pending = false;
   const auto emit = [&](std::string_view text) {
@@ -944,9 +1067,7 @@ std::string assemble(const std::vector<output_line>& lines) {
   return out;
 }
 
-}  // namespace
-
-std::string to_whatsapp(std::string_view markdown) {
+std::string convert_document(std::string_view markdown, shortcuts mode) {
   std::vector<std::string_view> lines;
   for (std::size_t start = 0; start <= markdown.size();) {
     std::size_t end = markdown.find('\n', start);
@@ -958,6 +1079,7 @@ std::string to_whatsapp(std::string_view markdown) {
   }
 
   std::vector<output_line> out;
+  out.reserve(lines.size());
   for (std::size_t i = 0; i < lines.size(); ++i) {
     const std::string_view line = lines[i];
     fence open;
@@ -977,22 +1099,36 @@ std::string to_whatsapp(std::string_view markdown) {
       if (is_table_separator(lines[i + 1], headers.size())) {
         std::vector<std::string> labels;
         for (const std::string& header : headers)
-          labels.push_back(std::string(trim(convert_inline(header))));
+          labels.push_back(std::string(trim(convert_inline(header, mode))));
         std::size_t row = i + 2;
         bool any_row = false;
         for (; row < lines.size() && !trim(lines[row]).empty() && lines[row].find('|') != npos;
              ++row) {
-          out.push_back({table_row(labels, lines[row]), false});
+          out.push_back({table_row(labels, lines[row], mode), false});
           any_row = true;
         }
-        if (!any_row) out.push_back({table_row({}, line), false});
+        if (!any_row) out.push_back({table_row({}, line, mode), false});
         i = row - 1;
         continue;
       }
     }
-    out.push_back({convert_simple_line(line), false});
+    out.push_back({convert_simple_line(line, mode), false});
   }
-  return assemble(out);
+  return assemble(out, markdown.size());
 }
+
+}  // namespace
+
+std::string to_whatsapp(std::string_view markdown) {
+  return convert_document(markdown, shortcuts::on);
+}
+
+namespace detail {
+
+std::string to_whatsapp_without_shortcuts(std::string_view markdown) {
+  return convert_document(markdown, shortcuts::off);
+}
+
+}  // namespace detail
 
 }  // namespace bridge::webhook

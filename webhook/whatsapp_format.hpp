@@ -32,4 +32,13 @@ namespace bridge::webhook {
 // in the input. Never throws except std::bad_alloc.
 std::string to_whatsapp(std::string_view markdown);
 
+namespace detail {
+
+// to_whatsapp with its shortcuts switched off: every byte of every line goes through the full
+// inline converter instead of plain lines and plain runs being copied whole. The output is the
+// same; this exists so the tests can hold the fast path to it.
+std::string to_whatsapp_without_shortcuts(std::string_view markdown);
+
+}  // namespace detail
+
 }  // namespace bridge::webhook

@@ -5,6 +5,7 @@
 #include <cctype>
 #include <random>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -330,6 +331,31 @@ BOOST_AUTO_TEST_CASE(utf16_lengths) {
   BOOST_TEST(utf16_length(std::string("a\0b", 3)) == 3u);  // NUL is a character
 }
 
+BOOST_AUTO_TEST_CASE(utf16_length_matches_a_character_by_character_count) {
+  // utf16_length skips ASCII eight bytes at a time: runs of every length, at every alignment, next
+  // to multi-byte and invalid bytes, must count as one character at a time does.
+  const std::vector<std::string> others = {e_acute, han, grinning, "\xFF", "\xE4\xB8", "\x80"};
+  std::mt19937 random(20260301);
+  for (int round = 0; round < 2000; ++round) {
+    std::string text;
+    for (int piece = static_cast<int>(random() % 8); piece > 0; --piece) {
+      text += std::string(random() % 20, static_cast<char>('a' + random() % 26));
+      text += others[random() % others.size()];
+    }
+    text += std::string(random() % 20, 'z');
+    for (std::size_t offset = 0; offset < 8 && offset <= text.size(); ++offset) {
+      const std::string_view view = std::string_view(text).substr(offset);
+      std::size_t expected = 0;
+      for (std::size_t at = 0; at < view.size();) {
+        const std::size_t length = utf8_sequence_length(view, at);
+        expected += length == 4 ? 2 : 1;
+        at += std::max<std::size_t>(length, 1);
+      }
+      BOOST_TEST_REQUIRE(utf16_length(view) == expected, "round " << round << " offset " << offset);
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(utf8_sequence_lengths) {
   BOOST_TEST(utf8_sequence_length("a", 0) == 1u);
   BOOST_TEST(utf8_sequence_length(e_acute, 0) == 2u);
@@ -474,6 +500,34 @@ BOOST_AUTO_TEST_CASE(multibyte_never_broken) {
   for (const std::string& part : checked_split(repeat("a" + grinning + e_acute + han, 777), 7)) {
     BOOST_TEST_REQUIRE(is_valid_utf8(part));
     BOOST_TEST_REQUIRE(utf16_length(part) <= 7u);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(hard_cuts_fill_the_whole_window) {
+  // With no break of any kind (no whitespace, sentence end, URL or code), every part but the last
+  // is as long as the limit allows: the next character would not have fitted. The window is
+  // measured over ASCII runs eight bytes at a time, so runs of every length sit between wider
+  // characters here.
+  const std::vector<std::string> wide = {e_acute, han, grinning, "\xFF"};
+  std::mt19937 random(20260302);
+  for (int round = 0; round < 300; ++round) {
+    std::string text;
+    for (int piece = static_cast<int>(random() % 40); piece > 0; --piece) {
+      text += std::string(random() % 30, static_cast<char>('a' + random() % 6));
+      text += wide[random() % wide.size()];
+    }
+    for (const std::size_t limit : {1u, 2u, 3u, 7u, 8u, 9u, 16u, 33u, 100u}) {
+      BOOST_TEST_CONTEXT("round " << round << " limit " << limit) {
+        const std::vector<std::string> parts = checked_split(text, limit);
+        std::size_t end = 0;
+        for (std::size_t k = 0; k + 1 < parts.size(); ++k) {
+          end += parts[k].size();
+          const std::size_t next = std::max<std::size_t>(utf8_sequence_length(text, end), 1);
+          const std::size_t next_units = utf16_length(text.substr(end, next));
+          BOOST_TEST_REQUIRE(utf16_length(parts[k]) + next_units > limit, "part " << k);
+        }
+      }
+    }
   }
 }
 

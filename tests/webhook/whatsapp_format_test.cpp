@@ -216,6 +216,93 @@ BOOST_AUTO_TEST_CASE(whatsapp_safe_text_is_a_fixed_point) {
   BOOST_TEST(to_whatsapp(once).size() == once.size());
 }
 
+BOOST_AUTO_TEST_CASE(shortcuts_change_nothing) {
+  // to_whatsapp copies lines without inline syntax, and plain runs inside other lines, whole. The
+  // converter without those shortcuts reads every byte; both must agree on everything.
+  using bridge::webhook::detail::to_whatsapp_without_shortcuts;
+  for (const conversion& row : conversions) {
+    BOOST_TEST_CONTEXT("input: " << row.markdown) {
+      BOOST_TEST(to_whatsapp(row.markdown) == to_whatsapp_without_shortcuts(row.markdown));
+    }
+  }
+  BOOST_TEST(to_whatsapp(robofy_answer) == to_whatsapp_without_shortcuts(robofy_answer));
+
+  // Generated lines: prose next to exactly what the shortcuts decide on (the letters a URL starts
+  // with, at a word's start and inside one; '!' before and away from '['; markers and entities
+  // right after plain runs), plus raw bytes.
+  const std::vector<std::string> pieces = {"Thanks for your message! ",
+                                           "hello",
+                                           "show",
+                                           "What",
+                                           "How ",
+                                           "www",
+                                           "Www.",
+                                           "http",
+                                           "h",
+                                           "w",
+                                           "W",
+                                           "H",
+                                           "ahh",
+                                           " ",
+                                           "!",
+                                           "![",
+                                           "!x",
+                                           "[",
+                                           "](",
+                                           ")",
+                                           "(",
+                                           "]",
+                                           "*",
+                                           "**",
+                                           "_",
+                                           "__",
+                                           "~",
+                                           "~~",
+                                           "`",
+                                           "``",
+                                           "\\",
+                                           "\\*",
+                                           "&",
+                                           "&amp;",
+                                           "&#x41;",
+                                           "<",
+                                           "<b>",
+                                           "</a>",
+                                           "<a href=\"https://x.y/a_b\">",
+                                           "<https://a.b/c_d>",
+                                           "https://example.com/a_b?c=*d*",
+                                           "http://x.io",
+                                           "www.site.com/x_y",
+                                           "see.",
+                                           ".",
+                                           ":",
+                                           "//",
+                                           "# ",
+                                           "- ",
+                                           "> ",
+                                           "|",
+                                           "\n",
+                                           "\xC3\xA9",
+                                           "\xF0\x9F\x98\x80",
+                                           "\xFF",
+                                           "2",
+                                           "a2"};
+  std::mt19937 random(20260303);
+  for (int round = 0; round < 5000; ++round) {
+    std::string text;
+    const bool bytes = round % 10 == 9;
+    for (int i = static_cast<int>(random() % 60); i > 0; --i) {
+      if (bytes) {
+        text += static_cast<char>(random() % 256);
+      } else {
+        text += pieces[random() % pieces.size()];
+      }
+    }
+    BOOST_TEST_REQUIRE(to_whatsapp(text) == to_whatsapp_without_shortcuts(text),
+                       "round " << round << " input " << text);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(garbage_never_crashes) {
   // Seeded random soup of Markdown-significant characters, multi-byte characters and raw bytes.
   const std::vector<std::string> pieces = {"*",
