@@ -1,70 +1,139 @@
 #include "bridge/message_codec.hpp"
 
-#include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
-#include <boost/json/value.hpp>
+#include <simdjson.h>
+
+#include <cstdint>
+
+#include "webhook/json_text.hpp"
+#include "webhook/thread_dom_parser.hpp"
 
 namespace bridge {
 
-namespace json = boost::json;
-
 namespace {
+
+namespace dom = simdjson::dom;
+
 constexpr std::int64_t format_version = 1;
 
-std::string text_field(const json::object& o, std::string_view key) {
-  const json::value* v = o.if_contains(key);
-  return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string{};
+// The fields of a payload as read; empty when absent. With duplicate keys the last one counts,
+// as it did when payloads were read with Boost.JSON.
+struct payload_fields {
+  std::optional<dom::element> version, id, phone_number_id, customer_id, username, profile_name,
+      type, text, timestamp, context_id, disposition;
+};
+
+payload_fields read_fields(dom::object object) {
+  payload_fields f;
+  for (const dom::key_value_pair field : object) {
+    const std::string_view key = field.key;
+    if (key == "v") {
+      f.version = field.value;
+    } else if (key == "id") {
+      f.id = field.value;
+    } else if (key == "phone_number_id") {
+      f.phone_number_id = field.value;
+    } else if (key == "customer_id") {
+      f.customer_id = field.value;
+    } else if (key == "username") {
+      f.username = field.value;
+    } else if (key == "profile_name") {
+      f.profile_name = field.value;
+    } else if (key == "type") {
+      f.type = field.value;
+    } else if (key == "text") {
+      f.text = field.value;
+    } else if (key == "timestamp") {
+      f.timestamp = field.value;
+    } else if (key == "context_id") {
+      f.context_id = field.value;
+    } else if (key == "disposition") {
+      f.disposition = field.value;
+    }
+  }
+  return f;
 }
+
+std::string text_of(const std::optional<dom::element>& value) {
+  std::string_view text;
+  if (!value || value->get_string().get(text) != simdjson::SUCCESS) return {};
+  return std::string(text);
+}
+
+// The value when it is an integer within int64 (not a fraction, an exponent or a string).
+std::optional<std::int64_t> integer_of(const std::optional<dom::element>& value) {
+  std::int64_t number = 0;
+  if (!value || value->get_int64().get(number) != simdjson::SUCCESS) return std::nullopt;
+  return number;
+}
+
 }  // namespace
 
 std::string encode_message(const webhook::inbound_message& m) {
-  json::object o;
-  o["v"] = format_version;
-  o["id"] = m.id;
-  o["phone_number_id"] = m.phone_number_id;
-  o["customer_id"] = m.customer_id;
-  o["username"] = m.customer_is_username;
-  o["profile_name"] = m.profile_name;
-  o["type"] = m.type;
-  o["text"] = m.text;
-  o["timestamp"] = m.timestamp;
-  o["context_id"] = m.context_id;
-  o["disposition"] = static_cast<std::int64_t>(m.disposition);
-  return json::serialize(o);
+  // Written in place; the key order is the one Boost.JSON wrote, so old and new payloads look
+  // alike in a journal dump.
+  constexpr std::size_t keys_and_numbers = 200;
+  std::string out;
+  out.reserve(keys_and_numbers + m.id.size() + m.phone_number_id.size() + m.customer_id.size() +
+              m.profile_name.size() + m.type.size() + m.text.size() + m.context_id.size());
+  out += R"({"v":)";
+  append_json_number(out, format_version);
+  out += R"(,"id":)";
+  append_json_string(out, m.id);
+  out += R"(,"phone_number_id":)";
+  append_json_string(out, m.phone_number_id);
+  out += R"(,"customer_id":)";
+  append_json_string(out, m.customer_id);
+  out += R"(,"username":)";
+  append_json_bool(out, m.customer_is_username);
+  out += R"(,"profile_name":)";
+  append_json_string(out, m.profile_name);
+  out += R"(,"type":)";
+  append_json_string(out, m.type);
+  out += R"(,"text":)";
+  append_json_string(out, m.text);
+  out += R"(,"timestamp":)";
+  append_json_number(out, m.timestamp);
+  out += R"(,"context_id":)";
+  append_json_string(out, m.context_id);
+  out += R"(,"disposition":)";
+  append_json_number(out, static_cast<std::int64_t>(m.disposition));
+  out += '}';
+  return out;
 }
 
 std::optional<webhook::inbound_message> decode_message(std::string_view payload) {
-  boost::system::error_code ec;
-  const json::value root = json::parse(payload, ec);
-  if (ec || !root.is_object()) return std::nullopt;
-  const json::object& o = root.as_object();
-  const json::value* version = o.if_contains("v");
-  if (version == nullptr || !version->is_int64() || version->as_int64() != format_version) {
+  thread_dom_parser parser;  // everything kept is copied out before it goes back
+  dom::element root;
+  dom::object object;
+  if (parser.parse(payload).get(root) != simdjson::SUCCESS ||
+      root.get_object().get(object) != simdjson::SUCCESS) {
     return std::nullopt;
   }
+  const payload_fields f = read_fields(object);
+  if (integer_of(f.version) != format_version) return std::nullopt;
   webhook::inbound_message m;
-  m.id = text_field(o, "id");
-  m.phone_number_id = text_field(o, "phone_number_id");
-  m.customer_id = text_field(o, "customer_id");
-  const json::value* username = o.if_contains("username");
-  m.customer_is_username = username != nullptr && username->is_bool() && username->as_bool();
-  m.profile_name = text_field(o, "profile_name");
-  m.type = text_field(o, "type");
+  m.id = text_of(f.id);
+  m.phone_number_id = text_of(f.phone_number_id);
+  m.customer_id = text_of(f.customer_id);
+  bool username = false;
+  m.customer_is_username =
+      f.username && f.username->get_bool().get(username) == simdjson::SUCCESS && username;
+  m.profile_name = text_of(f.profile_name);
+  m.type = text_of(f.type);
   m.kind = webhook::kind_from_type(m.type);
-  m.text = text_field(o, "text");
-  const json::value* timestamp = o.if_contains("timestamp");
-  m.timestamp = timestamp != nullptr && timestamp->is_int64() ? timestamp->as_int64() : 0;
-  m.context_id = text_field(o, "context_id");
+  m.text = text_of(f.text);
+  m.timestamp = integer_of(f.timestamp).value_or(0);
+  m.context_id = text_of(f.context_id);
   // The stored number is the enum's value: its order (answer, unsupported, ignore) is part of the
   // journal format. Journals from before the field existed held only text messages to answer.
-  const json::value* disposition = o.if_contains("disposition");
-  if (disposition == nullptr) {
+  if (!f.disposition) {
     m.disposition = m.kind == webhook::message_kind::text && !m.text.empty()
                         ? webhook::disposition::answer
                         : webhook::disposition::ignore;
-  } else if (disposition->is_int64() && disposition->as_int64() >= 0 &&
-             disposition->as_int64() <= static_cast<std::int64_t>(webhook::disposition::ignore)) {
-    m.disposition = static_cast<webhook::disposition>(disposition->as_int64());
+  } else if (const std::optional<std::int64_t> stored = integer_of(f.disposition);
+             stored && *stored >= 0 &&
+             *stored <= static_cast<std::int64_t>(webhook::disposition::ignore)) {
+    m.disposition = static_cast<webhook::disposition>(*stored);
   } else {
     return std::nullopt;
   }

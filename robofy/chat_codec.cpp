@@ -2,11 +2,12 @@
 
 #include <simdjson.h>
 
-#include <boost/json/object.hpp>
-#include <boost/json/serialize.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <utility>
+
+#include "webhook/json_text.hpp"
+#include "webhook/thread_dom_parser.hpp"
 
 namespace bridge::robofy {
 
@@ -73,16 +74,27 @@ chat_outcome classify_failure(int http_status) {
 }  // namespace
 
 std::string build_chat_body(const chat_request& request) {
-  // Insertion order is kept, so the body reads like Robofy's documentation.
-  boost::json::object user_context;
-  user_context["session_id"] = request.session_id;
-  user_context["platform"] = "whatsapp";
-  boost::json::object body;
-  body["query"] = request.query;
-  body["pid"] = request.pid;
-  body["chatbot_id"] = request.chatbot_id;
-  body["user_context"] = std::move(user_context);
-  return boost::json::serialize(body);
+  // Written in place, in the order of Robofy's documentation.
+  static constexpr std::string_view query_key = R"({"query":)";
+  static constexpr std::string_view pid_key = R"(,"pid":)";
+  static constexpr std::string_view chatbot_id_key = R"(,"chatbot_id":)";
+  static constexpr std::string_view session_id_key = R"(,"user_context":{"session_id":)";
+  static constexpr std::string_view platform = R"(,"platform":"whatsapp"}})";
+  constexpr std::size_t quotes = 2 * 4;
+  std::string body;
+  body.reserve(query_key.size() + pid_key.size() + chatbot_id_key.size() + session_id_key.size() +
+               platform.size() + quotes + request.query.size() + request.pid.size() +
+               request.chatbot_id.size() + request.session_id.size());
+  body += query_key;
+  append_json_string(body, request.query);
+  body += pid_key;
+  append_json_string(body, request.pid);
+  body += chatbot_id_key;
+  append_json_string(body, request.chatbot_id);
+  body += session_id_key;
+  append_json_string(body, request.session_id);
+  body += platform;
+  return body;
 }
 
 header_field auth_header_for(auth_scheme scheme, std::string_view api_key) {
@@ -103,13 +115,12 @@ chat_reply parse_chat_reply(int http_status, std::string_view body) {
   const bool success = http_status >= 200 && http_status <= 299;
   reply.outcome = success ? chat_outcome::permanent : classify_failure(http_status);
 
-  // simdjson needs SIMDJSON_PADDING readable bytes past the end, which a string_view does not
-  // promise; it also rejects invalid UTF-8, so an answer we return is always valid UTF-8.
-  const simdjson::padded_string padded(body.data(), body.size());
-  simdjson::dom::parser parser;
+  // simdjson rejects invalid UTF-8, so an answer we return is always valid UTF-8. Everything read
+  // from the document is copied out before the parser goes back.
+  thread_dom_parser parser;
   simdjson::dom::element root;
   simdjson::dom::object root_obj;
-  const bool is_object = parser.parse(padded).get(root) == simdjson::SUCCESS &&
+  const bool is_object = parser.parse(body).get(root) == simdjson::SUCCESS &&
                          root.get_object().get(root_obj) == simdjson::SUCCESS;
 
   if (is_object) read_error_fields(root_obj, reply);

@@ -16,7 +16,8 @@ struct chat_request {
 };
 
 // The JSON body of POST chat_path: {"query","pid","chatbot_id","user_context":{"session_id",
-// "platform":"whatsapp"}}. Throws only std::bad_alloc.
+// "platform":"whatsapp"}}, on one line. Invalid UTF-8 in a field becomes U+FFFD, so the body is
+// always valid JSON. Throws only std::bad_alloc.
 std::string build_chat_body(const chat_request& request);
 
 // How the API key travels: "authorization: Bearer <key>" or "api-key: <key>".

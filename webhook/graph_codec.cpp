@@ -1,51 +1,56 @@
 #include "webhook/graph_codec.hpp"
 
+#include <simdjson.h>
+
 #include <algorithm>
 #include <array>
-#include <boost/json.hpp>
 #include <charconv>
 #include <limits>
+#include <optional>
 
+#include "webhook/json_text.hpp"
+#include "webhook/thread_dom_parser.hpp"
 #include "webhook/text_split.hpp"
 
 namespace bridge::webhook {
 namespace {
 
-namespace json = boost::json;
+namespace dom = simdjson::dom;
 
-// Replaces every byte that starts no well-formed UTF-8 sequence by U+FFFD (one UTF-16 unit, as
-// text_split counted it), so the serialized body is always valid JSON text.
-std::string to_valid_utf8(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t pos = 0; pos < text.size();) {
-    const std::size_t length = utf8_sequence_length(text, pos);
-    if (length == 0) {
-      out += "\xEF\xBF\xBD";
-      ++pos;
-    } else {
-      out.append(text.substr(pos, length));
-      pos += length;
-    }
+// A value read from Meta's body; empty when absent (or when the body was not JSON).
+using maybe_element = std::optional<dom::element>;
+
+// The value of `key` when `object` is a JSON object holding it. With duplicate keys the last one
+// counts (as it did with Boost.JSON); simdjson's own lookup would return the first.
+maybe_element find(const maybe_element& object, std::string_view key) {
+  dom::object fields;
+  if (!object || object->get_object().get(fields) != simdjson::SUCCESS) return std::nullopt;
+  maybe_element found;
+  for (const dom::key_value_pair field : fields) {
+    if (field.key == key) found = field.value;
   }
-  return out;
+  return found;
 }
 
-// Reads an integer field however Meta typed it (number or numeric string); anything else is 0.
-int as_int(const json::value* value) noexcept {
-  if (value == nullptr) return 0;
+maybe_element first_element(const maybe_element& array) {
+  dom::array elements;
+  if (!array || array->get_array().get(elements) != simdjson::SUCCESS) return std::nullopt;
+  dom::element first;
+  if (elements.at(0).get(first) != simdjson::SUCCESS) return std::nullopt;
+  return first;
+}
+
+// Reads an integer field however Meta typed it (number or numeric string); anything else, and any
+// number outside int, is 0.
+int as_int(const maybe_element& value) noexcept {
+  if (!value) return 0;
   std::int64_t number = 0;
-  if (value->is_int64()) {
-    number = value->get_int64();
-  } else if (value->is_uint64()) {
-    number = static_cast<std::int64_t>(
-        std::min<std::uint64_t>(value->get_uint64(), std::numeric_limits<int>::max()));
-  } else if (value->is_string()) {
-    const json::string& text = value->get_string();
+  std::string_view text;
+  if (value->get_string().get(text) == simdjson::SUCCESS) {
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
     if (ec != std::errc{} || end != text.data() + text.size()) return 0;
-  } else {
-    return 0;
+  } else if (value->get_int64().get(number) != simdjson::SUCCESS) {
+    return 0;  // not an integer within int64: a fraction, an exponent, a bool, ...
   }
   if (number < std::numeric_limits<int>::min() || number > std::numeric_limits<int>::max()) {
     return 0;
@@ -53,14 +58,10 @@ int as_int(const json::value* value) noexcept {
   return static_cast<int>(number);
 }
 
-std::string as_string(const json::value* value) {
-  if (value == nullptr || !value->is_string()) return {};
-  return std::string(value->get_string());
-}
-
-const json::value* find(const json::value* object, std::string_view key) noexcept {
-  if (object == nullptr || !object->is_object()) return nullptr;
-  return object->get_object().if_contains(key);
+std::string as_string(const maybe_element& value) {
+  std::string_view text;
+  if (!value || value->get_string().get(text) != simdjson::SUCCESS) return {};
+  return std::string(text);
 }
 
 // Meta's text may carry anything: keep log lines single and short.
@@ -87,25 +88,39 @@ std::string sanitized_for_log(std::string_view text, std::size_t max_bytes) {
 
 std::string build_text_message(std::string_view recipient, bool recipient_is_username,
                                std::string_view body) {
-  json::object message;
-  message["messaging_product"] = "whatsapp";
-  message["recipient_type"] = "individual";
-  message[recipient_is_username ? "recipient" : "to"] = to_valid_utf8(recipient);
-  message["type"] = "text";
-  json::object text;
-  text["preview_url"] = false;
-  text["body"] = to_valid_utf8(body);
-  message["text"] = std::move(text);
-  return json::serialize(message);
+  // Written in place; append_json_string turns invalid UTF-8 into U+FFFD.
+  static constexpr std::string_view head =
+      R"({"messaging_product":"whatsapp","recipient_type":"individual",)";
+  static constexpr std::string_view to_key = R"("to":)";
+  static constexpr std::string_view recipient_key = R"("recipient":)";
+  static constexpr std::string_view text_key =
+      R"(,"type":"text","text":{"preview_url":false,"body":)";
+  static constexpr std::string_view tail = "}}";
+  constexpr std::size_t quotes = 2 * 2;
+  std::string message;
+  message.reserve(head.size() + recipient_key.size() + text_key.size() + tail.size() + quotes +
+                  recipient.size() + body.size());
+  message += head;
+  message += recipient_is_username ? recipient_key : to_key;
+  append_json_string(message, recipient);
+  message += text_key;
+  append_json_string(message, body);
+  message += tail;
+  return message;
 }
 
 std::string build_mark_read(std::string_view message_id, bool typing) {
-  json::object message;
-  message["messaging_product"] = "whatsapp";
-  message["status"] = "read";
-  message["message_id"] = to_valid_utf8(message_id);
-  if (typing) message["typing_indicator"] = json::object{{"type", "text"}};
-  return json::serialize(message);
+  static constexpr std::string_view head =
+      R"({"messaging_product":"whatsapp","status":"read","message_id":)";
+  static constexpr std::string_view typing_indicator = R"(,"typing_indicator":{"type":"text"})";
+  constexpr std::size_t quotes_and_brace = 2 + 1;
+  std::string message;
+  message.reserve(head.size() + typing_indicator.size() + quotes_and_brace + message_id.size());
+  message += head;
+  append_json_string(message, message_id);
+  if (typing) message += typing_indicator;
+  message += '}';
+  return message;
 }
 
 std::string_view to_string(graph_outcome outcome) noexcept {
@@ -132,20 +147,21 @@ graph_reply parse_graph_reply(int http_status, std::string_view body) {
   graph_reply reply;
   reply.http_status = http_status;
 
-  boost::system::error_code ec;
-  const json::value document = json::parse(body, ec);
-  const json::value* root = ec ? nullptr : &document;
+  // Strict JSON, UTF-8 validated; anything else reads as no body. Everything kept is copied out
+  // before the parser goes back.
+  thread_dom_parser parser;
+  maybe_element root;
+  if (dom::element document; parser.parse(body).get(document) == simdjson::SUCCESS) {
+    root = document;
+  }
 
   if (http_status >= 200 && http_status < 300) {
     reply.outcome = graph_outcome::sent;
-    if (const json::value* messages = find(root, "messages");
-        messages != nullptr && messages->is_array() && !messages->get_array().empty()) {
-      reply.message_id = as_string(find(&messages->get_array().front(), "id"));
-    }
+    reply.message_id = as_string(find(first_element(find(root, "messages")), "id"));
     return reply;
   }
 
-  const json::value* error = find(root, "error");
+  const maybe_element error = find(root, "error");
   reply.code = as_int(find(error, "code"));
   reply.subcode = as_int(find(error, "error_subcode"));
   reply.message = as_string(find(error, "message"));

@@ -38,7 +38,9 @@ struct graph_reply {
 // Classifies a Graph answer from its HTTP status and body: 2xx is `sent` (with messages[0].id when
 // present); HTTP 429, 5xx and the throttling/transient codes (130429, 131056, 4, 17, 613, 80007,
 // 131000, 1, 2, 131016, 133004, 131057) are `retry`; everything else (131047, 131026, 100, 190,
-// ...) is `permanent`. A missing or garbled body is tolerated. Throws std::bad_alloc only.
+// ...) is `permanent`. A missing or garbled body is tolerated: anything but strict JSON (numbers
+// beyond 64 bits included) reads as no body; of a repeated key the last counts; a code that is not
+// an integer within int reads as 0. Never throws on any body; throws std::bad_alloc only.
 graph_reply parse_graph_reply(int http_status, std::string_view body);
 
 // True when Meta's `code` asks to try again later (throttling or a transient failure). Never

@@ -1,7 +1,6 @@
 #include "webhook/http_errors.hpp"
 
-#include <boost/json/object.hpp>
-#include <boost/json/serialize.hpp>
+#include "webhook/json_text.hpp"
 
 namespace bridge::webhook {
 
@@ -17,12 +16,12 @@ response make_response(http::status status, std::string_view content_type, std::
 
 response make_error_response(http::status status, std::string_view code, std::string_view detail,
                              bool keep_alive) {
-  boost::json::object error;
-  error["code"] = code;
-  error["detail"] = detail;
-  boost::json::object root;
-  root["error"] = std::move(error);
-  return make_response(status, "application/json", boost::json::serialize(root), keep_alive);
+  std::string body = R"({"error":{"code":)";
+  append_json_string(body, code);
+  body += R"(,"detail":)";
+  append_json_string(body, detail);
+  body += "}}";
+  return make_response(status, "application/json", std::move(body), keep_alive);
 }
 
 }  // namespace bridge::webhook

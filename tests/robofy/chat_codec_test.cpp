@@ -1,6 +1,7 @@
 #include "robofy/chat_codec.hpp"
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <boost/test/unit_test.hpp>
 #include <string>
@@ -91,6 +92,46 @@ BOOST_AUTO_TEST_CASE(body_keeps_empty_fields) {
   const json::value v = json::parse(robofy::build_chat_body({}));
   BOOST_TEST(v.at("query").as_string().empty());
   BOOST_TEST(v.at("user_context").at("platform").as_string() == "whatsapp");
+}
+
+BOOST_AUTO_TEST_CASE(body_exact_wire) {
+  BOOST_TEST(robofy::build_chat_body(sample_request()) ==
+             R"({"query":"Hello","pid":"3..","chatbot_id":"DKDvwn...",)"
+             R"("user_context":{"session_id":"918727000000","platform":"whatsapp"}})");
+  BOOST_TEST(robofy::build_chat_body({}) ==
+             R"({"query":"","pid":"","chatbot_id":"","user_context":{"session_id":"",)"
+             R"("platform":"whatsapp"}})");
+}
+
+BOOST_AUTO_TEST_CASE(body_is_what_boost_json_wrote) {
+  // The body was built as a Boost.JSON object before; the bytes on the wire are unchanged.
+  for (const std::string& query :
+       {std::string("Hello"), std::string(""), std::string("quote \" backslash \\ slash /"),
+        std::string("\b\f\n\r\t \x01\x0b\x1f\x7f"), std::string("\0 nul", 5),
+        std::string("caf\xC3\xA9 \xE4\xBD\xA0\xE5\xA5\xBD "
+                    "\xF0\x9F\x98\x80\xF0\x9F\x91\x8D\xF0\x9F\x8F\xBD"),
+        std::string(5000, 'x')}) {
+    robofy::chat_request request{query, "p\"id", "bot\\1", "IN.1349\n"};
+    json::object user_context;
+    user_context["session_id"] = request.session_id;
+    user_context["platform"] = "whatsapp";
+    json::object body;
+    body["query"] = request.query;
+    body["pid"] = request.pid;
+    body["chatbot_id"] = request.chatbot_id;
+    body["user_context"] = std::move(user_context);
+    BOOST_TEST(robofy::build_chat_body(request) == json::serialize(body));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(body_replaces_invalid_utf8) {
+  robofy::chat_request request = sample_request();
+  request.query = "ok \xFF \xC3 \xED\xA0\x80 end";
+  request.session_id = "\x80";
+  const json::value v = json::parse(robofy::build_chat_body(request));  // validates UTF-8
+  BOOST_TEST(std::string(v.at("query").as_string()) ==
+             "ok \xEF\xBF\xBD \xEF\xBF\xBD \xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD end");
+  BOOST_TEST(std::string(v.at("user_context").at("session_id").as_string()) == "\xEF\xBF\xBD");
 }
 
 BOOST_AUTO_TEST_CASE(chat_path_is_whatsapp_endpoint) {
@@ -287,6 +328,30 @@ BOOST_AUTO_TEST_CASE(hostile_bodies_never_throw) {
     BOOST_CHECK_NO_THROW(robofy::parse_chat_reply(500, body));
     BOOST_TEST((robofy::parse_chat_reply(200, body).outcome != robofy::chat_outcome::answered));
   }
+}
+
+BOOST_AUTO_TEST_CASE(large_answer_then_small_ones) {
+  // The parser is kept per thread and dropped after a large body; replies keep parsing either way.
+  const std::string long_answer(300 * 1024, 'a');
+  const robofy::chat_reply big =
+      robofy::parse_chat_reply(200, R"({"data":{"answer":")" + long_answer + R"("}})");
+  BOOST_TEST((big.outcome == robofy::chat_outcome::answered));
+  BOOST_TEST(big.answer == long_answer);
+  for (int i = 0; i < 3; ++i) {
+    const robofy::chat_reply r = robofy::parse_chat_reply(200, success_body);
+    BOOST_TEST((r.outcome == robofy::chat_outcome::answered));
+    BOOST_TEST(r.answer == "Hello! How can I help you with your setup today?");
+  }
+}
+
+BOOST_AUTO_TEST_CASE(views_into_larger_buffers_are_read_to_their_end_only) {
+  const std::string buffer = std::string(success_body) + R"({"data":{"answer":"other"}})";
+  const robofy::chat_reply r =
+      robofy::parse_chat_reply(200, std::string_view(buffer).substr(0, success_body.size()));
+  BOOST_TEST(r.answer == "Hello! How can I help you with your setup today?");
+  BOOST_TEST((robofy::parse_chat_reply(200, buffer).outcome == robofy::chat_outcome::permanent));
+  BOOST_TEST((robofy::parse_chat_reply(200, std::string_view()).outcome ==
+              robofy::chat_outcome::permanent));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

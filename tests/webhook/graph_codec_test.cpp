@@ -96,6 +96,52 @@ BOOST_AUTO_TEST_CASE(mark_read) {
   BOOST_TEST(typing.at("typing_indicator").as_object().at("type").as_string() == "text");
 }
 
+BOOST_AUTO_TEST_CASE(text_message_escapes_exactly) {
+  BOOST_TEST(
+      build_text_message("IN.1349", true, "a \"q\" \\ \n\t\x01 \xC3\xA9\xF0\x9F\x98\x80") ==
+      R"({"messaging_product":"whatsapp","recipient_type":"individual","recipient":"IN.1349",)"
+      R"("type":"text","text":{"preview_url":false,"body":"a \"q\" \\ \n\t\u0001 )"
+      "\xC3\xA9\xF0\x9F\x98\x80\"}}");
+  BOOST_TEST(build_text_message("", false, "") ==
+             R"({"messaging_product":"whatsapp","recipient_type":"individual","to":"",)"
+             R"("type":"text","text":{"preview_url":false,"body":""}})");
+}
+
+BOOST_AUTO_TEST_CASE(text_message_is_what_boost_json_wrote) {
+  // The body was built as a Boost.JSON object before; the bytes on the wire are unchanged.
+  for (const std::string& body :
+       {std::string("Hello"), std::string(""), std::string("\b\f\n\r\t \x01\x0b\x1f\x7f \" \\ /"),
+        std::string("\0 nul", 5),
+        std::string("\xE4\xBD\xA0\xE5\xA5\xBD \xF0\x9F\x91\xA9\xE2\x80\x8D"),
+        std::string(4096, 'x')}) {
+    for (const bool username : {false, true}) {
+      json::object text{{"preview_url", false}, {"body", body}};
+      json::object message;
+      message["messaging_product"] = "whatsapp";
+      message["recipient_type"] = "individual";
+      message[username ? "recipient" : "to"] = "919876543210";
+      message["type"] = "text";
+      message["text"] = std::move(text);
+      BOOST_TEST(build_text_message("919876543210", username, body) == json::serialize(message));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(invalid_utf8_recipient_becomes_replacement_character) {
+  const json::object message = parse_object(build_text_message("91\xFF", false, "Hi"));
+  BOOST_TEST(std::string(message.at("to").as_string()) == "91\xEF\xBF\xBD");
+}
+
+BOOST_AUTO_TEST_CASE(mark_read_exact_wire) {
+  BOOST_TEST(build_mark_read("wamid.X", false) ==
+             R"({"messaging_product":"whatsapp","status":"read","message_id":"wamid.X"})");
+  BOOST_TEST(build_mark_read("wamid.\"X\"", true) ==
+             R"({"messaging_product":"whatsapp","status":"read","message_id":"wamid.\"X\"",)"
+             R"("typing_indicator":{"type":"text"}})");
+  BOOST_TEST(build_mark_read("", false) ==
+             R"({"messaging_product":"whatsapp","status":"read","message_id":""})");
+}
+
 BOOST_AUTO_TEST_CASE(accepted_send) {
   const graph_reply reply = parse_graph_reply(
       200,
@@ -217,6 +263,56 @@ BOOST_AUTO_TEST_CASE(code_as_string_is_read) {
   const graph_reply reply = parse_graph_reply(400, R"({"error":{"code":"131056"}})");
   BOOST_TEST(reply.code == 131056);
   BOOST_TEST((reply.outcome == graph_outcome::retry));
+}
+
+BOOST_AUTO_TEST_CASE(duplicate_keys_last_one_counts) {
+  // As Boost.JSON read them before.
+  const graph_reply error =
+      parse_graph_reply(400, R"({"error":{"code":100,"code":131056},"error":{"code":4}})");
+  BOOST_TEST(error.code == 4);
+  const graph_reply sent =
+      parse_graph_reply(200, R"({"messages":[{"id":"wamid.A","id":"wamid.B"}],"x":1})");
+  BOOST_TEST(sent.message_id == "wamid.B");
+}
+
+BOOST_AUTO_TEST_CASE(codes_outside_int_read_as_zero) {
+  for (const char* body :
+       {R"({"error":{"code":2147483648}})", R"({"error":{"code":-2147483649}})",
+        R"({"error":{"code":18446744073709551615}})",
+        R"({"error":{"code":"99999999999999999999"}})", R"({"error":{"code":1e2}})",
+        R"({"error":{"code":" 4"}})", R"({"error":{"code":true}})"}) {
+    const graph_reply reply = parse_graph_reply(400, body);
+    BOOST_TEST(reply.code == 0, body);
+    BOOST_TEST((reply.outcome == graph_outcome::permanent), body);
+  }
+  BOOST_TEST(parse_graph_reply(400, R"({"error":{"code":-5}})").code == -5);
+  BOOST_TEST(parse_graph_reply(400, R"({"error":{"code":2147483647}})").code == 2147483647);
+}
+
+BOOST_AUTO_TEST_CASE(error_strings_are_unescaped) {
+  const graph_reply reply = parse_graph_reply(
+      400, R"({"error":{"message":"quote \" tab \t \u00e9 \ud83d\ude00","fbtrace_id":"A\/B"}})");
+  BOOST_TEST(reply.message == "quote \" tab \t \xC3\xA9 \xF0\x9F\x98\x80");
+  BOOST_TEST(reply.fbtrace_id == "A/B");
+}
+
+BOOST_AUTO_TEST_CASE(hostile_bodies_never_throw) {
+  const std::string deep(100000, '[');
+  const std::string nul_inside("{\"error\":{\"code\":\"1\0\"}}", 23);
+  const std::string large =
+      R"({"error":{"code":4,"message":")" + std::string(300 * 1024, 'm') + "\"}}";
+  for (const std::string& body :
+       {deep, nul_inside, std::string(3, '\0'), std::string("\xEF\xBB\xBF{}"),
+        std::string("{\"error\":\"\xFF\"}"), std::string(R"({"error":{"code":4}} trailing)"),
+        large}) {
+    BOOST_CHECK_NO_THROW(parse_graph_reply(200, body));
+    BOOST_CHECK_NO_THROW(parse_graph_reply(400, body));
+  }
+  BOOST_TEST(parse_graph_reply(400, nul_inside).code == 0);
+  BOOST_TEST(parse_graph_reply(400, R"({"error":{"code":4}} trailing)").code == 0);
+  BOOST_TEST(parse_graph_reply(400, large).code == 4);
+  BOOST_TEST(parse_graph_reply(400, large).message.size() == 300u * 1024);
+  BOOST_TEST(parse_graph_reply(400, error_body(131056, "after a large body")).code == 131056);
 }
 
 BOOST_AUTO_TEST_CASE(describe_is_one_short_line) {
