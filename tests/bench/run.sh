@@ -151,8 +151,10 @@ pipeline_run() {
   count_before=$(awk '/^[a-z_]*message_duration_seconds_count/ { print $2 }' <<<"$metrics_before")
   fakes_before=$(cpu_ticks "$fakes_pid") bridge_before=$(cpu_ticks "$bridge_pid")
   start=$(date +%s.%N)
+  # One sender per message: messages of one customer that queue up together are answered with one
+  # reply (coalescing), and the clock stops at N replies.
   result=$("$loadgen" --url "http://127.0.0.1:$port/webhook" "${pin_cpu[@]}" --requests "$n" \
-    --connections "$conns" --secret bench-app-secret --numbers 64) || true
+    --senders "$n" --connections "$conns" --secret bench-app-secret --numbers 64) || true
   for _ in $(seq 1 6000); do
     replies=$(($(graph_count) - replies_before))
     [ "$replies" -ge "$n" ] && break
