@@ -15,64 +15,52 @@ def ratio(a, b):
 result = {"machine": {"cores": int(cores), "cpu": cpu_model}}
 rows = []
 
-b, n = raw["ingress_bridge"], raw["ingress_nginx"]
-result["ingress"] = {
-    "bridge": b,
-    "nginx": n,
-    "rps_ratio_bridge_to_nginx": ratio(b["rps"], n["rps"]),
-    "cpu_us_per_request_ratio_bridge_to_nginx": ratio(
-        b["server_cpu_us_per_request"], n["server_cpu_us_per_request"]),
-    "bridge_rounds": raw.get("ingress_bridge_rounds"),
-    "nginx_rounds": raw.get("ingress_nginx_rounds"),
-}
-rows += [
-    ("ingress req/s (bridge | nginx | ratio)",
-     f'{b["rps"]:.0f} | {n["rps"]:.0f} | {result["ingress"]["rps_ratio_bridge_to_nginx"]}'),
-    ("ingress p50 µs (bridge | nginx)", f'{b["p50_us"]} | {n["p50_us"]}'),
-    ("ingress p99 µs (bridge | nginx)", f'{b["p99_us"]} | {n["p99_us"]}'),
-    ("server CPU µs/request (bridge | nginx | ratio)",
-     f'{b["server_cpu_us_per_request"]} | {n["server_cpu_us_per_request"]} | '
-     f'{result["ingress"]["cpu_us_per_request_ratio_bridge_to_nginx"]}'),
-    ("load generator busy share of its core (bridge | nginx run; 1.0 = it was the limit)",
-     f'{b["client_cpu_share"]} | {n["client_cpu_share"]}'),
-    ("ingress non-200 + errors (bridge | nginx)",
-     f'{b["other_status"] + b["errors"]} | {n["other_status"] + n["errors"]}'),
-]
 
-if "tls_ingress_bridge" in raw:
-    tb, tn = raw["tls_ingress_bridge"], raw["tls_ingress_nginx"]
-    result["ingress_tls"] = {
-        "bridge": tb,
-        "nginx": tn,
-        "rps_ratio_bridge_to_nginx": ratio(tb["rps"], tn["rps"]),
+def compare(key, label):
+    """The bridge against nginx from raw[key_bridge] / raw[key_nginx]: a result entry and rows."""
+    b, n = raw[f"{key}_bridge"], raw[f"{key}_nginx"]
+    entry = {
+        "bridge": b,
+        "nginx": n,
+        "rps_ratio_bridge_to_nginx": ratio(b["rps"], n["rps"]),
         "cpu_us_per_request_ratio_bridge_to_nginx": ratio(
-            tb["server_cpu_us_per_request"], tn["server_cpu_us_per_request"]),
-        # What TLS adds to each server's CPU per request, over its own plain-HTTP figure.
-        "tls_cpu_us_per_request_added": {
-            "bridge": round(tb["server_cpu_us_per_request"] - b["server_cpu_us_per_request"], 2),
-            "nginx": round(tn["server_cpu_us_per_request"] - n["server_cpu_us_per_request"], 2)},
-        "bridge_rounds": raw.get("tls_ingress_bridge_rounds"),
-        "nginx_rounds": raw.get("tls_ingress_nginx_rounds"),
-        "note": "one handshake per keep-alive connection, before the load generator's clock; "
-                "the server certificate (self-signed P-256) is verified by the load generator",
+            b["server_cpu_us_per_request"], n["server_cpu_us_per_request"]),
+        "bridge_rounds": raw.get(f"{key}_bridge_rounds"),
+        "nginx_rounds": raw.get(f"{key}_nginx_rounds"),
     }
-    t = result["ingress_tls"]
-    rows += [
-        ("TLS ingress req/s (bridge | nginx | ratio)",
-         f'{tb["rps"]:.0f} | {tn["rps"]:.0f} | {t["rps_ratio_bridge_to_nginx"]}'),
-        ("TLS ingress p50 µs (bridge | nginx)", f'{tb["p50_us"]} | {tn["p50_us"]}'),
-        ("TLS ingress p99 µs (bridge | nginx)", f'{tb["p99_us"]} | {tn["p99_us"]}'),
-        ("TLS server CPU µs/request (bridge | nginx | ratio)",
-         f'{tb["server_cpu_us_per_request"]} | {tn["server_cpu_us_per_request"]} | '
-         f'{t["cpu_us_per_request_ratio_bridge_to_nginx"]}'),
+    table = [
+        (f"{label}req/s (bridge | nginx | ratio)",
+         f'{b["rps"]:.0f} | {n["rps"]:.0f} | {entry["rps_ratio_bridge_to_nginx"]}'),
+        (f"{label}p50 µs (bridge | nginx)", f'{b["p50_us"]} | {n["p50_us"]}'),
+        (f"{label}p99 µs (bridge | nginx)", f'{b["p99_us"]} | {n["p99_us"]}'),
+        (f"{label}server CPU µs/request (bridge | nginx | ratio)",
+         f'{b["server_cpu_us_per_request"]} | {n["server_cpu_us_per_request"]} | '
+         f'{entry["cpu_us_per_request_ratio_bridge_to_nginx"]}'),
+        (f"{label}load generator busy share of its core (bridge | nginx run; 1.0 = the limit)",
+         f'{b["client_cpu_share"]} | {n["client_cpu_share"]}'),
+        (f"{label}non-200 + errors (bridge | nginx)",
+         f'{b["other_status"] + b["errors"]} | {n["other_status"] + n["errors"]}'),
+    ]
+    return entry, table
+
+
+result["ingress"], table = compare("ingress", "ingress ")
+rows += table
+if "tls_ingress_bridge" in raw:
+    t, table = compare("tls_ingress", "TLS ingress ")
+    plain = result["ingress"]
+    # What TLS adds to each server's CPU per request, over its own plain-HTTP figure.
+    t["tls_cpu_us_per_request_added"] = {
+        side: round(t[side]["server_cpu_us_per_request"] - plain[side]["server_cpu_us_per_request"], 2)
+        for side in ("bridge", "nginx")}
+    t["note"] = ("one handshake per keep-alive connection, before the load generator's clock; "
+                 "the server certificate (self-signed P-256) is verified by the load generator")
+    result["ingress_tls"] = t
+    rows += table + [
         ("TLS adds server CPU µs/request over plain (bridge | nginx)",
          f'{t["tls_cpu_us_per_request_added"]["bridge"]} | '
          f'{t["tls_cpu_us_per_request_added"]["nginx"]}'),
-        ("TLS load generator busy share of its core (bridge | nginx run)",
-         f'{tb["client_cpu_share"]} | {tn["client_cpu_share"]}'),
-        ("TLS negotiated (bridge | nginx)", f'{tb.get("tls")} | {tn.get("tls")}'),
-        ("TLS ingress non-200 + errors (bridge | nginx)",
-         f'{tb["other_status"] + tb["errors"]} | {tn["other_status"] + tn["errors"]}'),
+        ("TLS negotiated (bridge | nginx)", f'{t["bridge"].get("tls")} | {t["nginx"].get("tls")}'),
     ]
 
 pm, ps, pl = raw["pipeline_memory"], raw["pipeline_spool"], raw["pipeline_light"]

@@ -180,36 +180,46 @@ declare -A out
 # ---- ingress: the bridge with Robofy holding every answer (the request path only), vs nginx.
 # Alternating rounds, best of each kept (highest req/s): on a shared machine a neighbour's burst
 # hits one round, not the comparison.
-rounds=${BENCH_ROUNDS:-3}
-best_bridge="" best_nginx="" all_bridge="" all_nginx=""
 better() { awk -v a="$(json_field "$1" rps)" -v b="$(json_field "$2" rps)" 'BEGIN { exit !(b == "" || a > b) }'; }
-for round in $(seq 1 "$rounds"); do
-  echo "make bench: ingress round $round/$rounds: bridge (${duration}s x $connections connections)"
-  start_fakes 600000
-  start_bridge 10000000 256
-  if [ "$round" = 1 ]; then
-    out[startup_s]=$startup_s
-    sleep 0.5
-    out[idle_rss_kb]=$(rss_kb "$bridge_pid")
-  fi
-  r=$(load "http://127.0.0.1:$port/webhook" "$bridge_pid" --duration "$duration" \
-    --connections "$connections")
-  out[peak_rss_kb]=$(hwm_kb "$bridge_pid")
-  stop_all
-  all_bridge+=${all_bridge:+,}$r
-  if better "$r" "$best_bridge"; then best_bridge=$r; fi
-  echo "make bench: ingress round $round/$rounds: nginx"
-  start_nginx
-  r=$(load "http://127.0.0.1:$nginx_port/webhook" "$nginx_pid" --duration "$duration" \
-    --connections "$connections")
-  stop_all
-  all_nginx+=${all_nginx:+,}$r
-  if better "$r" "$best_nginx"; then best_nginx=$r; fi
-done
-out[ingress_bridge]=$best_bridge
-out[ingress_nginx]=$best_nginx
-out[ingress_bridge_rounds]="[$all_bridge]"
-out[ingress_nginx_rounds]="[$all_nginx]"
+
+# ingress_rounds KEY ROUNDS SCHEME [CERT KEY_FILE]: out[KEY_bridge], out[KEY_nginx] (the best) and
+# out[KEY_bridge_rounds], out[KEY_nginx_rounds] (all). The first plain round also records the
+# start-up time and idle RSS; every bridge round updates the peak RSS.
+ingress_rounds() {
+  local key=$1 count=$2 scheme=$3 cert=${4:-} cert_key=${5:-} label=""
+  local best_bridge="" best_nginx="" all_bridge="" all_nginx="" r round
+  [ "$scheme" = https ] && label="TLS "
+  for round in $(seq 1 "$count"); do
+    echo "make bench: ${label}ingress round $round/$count: bridge (${duration}s x $connections connections)"
+    start_fakes 600000
+    start_bridge 10000000 256 "" "$cert" "$cert_key"
+    if [ "$round" = 1 ] && [ "$scheme" = http ]; then
+      out[startup_s]=$startup_s
+      sleep 0.5
+      out[idle_rss_kb]=$(rss_kb "$bridge_pid")
+    fi
+    r=$(load "$scheme://127.0.0.1:$port/webhook" "$bridge_pid" --duration "$duration" \
+      --connections "$connections")
+    [ "$scheme" = http ] && out[peak_rss_kb]=$(hwm_kb "$bridge_pid")
+    stop_all
+    all_bridge+=${all_bridge:+,}$r
+    if better "$r" "$best_bridge"; then best_bridge=$r; fi
+    echo "make bench: ${label}ingress round $round/$count: nginx"
+    if [ "$scheme" = https ]; then start_nginx tls; else start_nginx; fi
+    r=$(load "$scheme://127.0.0.1:$nginx_port/webhook" "$nginx_pid" --duration "$duration" \
+      --connections "$connections")
+    stop_all
+    all_nginx+=${all_nginx:+,}$r
+    if better "$r" "$best_nginx"; then best_nginx=$r; fi
+  done
+  out[${key}_bridge]=$best_bridge
+  out[${key}_nginx]=$best_nginx
+  out[${key}_bridge_rounds]="[$all_bridge]"
+  out[${key}_nginx_rounds]="[$all_nginx]"
+}
+
+rounds=${BENCH_ROUNDS:-3}
+ingress_rounds ingress "$rounds" http
 
 # ---- ingress over TLS: the same, with TLS on both listeners and one throwaway self-signed P-256
 # certificate for 127.0.0.1 (the loadgen verifies it). Fewer rounds: the plain rounds already
@@ -226,28 +236,7 @@ if [ "$tls_rounds" -gt 0 ]; then
     # Without the openssl command (run.sh called directly), the fakes write an equivalent one.
     "$fakes" --write-cert "$work/tls" >/dev/null
   fi
-  best_bridge="" best_nginx="" all_bridge="" all_nginx=""
-  for round in $(seq 1 "$tls_rounds"); do
-    echo "make bench: TLS ingress round $round/$tls_rounds: bridge (${duration}s x $connections connections)"
-    start_fakes 600000
-    start_bridge 10000000 256 "" "$tls_cert" "$tls_key"
-    r=$(load "https://127.0.0.1:$port/webhook" "$bridge_pid" --duration "$duration" \
-      --connections "$connections")
-    stop_all
-    all_bridge+=${all_bridge:+,}$r
-    if better "$r" "$best_bridge"; then best_bridge=$r; fi
-    echo "make bench: TLS ingress round $round/$tls_rounds: nginx"
-    start_nginx tls
-    r=$(load "https://127.0.0.1:$nginx_port/webhook" "$nginx_pid" --duration "$duration" \
-      --connections "$connections")
-    stop_all
-    all_nginx+=${all_nginx:+,}$r
-    if better "$r" "$best_nginx"; then best_nginx=$r; fi
-  done
-  out[tls_ingress_bridge]=$best_bridge
-  out[tls_ingress_nginx]=$best_nginx
-  out[tls_ingress_bridge_rounds]="[$all_bridge]"
-  out[tls_ingress_nginx_rounds]="[$all_nginx]"
+  ingress_rounds tls_ingress "$tls_rounds" https "$tls_cert" "$tls_key"
 fi
 
 # ---- pipeline: instant fakes, every message answered; memory only, then with the spool
