@@ -12,6 +12,8 @@
 #include <string_view>
 #include <utility>
 
+#include "webhook/text_split.hpp"
+
 namespace bridge {
 
 namespace {
@@ -74,35 +76,6 @@ void append_timestamp(spdlog::memory_buf_t& dest, spdlog::log_clock::time_point 
   append_digits(dest, hms.subseconds().count(), 3);
 }
 
-// Length of the well-formed UTF-8 sequence starting at s[i] (RFC 3629: no overlongs, no
-// surrogates, nothing above U+10FFFF), or 0 when the bytes there are not one.
-std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
-  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char lead = byte(i);
-  std::size_t length = 0;
-  unsigned char low = 0x80;  // allowed range of the second byte
-  unsigned char high = 0xBF;
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    length = 2;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    length = 3;
-    if (lead == 0xE0) low = 0xA0;   // overlong
-    if (lead == 0xED) high = 0x9F;  // surrogates
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    length = 4;
-    if (lead == 0xF0) low = 0x90;   // overlong
-    if (lead == 0xF4) high = 0x8F;  // above U+10FFFF
-  } else {
-    return 0;
-  }
-  if (s.size() - i < length) return 0;
-  if (byte(i + 1) < low || byte(i + 1) > high) return 0;
-  for (std::size_t k = 2; k < length; ++k) {
-    if ((byte(i + k) & 0xC0) != 0x80) return 0;
-  }
-  return length;
-}
-
 void append_control_escape(spdlog::memory_buf_t& dest, unsigned char c) {
   static constexpr char hex[] = "0123456789abcdef";
   switch (c) {
@@ -136,7 +109,7 @@ void append_escaped(spdlog::memory_buf_t& dest, std::string_view s, bool json_qu
       if (json_quotes && (c == '"' || c == '\\')) dest.push_back('\\');
       dest.push_back(static_cast<char>(c));
       ++i;
-    } else if (const std::size_t n = utf8_sequence_length(s, i); n != 0) {
+    } else if (const std::size_t n = webhook::utf8_sequence_length(s, i); n != 0) {
       append(dest, s.substr(i, n));
       i += n;
     } else {

@@ -7,6 +7,8 @@
 #include <cstring>
 #include <limits>
 
+#include "webhook/text_split.hpp"
+
 namespace bridge {
 namespace {
 
@@ -40,38 +42,6 @@ constexpr bool needs_a_look(std::uint64_t word) noexcept {
 }
 
 constexpr std::string_view replacement_character = "\xEF\xBF\xBD";  // U+FFFD
-
-bool in_range(unsigned char c, unsigned char low, unsigned char high) noexcept {
-  return c >= low && c <= high;
-}
-
-// The length (2 to 4) of the well-formed UTF-8 sequence at text[pos], whose lead byte is not
-// ASCII, or 0 when none starts there (Unicode Table 3-7: no overlong forms, no surrogates,
-// nothing beyond U+10FFFF).
-std::size_t multibyte_length(std::string_view text, std::size_t pos) noexcept {
-  const std::size_t left = text.size() - pos;
-  const auto at = [&](std::size_t offset) {
-    return static_cast<unsigned char>(text[pos + offset]);
-  };
-  const unsigned char lead = at(0);
-  if (in_range(lead, 0xC2, 0xDF)) return left >= 2 && in_range(at(1), 0x80, 0xBF) ? 2 : 0;
-  if (in_range(lead, 0xE0, 0xEF)) {
-    // E0 needs A0.. (no overlong forms); ED needs ..9F (no UTF-16 surrogates).
-    const unsigned char low = lead == 0xE0 ? 0xA0 : 0x80;
-    const unsigned char high = lead == 0xED ? 0x9F : 0xBF;
-    return left >= 3 && in_range(at(1), low, high) && in_range(at(2), 0x80, 0xBF) ? 3 : 0;
-  }
-  if (in_range(lead, 0xF0, 0xF4)) {
-    // F0 needs 90.. (no overlong forms); F4 needs ..8F (nothing beyond U+10FFFF).
-    const unsigned char low = lead == 0xF0 ? 0x90 : 0x80;
-    const unsigned char high = lead == 0xF4 ? 0x8F : 0xBF;
-    return left >= 4 && in_range(at(1), low, high) && in_range(at(2), 0x80, 0xBF) &&
-                   in_range(at(3), 0x80, 0xBF)
-               ? 4
-               : 0;
-  }
-  return 0;  // a continuation byte, C0/C1 (always overlong) or F5..FF
-}
 
 void append_escape(std::string& out, unsigned char c) {
   static constexpr char hex[] = "0123456789abcdef";
@@ -136,7 +106,7 @@ void append_json_string(std::string& out, std::string_view text) {
         continue;
       }
       if (kind == byte_class::multibyte) {
-        if (const std::size_t length = multibyte_length(text, pos); length != 0) {
+        if (const std::size_t length = webhook::utf8_sequence_length(text, pos); length != 0) {
           pos += length;
           continue;
         }

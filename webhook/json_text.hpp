@@ -13,7 +13,7 @@ namespace bridge {
 // DEL and multi-byte UTF-8 included, is copied as it is. Each byte that starts no well-formed
 // UTF-8 sequence (a stray continuation byte, an overlong form, a surrogate, beyond U+10FFFF, a
 // truncated sequence) becomes one U+FFFD, so the result is always valid JSON text whatever
-// `text` holds; webhook::utf8_sequence_length draws the same line. Throws std::bad_alloc only.
+// `text` holds (webhook::utf8_sequence_length decides). Throws std::bad_alloc only.
 void append_json_string(std::string& out, std::string_view text);
 
 // Appends `value` as a JSON number (decimal, '-' when negative). Throws std::bad_alloc only.

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "webhook/inbound_query.hpp"
+#include "webhook/thread_dom_parser.hpp"
 
 namespace bridge::webhook {
 namespace {
@@ -622,28 +623,6 @@ class padding_guard {
   std::size_t size_;
 };
 
-// simdjson's parser allocates its index buffers for the largest document it has seen. Creating
-// one per delivery cost ~4,500 instructions in allocation alone (callgrind, BENCHMARKS.md), so
-// each thread keeps one; after a rare large body it is replaced, so its memory is not kept.
-class reused_parser {
- public:
-  reused_parser() : parser_(local()) {}
-  ~reused_parser() {
-    if (parser_.capacity() > keep_capacity_bytes) parser_ = od::parser{};
-  }
-  reused_parser(const reused_parser&) = delete;
-  reused_parser& operator=(const reused_parser&) = delete;
-  od::parser& get() { return parser_; }
-
- private:
-  static constexpr std::size_t keep_capacity_bytes = 256 * 1024;
-  static od::parser& local() {
-    thread_local od::parser parser;
-    return parser;
-  }
-  od::parser& parser_;
-};
-
 boost::system::result<delivery> parse(std::string& body) {
   if (body.size() > sj::SIMDJSON_MAXSIZE_BYTES - sj::SIMDJSON_PADDING) {
     return make_error_code(payload_errc::too_large);
@@ -664,7 +643,9 @@ boost::system::result<delivery> parse(std::string& body) {
   body.append(sj::SIMDJSON_PADDING, ' ');
   const padding_guard guard(body, size);
 
-  reused_parser parser;  // outlives doc, which points into it
+  // This thread's On-Demand parser (creating one per delivery cost ~4,500 instructions in
+  // allocation); a delivery body may be up to 4 MiB, so buffers past 256 KiB are not kept.
+  thread_parser_loan<od::parser, 256 * 1024> parser;  // outlives doc, which points into it
   od::document doc;
   if (const auto e = parser.get().iterate(body.data(), size, body.size()).get(doc)) {
     return make_error_code(to_payload_errc(e));

@@ -26,11 +26,13 @@
 #include <string_view>
 #include <vector>
 
+#include "tests/bench/bench_stamp.hpp"
 #include "tests/support/fake_services.hpp"
 #include "tests/support/fake_upstream.hpp"
 #include "tests/support/self_signed.hpp"
 
 namespace asio = boost::asio;
+namespace bench = bridge::bench;
 using namespace bridge::test;
 
 namespace {
@@ -63,40 +65,15 @@ bool parse(int argc, char** argv, options& o) {
   return argc % 2 == 1;
 }
 
-constexpr std::string_view stamp_prefix = "benchstamp";
-constexpr std::size_t stamp_digits = 16;
-
-// The first stamp token in text ("benchstamp" + 16 digits), if any.
-std::optional<std::string_view> find_stamp(std::string_view text) {
-  const auto at = text.find(stamp_prefix);
-  if (at == std::string_view::npos || text.size() - at < stamp_prefix.size() + stamp_digits) {
-    return std::nullopt;
-  }
-  return text.substr(at, stamp_prefix.size() + stamp_digits);
-}
-
-std::optional<std::uint64_t> stamp_us(std::string_view token) {
-  const std::string_view digits = token.substr(stamp_prefix.size());
-  std::uint64_t value = 0;
-  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
-  if (ec != std::errc{} || end != digits.data() + digits.size()) return std::nullopt;
-  return value;
-}
-
-std::uint64_t monotonic_us(std::chrono::steady_clock::time_point t) {
-  return static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count());
-}
-
 // Send-to-arrival latencies of the replies since the last reset (the io thread only).
 struct latency_sample {
   std::vector<std::uint32_t> us;
   std::uint64_t unstamped = 0;
 
   void record(std::string_view text, std::chrono::steady_clock::time_point arrived) {
-    const auto token = find_stamp(text);
-    const auto sent = token ? stamp_us(*token) : std::nullopt;
-    const std::uint64_t now = monotonic_us(arrived);
+    const auto token = bench::find_stamp(text);
+    const auto sent = token ? bench::stamp_us(*token) : std::nullopt;
+    const std::uint64_t now = bench::monotonic_us(arrived);
     if (!sent || *sent > now) {
       ++unstamped;
       return;
@@ -107,11 +84,7 @@ struct latency_sample {
   std::string report() const {
     std::vector<std::uint32_t> sorted = us;
     std::sort(sorted.begin(), sorted.end());
-    const auto at = [&](double p) -> std::uint32_t {
-      if (sorted.empty()) return 0;
-      const auto i = static_cast<std::size_t>(p * static_cast<double>(sorted.size() - 1) + 0.5);
-      return sorted[std::min(i, sorted.size() - 1)];
-    };
+    const auto at = [&](double p) { return bench::percentile(sorted, p); };
     double sum = 0;
     for (const auto v : sorted)
       sum += v;
@@ -152,7 +125,7 @@ int main(int argc, char** argv) {
     fake_upstream robofy(
         io.get_executor(),
         [inner = robofy_answering([answer](const robofy_request_fields& f) {
-           const auto stamp = find_stamp(f.query);
+           const auto stamp = bench::find_stamp(f.query);
            return stamp ? answer + " Ref " + std::string(*stamp) : answer;
          }),
          delay = o.robofy_delay](const recorded_request& req) {

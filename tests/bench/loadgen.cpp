@@ -32,6 +32,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "tests/bench/bench_stamp.hpp"
 #include "tests/support/meta_payloads.hpp"
 #include "webhook/signature.hpp"
 
@@ -169,10 +170,8 @@ std::string sender(std::uint64_t n, std::uint64_t senders) {
   return "91" + std::to_string(9100000000ULL + n % senders);
 }
 
-// The stamp of a message sent now: "benchstamp" and 16 digits of CLOCK_MONOTONIC µs. Plain
-// letters and digits, so the bridge's Markdown-to-WhatsApp rewrite leaves it as it is.
-constexpr std::string_view stamp_prefix = "benchstamp";
-constexpr std::size_t stamp_digits = 16;
+using bridge::bench::stamp_digits;
+using bridge::bench::stamp_prefix;
 
 // Deliveries built once per text variant with placeholders, then stamped with the business
 // number, customer, wamid and send time of each request: building every body from scratch as JSON
@@ -200,11 +199,9 @@ class body_factory {
   std::string make(std::uint64_t n) const {
     const variant& t = templates_[n % variants];
     std::string body = t.body;
-    const auto now_us =
-        std::chrono::duration_cast<std::chrono::microseconds>(clock_type::now().time_since_epoch());
-    const std::string values[4] = {pad(o_.number + n % o_.numbers, number_width_),
-                                   sender(n, o_.senders), pad(n, wamid_width),
-                                   pad(static_cast<std::uint64_t>(now_us.count()), stamp_digits)};
+    const std::string values[4] = {
+        pad(o_.number + n % o_.numbers, number_width_), sender(n, o_.senders), pad(n, wamid_width),
+        pad(bridge::bench::monotonic_us(clock_type::now()), stamp_digits)};
     for (const auto& [offset, field] : t.slots) {
       body.replace(offset, values[field].size(), values[field]);
     }
@@ -399,11 +396,7 @@ asio::awaitable<void> connection(shared_run& run, const body_factory& bodies) {
   }
 }
 
-std::uint32_t percentile(const std::vector<std::uint32_t>& sorted, double p) {
-  if (sorted.empty()) return 0;
-  const auto index = static_cast<std::size_t>(p * static_cast<double>(sorted.size() - 1) + 0.5);
-  return sorted[std::min(index, sorted.size() - 1)];
-}
+using bridge::bench::percentile;
 
 }  // namespace
 
