@@ -7,7 +7,9 @@
 #include <stdexcept>
 
 #include "bridge/admin_endpoint.hpp"
+#include "bridge/descriptor_limit.hpp"
 #include "bridge/metrics.hpp"
+#include "bridge/server_tls.hpp"
 #include "bridge/upstreams.hpp"
 #include "bridge/version.hpp"
 #include "webhook/http_listener.hpp"
@@ -20,6 +22,8 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
+constexpr std::size_t admin_max_connections = 256;
+
 tcp::endpoint endpoint_of(const config::listen_address& address, const char* key) {
   boost::system::error_code ec;
   auto ip = asio::ip::make_address(address.host == "localhost" ? "127.0.0.1" : address.host, ec);
@@ -27,39 +31,39 @@ tcp::endpoint endpoint_of(const config::listen_address& address, const char* key
   return tcp::endpoint(ip, address.port);
 }
 
-std::shared_ptr<asio::ssl::context> make_server_tls(const config::server_settings& server) {
-  if (!server.tls) return nullptr;
-  auto context = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
-  context->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                       asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
-                       asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
-  boost::system::error_code ec;
-  context->use_certificate_chain_file(server.tls->cert_file, ec);
-  if (ec) {
-    throw std::invalid_argument("server.tls.cert_file: cannot load " + server.tls->cert_file +
-                                ": " + ec.message());
-  }
-  context->use_private_key_file(server.tls->key_file, asio::ssl::context::pem, ec);
-  if (ec) {
-    throw std::invalid_argument("server.tls.key_file: cannot load " + server.tls->key_file + ": " +
-                                ec.message());
-  }
-  return context;
-}
-
 webhook::listener_limits public_limits(const config::server_settings& server) {
   webhook::listener_limits limits;
   limits.max_body_bytes = server.max_body_bytes;
   limits.read_timeout = server.read_timeout;
   limits.idle_timeout = server.idle_timeout;
+  limits.max_inflight_body_bytes = server.max_inflight_body_bytes;
+  limits.untrusted_idle_timeout = server.unauthenticated_idle_timeout;
   return limits;
 }
 
+// Health probes and scrapers open a connection, ask and go: admin connections get a short idle
+// timeout, none is ever trusted, so at the cap the longest-idle one is closed and /healthz still
+// answers (a failed liveness probe would get a healthy pod killed).
 webhook::listener_limits admin_limits() {
   webhook::listener_limits limits;
   limits.max_body_bytes = 16 * 1024;  // the admin endpoints take no bodies
-  limits.max_connections = 256;
+  limits.max_connections = admin_max_connections;
+  limits.idle_timeout = std::chrono::seconds(5);
+  limits.untrusted_idle_timeout = std::chrono::seconds(5);
+  limits.trust_after_success = false;
   return limits;
+}
+
+// Descriptors the process may need at once: both listeners full, two upstream connections per
+// worker, and a few for the journal, logs and the event loop.
+std::uint64_t descriptors_needed(const config::settings& config) {
+  return webhook::listener_limits{}.max_connections + admin_max_connections +
+         2 * config.queue.workers + 64;
+}
+
+void warn_about(const config::settings& config) {
+  for (const std::string& warning : config.warnings)
+    spdlog::warn("configuration: {}", warning);
 }
 
 webhook::endpoint_settings endpoint_settings_of(const config::settings& settings) {
@@ -109,6 +113,15 @@ app::~app() = default;
 
 void app::start() {
   const config::settings& config = parts_->settings->config;
+  warn_about(config);
+  const descriptor_limit descriptors = raise_descriptor_limit();
+  if (descriptors.soft < descriptors_needed(config)) {
+    spdlog::warn(
+        "the file descriptor limit ({}) is below what the connection caps may need ({}: 10,000 "
+        "webhook and {} admin connections, upstream connections for {} workers); raise it "
+        "(LimitNOFILE= under systemd, ulimit -n)",
+        descriptors.soft, descriptors_needed(config), admin_max_connections, config.queue.workers);
+  }
   if (config.spool.dir) {
     // Replayed before the listeners open, so /readyz is 200 only once the journal is back.
     queue::spool_recovery recovered;
@@ -178,6 +191,7 @@ void app::reload(config::settings settings) {
   // Build everything that can fail before changing anything, so a bad file changes nothing.
   auto derived = derive(std::move(settings), parts_->options);
   auto tls = make_server_tls(derived->config.server);
+  warn_about(derived->config);
   if (static_cast<bool>(tls) != static_cast<bool>(parts_->server_tls)) {
     spdlog::warn("reload: turning TLS on or off applies after a restart");
     tls = nullptr;
@@ -199,7 +213,7 @@ tcp::endpoint app::admin_address() const {
   return parts_->admin_listener->local_endpoint();
 }
 bool app::ready() const {
-  return parts_->started && !parts_->draining;
+  return parts_->started && !parts_->draining && parts_->work->storage_writable();
 }
 
 std::string app::metrics_text() const {

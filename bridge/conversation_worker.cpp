@@ -9,6 +9,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "bridge/answer_limits.hpp"
 #include "bridge/redact.hpp"
 #include "robofy/retry.hpp"
 #include "webhook/text_split.hpp"
@@ -291,7 +292,14 @@ awaitable<void> answer_batch(const queue::conversation_batch<pending_message>& b
   }
   receipt.stop();
 
-  const std::vector<std::string> parts = webhook::split_text(answer);
+  const answer_split split =
+      answer_parts(answer, settings.config.replies.max_parts, settings.config.replies.cut_notice);
+  const std::vector<std::string>& parts = split.parts;
+  if (split.cut) {
+    ++context.counters.answers_cut;
+    spdlog::warn("answer for {} cut to {} WhatsApp messages (replies.max_parts)", ids,
+                 parts.size());
+  }
   std::size_t sent = 0;
   for (const std::string& part : parts) {
     // Parts go one after another, each after Meta accepted the previous, so they arrive in order.

@@ -28,6 +28,7 @@ struct worker_counters {
   std::size_t unrouted = 0;       // batches whose number lost its route before they were answered
   std::size_t read_marks = 0;     // mark-read / typing calls
   std::size_t pair_limited = 0;   // 131056 answers (pair rate limit) waited out
+  std::size_t answers_cut = 0;    // answers cut to replies.max_parts messages
   std::map<std::string, std::uint64_t> robofy_outcomes;  // answered, retryable_error, ...
   std::map<std::pair<std::string, std::string>, std::uint64_t> graph_outcomes;  // {outcome, code}
   latency_histogram robofy_seconds;                                             // one Robofy call

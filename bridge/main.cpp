@@ -132,6 +132,9 @@ int main(int argc, char** argv) {
 
   try {
     bridge::configure_logging(settings.logging);
+    // A file-size limit (RLIMIT_FSIZE) must fail the journal's write (EFBIG), which is handled
+    // like a full disk, instead of killing the process.
+    std::signal(SIGXFSZ, SIG_IGN);
     asio::io_context io(1);  // one event loop thread: no locks on the request path
     bridge::app app(io, settings);
     app.start();

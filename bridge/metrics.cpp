@@ -100,6 +100,8 @@ std::string render_metrics(const metrics_view& v) {
       .sample({{"result", "too_large"}}, d(l.too_large + l.headers_too_large + l.uri_too_long))
       .sample({{"result", "overloaded"}}, d(e.overloaded))
       .sample({{"result", "draining"}}, d(e.draining))
+      .sample({{"result", "unstored"}}, d(e.unstored))
+      .sample({{"result", "busy"}}, d(l.bodies_over_budget))
       .sample({{"result", "not_found"}}, d(e.not_found))
       .sample({{"result", "method_not_allowed"}}, d(e.method_not_allowed))
       .sample({{"result", "handshake_accepted"}}, d(e.handshake_accepted))
@@ -107,6 +109,15 @@ std::string render_metrics(const metrics_view& v) {
   family(out, "connections_refused_total", "counter",
          "Connections closed at accept because the connection limit was reached.")
       .sample(d(l.connections_refused));
+  family(out, "connections_shed_total", "counter",
+         "Idle connections that had sent no validly signed request, closed to make room.")
+      .sample(d(l.connections_shed));
+  family(out, "accept_descriptors_exhausted_total", "counter",
+         "Accepts that failed because the process was out of file descriptors.")
+      .sample(d(l.descriptors_exhausted));
+  family(out, "inflight_body_bytes", "gauge",
+         "Request body bytes being received now (bounded by server.max_inflight_body_bytes).")
+      .sample(d(l.inflight_body_bytes));
 
   const auto& a = v.admission;
   {
@@ -133,6 +144,13 @@ std::string render_metrics(const metrics_view& v) {
       .sample(d(a.refused));
   family(out, "messages_recovered_total", "counter", "Messages replayed from the journal at start.")
       .sample(d(a.recovered));
+  family(out, "messages_unreadable_total", "counter",
+         "Messages acknowledged but not answerable: no id, customer or number, a field of the "
+         "wrong type, or an id over its length bound.")
+      .sample(d(a.unreadable));
+  family(out, "messages_oversized_total", "counter",
+         "Messages refused because their text is longer than WhatsApp allows.")
+      .sample(d(a.oversized));
   {
     family f(out, "statuses_total", "counter", "Status notifications, by status.");
     for (const auto& [status, n] : a.by_status)
@@ -158,6 +176,12 @@ std::string render_metrics(const metrics_view& v) {
         .sample(d(v.spool->appends));
     family(out, "spool_compactions_total", "counter", "Journal rewrites.")
         .sample(d(v.spool->compactions));
+    family(out, "spool_write_failures_total", "counter",
+           "Journal writes that failed (a full disk); progress records are retried.")
+        .sample(d(v.spool->write_failures));
+    family(out, "spool_unwritten_bytes", "gauge",
+           "Progress records waiting for the disk to take them (not ready while above 0).")
+        .sample(d(v.spool->unwritten_bytes));
   }
 
   const auto& w = v.work;
@@ -188,6 +212,9 @@ std::string render_metrics(const metrics_view& v) {
       .sample(d(w.send_failures));
   family(out, "pair_rate_limited_total", "counter", "131056 answers waited out.")
       .sample(d(w.pair_limited));
+  family(out, "answers_cut_total", "counter",
+         "Answers longer than replies.max_parts WhatsApp messages, cut with the notice.")
+      .sample(d(w.answers_cut));
   family(out, "circuit_open", "gauge", "1 while calls to the upstream are paused.")
       .sample({{"upstream", "robofy"}}, v.robofy_circuit_open ? 1 : 0)
       .sample({{"upstream", "graph"}}, v.graph_circuit_open ? 1 : 0);

@@ -8,6 +8,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "bridge/answer_limits.hpp"
 #include "bridge/message_codec.hpp"
 #include "bridge/redact.hpp"
 
@@ -21,6 +22,11 @@ namespace {
 // ones push them out first (about 100 MB at the bound).
 constexpr std::size_t dedupe_max_entries = 1'000'000;
 constexpr std::chrono::seconds dedupe_retention = std::chrono::hours(24 * 7);
+// One accepted message is one journal record; admission's bounds on what a message holds (its
+// text, ids and labels) keep every record far below the journal's record limit, whatever
+// server.max_body_bytes allows for a whole delivery.
+static_assert(2 * webhook::max_text_bytes + 8 * webhook::max_label_bytes < queue::max_record_bytes);
+
 }  // namespace
 
 pipeline::pipeline(asio::any_io_executor executor, std::shared_ptr<const runtime_settings> settings,
@@ -38,6 +44,7 @@ pipeline::pipeline(asio::any_io_executor executor, std::shared_ptr<const runtime
 
 awaitable<webhook::admission> pipeline::admit(webhook::delivery batch) {
   note_statuses(batch.statuses);
+  note_unreadable(batch);
   admission_counters_.value_errors += batch.value_errors;
   for (const auto& message : batch.messages)
     ++admission_counters_.by_type[message.kind];
@@ -51,7 +58,8 @@ awaitable<webhook::admission> pipeline::admit(webhook::delivery batch) {
   // neither overfill the queue nor accept the same wamid while this one waits for the disk.
   std::vector<pending_message> accepted;
   bool full = false;
-  for (webhook::inbound_message& message : batch.messages) {
+  for (std::size_t index = 0; index < batch.messages.size(); ++index) {
+    webhook::inbound_message& message = batch.messages[index];
     if (seen_.contains(message.id)) {
       ++admission_counters_.duplicates;
       spdlog::info("duplicate delivery of {} ignored", message.id);
@@ -63,6 +71,16 @@ awaitable<webhook::admission> pipeline::admit(webhook::delivery batch) {
       seen_.insert(message.id);
       spdlog::info("message {} of type {} from {} needs no answer", message.id, message.type,
                    redact_id(message.customer_id, redact));
+      continue;
+    }
+    if (message.text.size() > webhook::max_text_bytes) {
+      // No customer can type this much; it would only burden the journal and Robofy.
+      ++admission_counters_.oversized;
+      seen_.insert(message.id);
+      spdlog::warn(
+          "message {} refused: its text is {} KiB, over the {} KiB WhatsApp allows; not "
+          "answered",
+          message.id, message.text.size() / 1024, webhook::max_text_bytes / 1024);
       continue;
     }
     const auto age = std::chrono::system_clock::now() -
@@ -80,17 +98,22 @@ awaitable<webhook::admission> pipeline::admit(webhook::delivery batch) {
     if (config::find_route(settings.config, message.phone_number_id) == nullptr) {
       ++admission_counters_.unrouted;
       seen_.insert(message.id);
-      spdlog::warn("message {} for business number {} acknowledged but not forwarded: no route",
-                   message.id, message.phone_number_id);
+      if (const auto held_back = unrouted_log_.admit()) {
+        spdlog::warn(
+            "message {} for business number {} acknowledged but not forwarded: no route ({} more "
+            "since the last report)",
+            message.id, message.phone_number_id, *held_back);
+      }
       continue;
     }
     if (!queue_.reserve(1)) {
       // Everything before this message stays accepted and remembered, so Meta's retry of the
       // whole POST delivers only the rest, in order.
       full = true;
-      admission_counters_.refused += 1;
-      spdlog::warn("queue full ({} messages); refusing {} and the rest of its delivery",
-                   queue_.size(), message.id);
+      const std::size_t refused = batch.messages.size() - index;
+      admission_counters_.refused += refused;
+      spdlog::warn("queue full ({} messages); refusing {} and the rest of its delivery ({} in all)",
+                   queue_.size(), message.id, refused);
       break;
     }
     seen_.insert(message.id);
@@ -114,7 +137,7 @@ awaitable<webhook::admission> pipeline::admit(webhook::delivery batch) {
         seen_.erase(p.message.id);
       queue_.unreserve(accepted.size());
       admission_counters_.refused += accepted.size();
-      co_return webhook::admission::overloaded;
+      co_return webhook::admission::unstored;
     }
   }
   for (pending_message& p : accepted) {
@@ -170,6 +193,20 @@ std::optional<queue::spool_stats> pipeline::spool_stats() const {
   return spool_->stats();
 }
 
+void pipeline::note_unreadable(const webhook::delivery& batch) {
+  admission_counters_.unreadable += batch.skipped_messages + batch.oversized_ids;
+  const std::size_t unreadable = batch.skipped_messages + batch.oversized_ids;
+  if (unreadable == 0) return;
+  if (const auto held_back = unreadable_log_.admit()) {
+    spdlog::warn(
+        "{} message(s) of a delivery could not be read ({} without an id, customer or business "
+        "number or with a field of the wrong type, {} with an id over {} bytes); acknowledged and "
+        "not answered ({} more reports held back)",
+        unreadable, batch.skipped_messages, batch.oversized_ids, webhook::max_message_id_bytes,
+        *held_back);
+  }
+}
+
 void pipeline::note_statuses(const std::vector<webhook::status_update>& statuses) {
   admission_counters_.statuses += statuses.size();
   const bool redact = settings_->config.logging.redact_phone_numbers;
@@ -221,27 +258,58 @@ awaitable<void> pipeline::run_worker() {
       co_await window.async_wait(asio::as_tuple(asio::use_awaitable));
       queue_.take_more(*batch);
     }
-    std::vector<std::string> ids;
-    for (const auto& item : batch->items) {
-      in_flight_.insert(item.message.id);
-      ids.push_back(item.message.id);
+    // Usually one query; a long backlog of lines is asked in several, in order.
+    const std::vector<std::size_t> ends = query_ends(*batch);
+    bool answered = true;
+    if (ends.size() <= 1) {
+      answered = co_await answer_part(*batch, settings);
+    } else {
+      std::size_t begin = 0;
+      for (std::size_t i = 0; answered && i < ends.size(); begin = ends[i++]) {
+        queue::conversation_batch<pending_message> part{batch->conversation, {}};
+        part.items.assign(batch->items.begin() + static_cast<std::ptrdiff_t>(begin),
+                          batch->items.begin() + static_cast<std::ptrdiff_t>(ends[i]));
+        answered = co_await answer_part(part, settings);
+      }
     }
-    if (spool_) spool_->mark_started(ids);
-    try {
-      co_await answer_batch(*batch, settings,
-                            worker_context{*chat_, *sender_, robofy_breaker_, graph_breaker_,
-                                           pacer_, sent_, worker_counters_, random_});
-    } catch (const std::exception& e) {
-      // One conversation's failure must not take the worker down with it.
-      spdlog::error("answering {} failed: {}", batch->conversation, e.what());
+    if (!answered) {
+      --busy_workers_;
+      co_return;
     }
     for (const auto& item : batch->items)
       in_flight_.erase(item.message.id);
-    if (spool_) spool_->mark_done(ids);
     queue_.finish(*batch);
     --busy_workers_;
     note_finished();
   }
+}
+
+awaitable<bool> pipeline::answer_part(const queue::conversation_batch<pending_message>& part,
+                                      std::shared_ptr<const runtime_settings> settings) {
+  std::vector<std::string> ids;
+  for (const auto& item : part.items)
+    ids.push_back(item.message.id);
+  if (spool_) {
+    spool_->mark_started(ids);
+    // The started records must be in the file before anything can be sent, or a crash could
+    // answer these again after the restart without calling them in doubt. A full disk holds
+    // the conversation here until the records are written.
+    if (const auto ec = co_await spool_->wait_written()) {
+      spdlog::warn("not answering {} now: the journal closed before it recorded the start ({})",
+                   part.conversation, ec.message());
+      co_return false;
+    }
+  }
+  try {
+    co_await answer_batch(part, settings,
+                          worker_context{*chat_, *sender_, robofy_breaker_, graph_breaker_, pacer_,
+                                         sent_, worker_counters_, random_});
+  } catch (const std::exception& e) {
+    // One conversation's failure must not take the worker down with it.
+    spdlog::error("answering {} failed: {}", part.conversation, e.what());
+  }
+  if (spool_) spool_->mark_done(ids);
+  co_return true;
 }
 
 void pipeline::note_finished() {

@@ -14,6 +14,7 @@
 #include "queue/dedupe_set.hpp"
 #include "queue/spool.hpp"
 #include "webhook/delivery_sink.hpp"
+#include "webhook/log_throttle.hpp"
 
 namespace bridge {
 
@@ -25,6 +26,8 @@ struct admission_counters {
   std::size_t stale = 0;         // messages older than queue.max_message_age
   std::size_t unrouted = 0;      // messages for a business number without a route
   std::size_t refused = 0;       // messages refused: queue full, draining, or journal failure
+  std::size_t unreadable = 0;    // messages without id, customer or number, or with absurd ids
+  std::size_t oversized = 0;     // messages whose text is over webhook::max_text_bytes
   std::size_t recovered = 0;     // messages replayed from the journal at start
   std::size_t statuses = 0;      // status notifications seen
   std::size_t value_errors = 0;  // errors Meta reported at the value level
@@ -68,12 +71,20 @@ class pipeline final : public webhook::delivery_sink {
   const worker_counters& work() const { return worker_counters_; }
   const circuit_breaker& robofy_breaker() const { return robofy_breaker_; }
   const circuit_breaker& graph_breaker() const { return graph_breaker_; }
+  // False while the journal holds records the disk refused (a full disk): not ready.
+  bool storage_writable() const { return !spool_ || spool_->writable(); }
   // The journal's figures, when there is one.
   std::optional<queue::spool_stats> spool_stats() const;
 
  private:
   boost::asio::awaitable<void> run_worker();
+  // Answers one query's worth of a conversation's messages, journaling their start and end.
+  // False when the journal closed before the start was recorded (the bridge is stopping).
+  boost::asio::awaitable<bool> answer_part(const queue::conversation_batch<pending_message>& part,
+                                           std::shared_ptr<const runtime_settings> settings);
   void note_statuses(const std::vector<webhook::status_update>& statuses);
+  // Counts and logs the messages the payload parser could not turn into answerable ones.
+  void note_unreadable(const webhook::delivery& batch);
   void note_finished();
 
   boost::asio::any_io_executor executor_;
@@ -93,6 +104,8 @@ class pipeline final : public webhook::delivery_sink {
   sent_index sent_;
   boost::asio::steady_timer drained_;  // cancelled when the last message finishes while draining
   bool draining_ = false;
+  webhook::log_throttle unrouted_log_;
+  webhook::log_throttle unreadable_log_;
   std::size_t busy_workers_ = 0;
 };
 

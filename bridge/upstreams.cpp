@@ -1,5 +1,6 @@
 #include "bridge/upstreams.hpp"
 
+#include <boost/beast/http/error.hpp>
 #include <boost/beast/http/field.hpp>
 
 namespace bridge {
@@ -29,8 +30,10 @@ class robofy_chat_service final : public chat_service {
     auto res = co_await client_->send(target.origin, std::move(req), target.timeout);
     if (!res) {
       robofy::chat_reply failed{};
-      failed.outcome = robofy::chat_outcome::retry;
-      failed.error_code = "transport";
+      // An answer over the response limit would be just as large if asked again.
+      const bool too_large = res.error() == http::error::body_limit;
+      failed.outcome = too_large ? robofy::chat_outcome::permanent : robofy::chat_outcome::retry;
+      failed.error_code = too_large ? "answer_too_large" : "transport";
       failed.error_detail = res.error().message();
       co_return failed;
     }

@@ -20,6 +20,7 @@
 
 #include "config/duration.hpp"
 #include "config/env_expand.hpp"
+#include "config/hygiene.hpp"
 #include "config/suggest.hpp"
 #include "config/values.hpp"
 
@@ -57,9 +58,15 @@ using namespace std::string_view_literals;
 // The keys each mapping may hold (DESIGN.md §3). Secrets also accept "<key>_file".
 constexpr std::array top_keys = {"server"sv, "admin"sv, "meta"sv,    "robofy"sv,  "routes"sv,
                                  "queue"sv,  "spool"sv, "replies"sv, "logging"sv, "shutdown"sv};
-constexpr std::array server_keys = {"listen"sv,         "webhook_path"sv, "tls"sv,
-                                    "max_body_bytes"sv, "read_timeout"sv, "idle_timeout"sv};
-constexpr std::array tls_keys = {"cert_file"sv, "key_file"sv};
+constexpr std::array server_keys = {"listen"sv,
+                                    "webhook_path"sv,
+                                    "tls"sv,
+                                    "max_body_bytes"sv,
+                                    "read_timeout"sv,
+                                    "idle_timeout"sv,
+                                    "max_inflight_body_bytes"sv,
+                                    "unauthenticated_idle_timeout"sv};
+constexpr std::array tls_keys = {"cert_file"sv, "key_file"sv, "min_version"sv};
 constexpr std::array admin_keys = {"listen"sv};
 constexpr std::array meta_keys = {
     "app_secret"sv,   "app_secret_file"sv,   "verify_token"sv,   "verify_token_file"sv,
@@ -72,11 +79,13 @@ constexpr std::array route_keys = {"phone_number_id"sv,   "pid"sv,
 constexpr std::array queue_keys = {"capacity"sv, "workers"sv, "coalesce_window"sv,
                                    "max_message_age"sv};
 constexpr std::array spool_keys = {"dir"sv};
-constexpr std::array replies_keys = {"fallback_text"sv, "unsupported_text"sv, "typing_indicator"sv};
+constexpr std::array replies_keys = {"fallback_text"sv, "unsupported_text"sv, "typing_indicator"sv,
+                                     "max_parts"sv, "cut_notice"sv};
 constexpr std::array logging_keys = {"level"sv, "format"sv, "redact_phone_numbers"sv};
 constexpr std::array shutdown_keys = {"grace"sv};
 
 constexpr std::uint64_t max_body_limit = 64ull * 1024 * 1024;
+constexpr std::uint64_t max_inflight_body_limit = 64ull * 1024 * 1024 * 1024;
 constexpr std::uintmax_t max_secret_file_bytes = 64 * 1024;
 
 int line_of(const YAML::Node& node) {
@@ -185,6 +194,24 @@ class reader {
   reader(std::string file, const environment& env) : file_(std::move(file)), env_(env) {}
 
   std::vector<problem>& problems() { return problems_; }
+  // What is allowed but unwise, as "file:line: key: message" lines.
+  std::vector<std::string>& warnings() { return warnings_; }
+  // True once a secret was written into the file itself (not ${VAR} or a *_file).
+  bool holds_literal_secret() const { return holds_literal_secret_; }
+
+  void warn(int line, std::string key, std::string message) {
+    warnings_.push_back(
+        problem{file_, line, printable(std::move(key)), printable(std::move(message))}.to_string());
+  }
+
+  // Warns when `path` (a file holding a secret or a key) can be read by group or others.
+  void warn_if_exposed(const scalar& where, const std::string& path, std::string_view what) {
+    if (const auto mode = readable_by_others(path)) {
+      warn(where.line, where.key,
+           std::string(what) + " " + echo_value(path, 4096) +
+               " is readable by group or others (mode " + *mode + "); chmod 600 it");
+    }
+  }
 
   // Records a problem. Key and message may echo bytes from the file, so control characters are
   // written as \xNN: one problem is always one clean line on a terminal or in a log.
@@ -294,6 +321,11 @@ class reader {
         return;
       }
       out = std::move(*p.value);
+      if (is_cleartext_remote(out)) {
+        warn(t->line, t->key,
+             "plain http:// to a host that is not loopback: its credentials would cross the "
+             "network unencrypted; use https://");
+      }
     }
   }
 
@@ -382,6 +414,9 @@ class reader {
       return out;
     }
     if (inline_field) {
+      // A value not taken from the environment sits in the file itself.
+      const std::string raw = inline_field->value.IsScalar() ? inline_field->value.Scalar() : "";
+      if (!raw.empty() && raw.find("${") == std::string::npos) holds_literal_secret_ = true;
       auto t = text(s, name);
       out.status = !t                 ? secret::state::invalid
                    : t->value.empty() ? secret::state::empty
@@ -419,6 +454,7 @@ class reader {
       return out;
     }
     out.status = secret::state::present;
+    warn_if_exposed(*t, t->value, "secret file");
     return out;
   }
 
@@ -485,6 +521,8 @@ class reader {
   std::string file_;
   const environment& env_;
   std::vector<problem> problems_;
+  std::vector<std::string> warnings_;
+  bool holds_literal_secret_ = false;
 };
 
 void read_server(reader& r, const section& top, server_settings& out) {
@@ -512,12 +550,28 @@ void read_server(reader& r, const section& top, server_settings& out) {
           r.read_string(*tls, name, *target, true);
         }
       }
+      if (const field* f = tls->find("key_file"); f && !t.key_file.empty()) {
+        r.warn_if_exposed(scalar{t.key_file, tls->key("key_file"), line_of(f->key)}, t.key_file,
+                          "TLS key");
+      }
+      constexpr std::array<std::pair<std::string_view, tls_version>, 2> versions = {
+          std::pair{"1.2"sv, tls_version::v1_2}, std::pair{"1.3"sv, tls_version::v1_3}};
+      r.read_choice(*tls, "min_version", t.min_version, versions);
       out.tls = std::move(t);
     }
   }
   r.read_integer(*s, "max_body_bytes", out.max_body_bytes, 1, max_body_limit);
   r.read_duration(*s, "read_timeout", out.read_timeout);
   r.read_duration(*s, "idle_timeout", out.idle_timeout);
+  r.read_duration(*s, "unauthenticated_idle_timeout", out.unauthenticated_idle_timeout);
+  r.read_integer(*s, "max_inflight_body_bytes", out.max_inflight_body_bytes, 1,
+                 max_inflight_body_limit);
+  if (out.max_inflight_body_bytes < out.max_body_bytes) {
+    const field* f = s->find("max_inflight_body_bytes");
+    r.report(f ? line_of(f->key) : s->line, s->key("max_inflight_body_bytes"),
+             "must be at least server.max_body_bytes (" + std::to_string(out.max_body_bytes) +
+                 "), or no body that size could ever be received");
+  }
 }
 
 void read_admin(reader& r, const section& top, admin_settings& out) {
@@ -657,6 +711,8 @@ void read_replies(reader& r, const section& top, reply_settings& out) {
   r.read_string(*s, "fallback_text", out.fallback_text, true);
   r.read_string(*s, "unsupported_text", out.unsupported_text, true);
   r.read_bool(*s, "typing_indicator", out.typing_indicator);
+  r.read_integer(*s, "max_parts", out.max_parts, 1, 100);
+  r.read_string(*s, "cut_notice", out.cut_notice, true);
 }
 
 void read_logging(reader& r, const section& top, logging_settings& out) {
@@ -774,6 +830,14 @@ settings load_string(std::string_view yaml_text, std::string_view file_name,
   }
 
   if (!r.problems().empty()) throw config_error(in_file_order(std::move(r.problems())));
+  if (r.holds_literal_secret()) {
+    if (const auto mode = readable_by_others(std::string(file_name))) {
+      r.warn(0, "",
+             "the file holds secrets and is readable by group or others (mode " + *mode +
+                 "); chmod 600 it, or take the secrets from the environment or *_file");
+    }
+  }
+  out.warnings = std::move(r.warnings());
   return out;
 }
 

@@ -19,9 +19,12 @@ struct listen_address {
   std::uint16_t port = 0;
 };
 
+enum class tls_version { v1_2, v1_3 };
+
 struct tls_settings {
   std::string cert_file;
   std::string key_file;
+  tls_version min_version = tls_version::v1_2;  // 1.2 and 1.3 are offered unless this says 1.3
 };
 
 struct server_settings {
@@ -31,6 +34,10 @@ struct server_settings {
   std::size_t max_body_bytes = 4194304;
   duration read_timeout = std::chrono::seconds(10);
   duration idle_timeout = std::chrono::seconds(60);
+  // Body bytes all connections together may be receiving at once (unsigned until read whole).
+  std::size_t max_inflight_body_bytes = 256ull * 1024 * 1024;
+  // Idle wait of a connection that has not yet delivered a validly signed request.
+  duration unauthenticated_idle_timeout = std::chrono::seconds(5);
 };
 
 struct admin_settings {
@@ -82,6 +89,9 @@ struct reply_settings {
   std::string fallback_text = "Sorry, I can't answer right now. Please try again in a moment.";
   std::string unsupported_text = "Sorry, I can only read text messages.";
   bool typing_indicator = true;  // mark messages read and show "typing…" while Robofy thinks
+  std::size_t max_parts = 10;    // WhatsApp messages one answer may take; the rest is cut
+  // Ends the last part of an answer that was cut to max_parts.
+  std::string cut_notice = "[The answer was too long for WhatsApp and was cut here.]";
 };
 
 enum class log_format { json, text };
@@ -98,6 +108,9 @@ struct shutdown_settings {
 
 struct settings {
   std::string source_file;  // where these settings were read from, for messages
+  // What loading noticed that is allowed but unwise (secrets readable by others, credentials
+  // over plain HTTP), as "file:line: key: message"; logged at start and on every reload.
+  std::vector<std::string> warnings;
   server_settings server;
   admin_settings admin;
   meta_settings meta;

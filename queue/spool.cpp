@@ -1,6 +1,7 @@
 #include "queue/spool.hpp"
 
 #include <fcntl.h>
+#include <spdlog/spdlog.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -101,26 +102,36 @@ std::string encode_id_record(record_kind kind, const std::string& id) {
 }  // namespace
 
 // The writer thread: appends queued bytes, fsyncs once per group of waiting appends, and swaps
-// in rewritten journals, strictly in the order the jobs were queued.
+// in rewritten journals, strictly in the order the jobs were queued. A write the disk refuses is
+// taken back off the file (no torn record is left behind); an accepted append then fails (its
+// POST gets 503), while progress records (started, done) are kept in memory, in order, and
+// written before anything else once the disk takes them again.
 struct spool::writer {
+  using callback = std::function<void(error_code)>;
   struct job {
     std::string bytes;
-    bool sync = false;     // someone waits for this to be on disk
+    bool sync = false;     // an accepted append: fsynced, and refused (not kept) on failure
     bool replace = false;  // bytes are a whole new journal
-    std::function<void(error_code)> done;
+    callback done;         // told when the bytes are written (or refused)
   };
 
   std::string dir;
   std::string path;
   int fd = -1;
   int lock_fd = -1;
+  spool_options options;
   std::mutex mutex;
   std::condition_variable wake;
   std::deque<job> jobs;
   bool stopping = false;
   std::atomic<std::uint64_t> flushes{0};
   std::atomic<std::uint64_t> journal_bytes{0};
+  std::atomic<std::uint64_t> write_failures{0};
+  std::atomic<std::uint64_t> unwritten_bytes{0};
   std::thread thread;
+  // Only the writer thread touches these.
+  std::string backlog;                 // progress records the disk refused, in order
+  std::vector<callback> backlog_done;  // waiting for the backlog to be written
 
   void push(job j) {
     {
@@ -133,55 +144,156 @@ struct spool::writer {
   void run() {
     for (;;) {
       std::deque<job> batch;
+      bool last_round = false;
       {
         std::unique_lock lock(mutex);
-        wake.wait(lock, [&] { return stopping || !jobs.empty(); });
-        if (jobs.empty()) return;  // stopping, and everything is written
+        const auto has_work = [&] { return stopping || !jobs.empty(); };
+        if (backlog.empty()) {
+          wake.wait(lock, has_work);
+        } else {
+          wake.wait_for(lock, options.retry_interval, has_work);
+        }
         batch.swap(jobs);
+        last_round = stopping && batch.empty();
       }
-      process(batch);
+      process(batch);  // also retries the backlog
+      if (last_round) {
+        give_up_backlog();
+        return;
+      }
     }
   }
 
-  void process(std::deque<job>& batch) {
-    std::string pending_bytes;
-    bool pending_sync = false;
-    std::vector<job*> waiting;
-    auto flush = [&] {
-      error_code ec = write_all(fd, pending_bytes);
-      if (!ec) journal_bytes += pending_bytes.size();
-      if (!ec && pending_sync) {
-        if (::fdatasync(fd) != 0) ec = last_error();
-        ++flushes;
+  // Writes `bytes` at the end of the journal, or nothing at all.
+  error_code append(std::string_view bytes) {
+    if (options.inject_write_error) {
+      if (const int injected = options.inject_write_error()) {
+        return error_code(injected, boost::system::system_category());
       }
-      for (job* j : waiting)
-        j->done(ec);
-      pending_bytes.clear();
-      pending_sync = false;
-      waiting.clear();
-    };
-    for (job& j : batch) {
-      if (!j.replace) {
-        pending_bytes += j.bytes;
-        pending_sync = pending_sync || j.sync;
-        if (j.done) waiting.push_back(&j);
+    }
+    const std::uint64_t before = journal_bytes;
+    const error_code ec = write_all(fd, bytes);
+    if (ec) {
+      // A torn record would be skipped at replay anyway; taking it off keeps the file clean
+      // and its size known. Shrinking needs no space.
+      [[maybe_unused]] const int ignored = ::ftruncate(fd, static_cast<off_t>(before));
+      return ec;
+    }
+    journal_bytes += bytes.size();
+    return {};
+  }
+
+  // Writes the backlog and a group of appends in one write, then fsyncs if anyone waits for it.
+  void write_group(std::vector<job*>& group) {
+    if (group.empty() && backlog.empty()) return;
+    std::string bytes = backlog;
+    bool sync = false;
+    for (const job* j : group) {
+      bytes += j->bytes;
+      sync = sync || j->sync;
+    }
+    const std::uint64_t before = journal_bytes;
+    error_code ec = append(bytes);
+    if (!ec && sync) {
+      if (::fdatasync(fd) != 0) {
+        ec = last_error();
+        [[maybe_unused]] const int ignored = ::ftruncate(fd, static_cast<off_t>(before));
+        journal_bytes = before;
+      }
+      ++flushes;
+    }
+    if (ec) {
+      on_refused(group, ec);
+    } else {
+      on_written(group);
+    }
+    group.clear();
+  }
+
+  void on_refused(std::vector<job*>& group, const error_code& ec) {
+    if (write_failures++ == 0 || backlog.empty()) {
+      spdlog::error(
+          "journal write failed in {}: {}; new messages get 503, progress records are kept in "
+          "memory and retried every {} ms, and /readyz is 503 until they are written",
+          dir, ec.message(), options.retry_interval.count());
+    }
+    for (job* j : group) {
+      if (j->sync) {
+        if (j->done) j->done(ec);
         continue;
       }
-      flush();
-      error_code ec = replace_file(dir, path, j.bytes);
-      if (!ec) {
-        const int fresh = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
-        if (fresh < 0) {
-          ec = last_error();
-        } else {
-          ::close(fd);
-          fd = fresh;
-          journal_bytes = j.bytes.size();
-        }
-      }
-      if (j.done) j.done(ec);
+      backlog += j->bytes;
+      if (j->done) backlog_done.push_back(std::move(j->done));
     }
-    flush();
+    unwritten_bytes = backlog.size();
+  }
+
+  void on_written(std::vector<job*>& group) {
+    if (!backlog.empty()) {
+      spdlog::info("journal in {} is writable again; {} byte(s) of progress records written", dir,
+                   backlog.size());
+    }
+    release_backlog({});
+    for (job* j : group) {
+      if (j->done) j->done({});
+    }
+  }
+
+  void release_backlog(const error_code& ec) {
+    backlog.clear();
+    unwritten_bytes = 0;
+    for (callback& done : backlog_done)
+      done(ec);
+    backlog_done.clear();
+  }
+
+  void replace(job& j) {
+    error_code ec;
+    if (options.inject_write_error) {
+      if (const int injected = options.inject_write_error()) {
+        ec = error_code(injected, boost::system::system_category());
+      }
+    }
+    if (!ec) ec = replace_file(dir, path, j.bytes);
+    if (!ec) {
+      const int fresh = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+      if (fresh < 0) {
+        ec = last_error();
+      } else {
+        ::close(fd);
+        fd = fresh;
+        journal_bytes = j.bytes.size();
+        // The new journal was made from the state after every record queued before it, the
+        // refused ones included: they are on disk now.
+        release_backlog({});
+      }
+    }
+    if (ec) ++write_failures;
+    if (j.done) j.done(ec);
+  }
+
+  void process(std::deque<job>& batch) {
+    std::vector<job*> group;
+    for (job& j : batch) {
+      if (!j.replace) {
+        group.push_back(&j);
+        continue;
+      }
+      write_group(group);
+      replace(j);
+    }
+    write_group(group);
+  }
+
+  // At close, with the disk still refusing: what could not be written is reported, not lost
+  // silently (the restart names each message it may answer twice as in doubt).
+  void give_up_backlog() {
+    if (backlog.empty()) return;
+    spdlog::error(
+        "journal in {}: {} byte(s) of progress records could not be written before exit; after "
+        "a restart the messages they concern are answered again and logged as in doubt",
+        dir, backlog.size());
+    release_backlog(make_error_code(asio::error::operation_aborted));
   }
 };
 
@@ -199,6 +311,7 @@ std::unique_ptr<spool> spool::open(asio::any_io_executor executor, const std::st
 
   std::unique_ptr<spool> s(new spool(std::move(executor), dir, options));
   writer& w = *s->writer_;
+  w.options = s->options_;
   w.dir = dir;
   w.path = dir + "/journal";
   const std::string lock_path = dir + "/lock";
@@ -287,19 +400,7 @@ asio::awaitable<error_code> spool::append_accepted(std::vector<journal_record> r
   ++stats_.appends;
   bytes_since_compaction_ += bytes.size();
 
-  constexpr auto as_result = asio::as_tuple(asio::use_awaitable);
-  const auto [ec] = co_await asio::async_initiate<decltype(as_result), void(error_code)>(
-      [this, &bytes](auto handler) {
-        auto shared =
-            std::make_shared<asio::any_completion_handler<void(error_code)>>(std::move(handler));
-        auto guard = asio::make_work_guard(executor_);
-        writer_->push(writer::job{std::move(bytes), true, false,
-                                  [shared, guard, executor = executor_](error_code result) {
-                                    asio::post(executor,
-                                               [shared, result] { std::move (*shared)(result); });
-                                  }});
-      },
-      as_result);
+  const error_code ec = co_await submit(std::move(bytes), true);
 
   if (ec) {
     for (const journal_record& record : records) {
@@ -312,6 +413,32 @@ asio::awaitable<error_code> spool::append_accepted(std::vector<journal_record> r
   }
   maybe_compact();
   co_return error_code{};
+}
+
+asio::awaitable<error_code> spool::wait_written() {
+  co_return co_await submit({}, false);
+}
+
+asio::awaitable<error_code> spool::submit(std::string bytes, bool sync) {
+  constexpr auto as_result = asio::as_tuple(asio::use_awaitable);
+  const auto [ec] = co_await asio::async_initiate<decltype(as_result), void(error_code)>(
+      [this, &bytes, sync](auto handler) {
+        auto shared =
+            std::make_shared<asio::any_completion_handler<void(error_code)>>(std::move(handler));
+        // Completed on the executor, which must not run out of work while the disk is busy.
+        auto guard = asio::make_work_guard(executor_);
+        writer_->push(writer::job{std::move(bytes), sync, false,
+                                  [shared, guard, executor = executor_](error_code result) {
+                                    asio::post(executor,
+                                               [shared, result] { std::move (*shared)(result); });
+                                  }});
+      },
+      as_result);
+  co_return ec;
+}
+
+bool spool::writable() const {
+  return writer_->unwritten_bytes.load() == 0;
 }
 
 void spool::mark_started(const std::vector<std::string>& ids) {
@@ -374,6 +501,8 @@ spool_stats spool::stats() const {
   s.pending = live_.size();
   s.journal_bytes = writer_->journal_bytes.load();
   s.flushes = writer_->flushes.load();
+  s.write_failures = writer_->write_failures.load();
+  s.unwritten_bytes = writer_->unwritten_bytes.load();
   return s;
 }
 

@@ -3,6 +3,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/system/error_code.hpp>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -35,6 +36,11 @@ struct spool_options {
   // Rewrite the journal down to what is still needed once it has grown this much since the
   // last rewrite.
   std::uint64_t compact_after_bytes = 64ull * 1024 * 1024;
+  // How often progress records that the disk refused are tried again.
+  std::chrono::milliseconds retry_interval{1000};
+  // Tests: called on the writer thread before each write; a non-zero errno fails that write as
+  // a full disk would (ENOSPC).
+  std::function<int()> inject_write_error;
 };
 
 struct spool_stats {
@@ -43,6 +49,8 @@ struct spool_stats {
   std::uint64_t flushes = 0;  // fsyncs; fewer than appends when commits are grouped
   std::uint64_t appends = 0;  // append_accepted calls
   std::uint64_t compactions = 0;
+  std::uint64_t write_failures = 0;   // writes the disk refused (each retry counts)
+  std::uint64_t unwritten_bytes = 0;  // progress records held in memory until the disk takes them
 };
 
 // The durable journal of accepted messages in one directory (DESIGN.md §6): a message is
@@ -71,6 +79,14 @@ class spool {
   void mark_started(const std::vector<std::string>& ids);
   // Notes that these ids are finished; written soon, not waited for.
   void mark_done(const std::vector<std::string>& ids);
+  // Completes once every record queued so far is written to the file (not fsynced: a killed
+  // process loses nothing the kernel has). A worker waits for its `started` records before it
+  // sends, so a restart can always name what may have been sent. Records the disk refuses are
+  // kept and retried every retry_interval; this waits meanwhile, and fails with
+  // operation_aborted only if the spool closes first.
+  boost::asio::awaitable<boost::system::error_code> wait_written();
+  // False while progress records wait in memory for a disk that refused them (not ready).
+  bool writable() const;
   // Where compaction gets the ids to keep remembering (the dedupe set's, oldest first).
   void set_seen_source(std::function<std::vector<std::string>()> source);
 
@@ -81,6 +97,8 @@ class spool {
 
  private:
   spool(boost::asio::any_io_executor executor, std::string dir, spool_options options);
+  // Hands bytes to the writer and completes once they are written (and fsynced when `sync`).
+  boost::asio::awaitable<boost::system::error_code> submit(std::string bytes, bool sync);
   void queue_write(std::string bytes);
   void maybe_compact();
 

@@ -11,6 +11,7 @@ enum class admission {
   accepted,    // every message is queued (or known already): answer 200
   overloaded,  // the queue is full: answer 503 and let Meta retry
   draining,    // the service is stopping: answer 503 and let Meta retry
+  unstored,    // the messages could not be stored (journal write failed): 503, Meta retries
 };
 
 // Where the webhook endpoint hands the messages of a verified, parsed POST.

@@ -5,11 +5,13 @@
 #include <algorithm>
 #include <charconv>
 #include <cstring>
+#include <deque>
 #include <new>
 #include <unordered_map>
 #include <utility>
 
 #include "webhook/inbound_query.hpp"
+#include "webhook/json_unescape.hpp"
 #include "webhook/thread_dom_parser.hpp"
 
 namespace bridge::webhook {
@@ -121,10 +123,31 @@ struct raw_change {
   bool unreadable = false;  // value is not an object
 };
 
+// Strings of this thread's current parse that simdjson refused and unescape_json_string_lenient
+// repaired; views into them stay valid until the next parse on this thread begins.
+std::deque<std::string>& repaired_strings() {
+  thread_local std::deque<std::string> kept;
+  return kept;
+}
+
+// A string simdjson refused for an unpaired surrogate escape, decoded leniently into `out`.
+bool repair_string(std::string_view token, std::string_view& out) noexcept {
+  try {
+    auto decoded = unescape_json_string_lenient(token);
+    if (!decoded) return false;
+    out = repaired_strings().emplace_back(std::move(*decoded));
+    return true;
+  } catch (const std::bad_alloc&) {
+    return false;
+  }
+}
+
 // Reads a string field: SUCCESS, a value error (sets `bad`), or the fatal error to return.
 sj::error_code read_string(od::value value, std::string_view& out, bool& bad) noexcept {
+  const std::string_view token = value.raw_json_token();  // peeked: nothing is consumed
   const sj::error_code e = value.get_string().get(out);
   if (e == sj::SUCCESS) return e;
+  if (e == sj::STRING_ERROR && repair_string(token, out)) return sj::SUCCESS;
   if (!is_value_error(e)) return e;
   out = {};
   bad = true;
@@ -483,19 +506,25 @@ void commit(const raw_change& change, delivery& out) {
       ++out.skipped_messages;
       continue;
     }
+    if (raw.id.size() > max_message_id_bytes || customer.size() > max_party_id_bytes ||
+        change.phone_number_id.size() > max_party_id_bytes) {
+      ++out.oversized_ids;
+      continue;
+    }
+    const message_kind kind = kind_from_type(raw.type);
+    message_outcome outcome = describe_message(kind, raw.content);
     inbound_message& message = out.messages.emplace_back();
     message.id = raw.id;
     message.phone_number_id = change.phone_number_id;
     message.customer_id = customer;
     message.customer_is_username = username;
-    message.profile_name = contacts.name_of(customer, i);
-    message.type = raw.type;
-    message.kind = kind_from_type(raw.type);
-    message_outcome outcome = describe_message(message.kind, raw.content);
+    message.profile_name = utf8_prefix(contacts.name_of(customer, i), max_label_bytes);
+    message.type = utf8_prefix(raw.type, max_label_bytes);
+    message.kind = kind;
     message.disposition = outcome.disposition;
     message.text = std::move(outcome.query);
     message.timestamp = raw.timestamp;
-    message.context_id = raw.context_id;
+    if (raw.context_id.size() <= max_label_bytes) message.context_id = raw.context_id;
   }
   for (const raw_status& raw : change.statuses) {
     status_update& status = out.statuses.emplace_back();
@@ -656,6 +685,7 @@ boost::system::result<delivery> parse(std::string& body) {
   od::object root;
   if (const auto e = doc.get_object().get(root)) return make_error_code(to_payload_errc(e));
 
+  repaired_strings().clear();
   delivery out;
   bool is_whatsapp = false;
   if (const auto e = walk_root(root, out, is_whatsapp)) return make_error_code(to_payload_errc(e));

@@ -86,7 +86,21 @@ struct delivery {
   std::size_t skipped_messages = 0;  // messages without id, customer or phone_number_id, or with
                                      // a known field of the wrong type: not answerable
   std::size_t ignored_changes = 0;   // changes whose field is not "messages" (or is unreadable)
+  std::size_t oversized_ids = 0;     // messages refused: an id longer than the bounds below
 };
+
+// Longest wamid accepted (Meta's are about 60 bytes). Ids are remembered for 7 days, so the
+// dedupe memory is bounded in bytes only if each id is; a longer one is refused as malformed.
+inline constexpr std::size_t max_message_id_bytes = 256;
+// Longest customer id (wa_id, business-scoped user id) or phone_number_id accepted.
+inline constexpr std::size_t max_party_id_bytes = 128;
+// Longest text body admission accepts, in bytes: WhatsApp lets a customer type 65,536
+// characters, at most 256 KiB of UTF-8, so a longer one did not come from a customer; it is
+// refused (logged, counted, never answered) rather than stored and sent to Robofy. The parser
+// itself keeps any length.
+inline constexpr std::size_t max_text_bytes = 256 * 1024;
+// Longest profile name, message type and context id kept (longer ones are cut or dropped).
+inline constexpr std::size_t max_label_bytes = 256;
 
 // Why a whole body was refused (anything smaller only skips a message).
 enum class payload_errc {

@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdint>
 #include <stdexcept>
+#include <vector>
 
 namespace bridge::webhook {
 namespace {
@@ -54,6 +55,10 @@ EVP_MAC* hmac_algorithm() {
 struct signature_key::keyed_mac {
   mac_ctx_ptr ctx;  // keyed; restarted for each body
   bool may_verify;  // false for an empty secret
+  // Keyed copies lent to signature_checks and given back when they end: one per request being
+  // read at once, kept up to a bound so a burst does not pin memory for ever.
+  std::vector<mac_ctx_ptr> spare;
+  static constexpr std::size_t max_spare = 64;
 };
 
 signature_key::signature_key(std::string_view app_secret) {
@@ -72,7 +77,7 @@ signature_key::signature_key(std::string_view app_secret) {
   if (EVP_MAC_init(ctx.get(), key, app_secret.size(), params) != 1) {
     throw std::runtime_error("OpenSSL could not key HMAC-SHA256");
   }
-  mac_ = std::make_unique<keyed_mac>(keyed_mac{std::move(ctx), !app_secret.empty()});
+  mac_ = std::make_shared<keyed_mac>(keyed_mac{std::move(ctx), !app_secret.empty(), {}});
 }
 
 signature_key::~signature_key() = default;
@@ -92,20 +97,85 @@ bool mac_of(EVP_MAC_CTX* ctx, std::string_view body, digest& out) noexcept {
          EVP_MAC_final(ctx, out.data(), &length, out.size()) == 1 && length == digest_size;
 }
 
-}  // namespace
-
-signature_status signature_key::verify(std::string_view header_value,
-                                       std::string_view body) noexcept {
+// Compares the claimed digest of `header_value` with `expected` (computed when `computed`).
+signature_status compare(std::string_view header_value, bool may_verify, bool computed,
+                         const digest& expected) noexcept {
   if (header_value.empty()) return signature_status::missing;
   digest claimed{};
   if (!parse_claimed_digest(header_value, claimed)) return signature_status::malformed;
-  if (!mac_ || !mac_->may_verify) return signature_status::mismatch;
-  digest expected{};
-  if (!mac_of(mac_->ctx.get(), body, expected)) return signature_status::mismatch;
+  if (!may_verify || !computed) return signature_status::mismatch;
   // Constant time: a timing side channel must not reveal how many leading bytes matched.
   return CRYPTO_memcmp(expected.data(), claimed.data(), digest_size) == 0
              ? signature_status::ok
              : signature_status::mismatch;
+}
+
+}  // namespace
+
+signature_status signature_key::verify(std::string_view header_value,
+                                       std::string_view body) noexcept {
+  digest claimed{};
+  // A header of the wrong shape is refused without spending an HMAC on the body.
+  if (!parse_claimed_digest(header_value, claimed)) return compare(header_value, false, false, {});
+  digest expected{};
+  const bool may_verify = mac_ && mac_->may_verify;
+  const bool computed = may_verify && mac_of(mac_->ctx.get(), body, expected);
+  return compare(header_value, may_verify, computed, expected);
+}
+
+struct signature_check::state {
+  std::shared_ptr<signature_key::keyed_mac> key;  // where the context goes back to
+  mac_ctx_ptr ctx;                                // restarted and fed as the body arrives
+  bool healthy = true;                            // false once OpenSSL failed
+};
+
+signature_check::signature_check(std::unique_ptr<state> s) : state_(std::move(s)) {}
+signature_check::signature_check(signature_check&&) noexcept = default;
+signature_check& signature_check::operator=(signature_check&&) noexcept = default;
+
+signature_check::~signature_check() {
+  if (!state_ || !state_->ctx) return;
+  auto& spare = state_->key->spare;
+  if (spare.size() < signature_key::keyed_mac::max_spare) {
+    try {
+      spare.push_back(std::move(state_->ctx));
+    } catch (...) {
+      // Out of memory: the context is simply freed.
+    }
+  }
+}
+
+void signature_check::update(std::string_view bytes) noexcept {
+  if (!state_->healthy || bytes.empty()) return;
+  state_->healthy =
+      EVP_MAC_update(state_->ctx.get(), reinterpret_cast<const unsigned char*>(bytes.data()),
+                     bytes.size()) == 1;
+}
+
+signature_status signature_check::finish(std::string_view header_value) noexcept {
+  digest expected{};
+  std::size_t length = 0;
+  const bool computed =
+      state_->healthy &&
+      EVP_MAC_final(state_->ctx.get(), expected.data(), &length, expected.size()) == 1 &&
+      length == digest_size;
+  state_->healthy = false;  // a second finish() must not pass
+  return compare(header_value, state_->key->may_verify, computed, expected);
+}
+
+signature_check signature_key::begin() {
+  auto s = std::make_unique<signature_check::state>();
+  s->key = mac_;
+  if (!mac_->spare.empty()) {
+    s->ctx = std::move(mac_->spare.back());
+    mac_->spare.pop_back();
+  } else {
+    s->ctx.reset(EVP_MAC_CTX_dup(mac_->ctx.get()));
+    if (!s->ctx) throw std::bad_alloc();
+  }
+  // Restarting with no key reuses the key the context holds (as mac_of does).
+  s->healthy = EVP_MAC_init(s->ctx.get(), nullptr, 0, nullptr) == 1;
+  return signature_check(std::move(s));
 }
 
 std::string signature_key::sign(std::string_view body) {

@@ -9,6 +9,31 @@ namespace bridge::webhook {
 // Outcome of checking X-Hub-Signature-256; only `ok` lets a body through.
 enum class signature_status { ok, missing, malformed, mismatch };
 
+class signature_key;
+
+// One body's HMAC computed as the body arrives (the listener feeds each read to it), then
+// compared with the header: no second pass over the body. Made by signature_key::begin().
+class signature_check {
+ public:
+  ~signature_check();
+  signature_check(signature_check&&) noexcept;
+  signature_check& operator=(signature_check&&) noexcept;
+  signature_check(const signature_check&) = delete;
+  signature_check& operator=(const signature_check&) = delete;
+
+  // Adds the next bytes of the body. Never throws.
+  void update(std::string_view bytes) noexcept;
+  // Compares the HMAC of everything added with `header_value` ("sha256=" + 64 hex digits), in
+  // constant time; an empty header is `missing`. Call once, after the last update(). Never throws.
+  signature_status finish(std::string_view header_value) noexcept;
+
+ private:
+  friend class signature_key;
+  struct state;
+  explicit signature_check(std::unique_ptr<state> s);
+  std::unique_ptr<state> state_;
+};
+
 // An app secret made ready to check X-Hub-Signature-256: the HMAC-SHA256 algorithm is fetched
 // and keyed once, when the secret is loaded, and each check restarts that one keyed context.
 // (OpenSSL 3's one-shot HMAC() fetches the algorithm and builds and frees a context, with a
@@ -31,10 +56,15 @@ class signature_key {
   signature_status verify(std::string_view header_value, std::string_view body) noexcept;
   // "sha256=<64 lowercase hex>" for `body` (the simulator and tests sign with it).
   std::string sign(std::string_view body);
+  // Starts a check of a body that arrives in pieces. Its keyed context comes from a small pool
+  // of this key's contexts, so a check costs no allocation once the pool is warm; the check
+  // stays valid after the key is replaced or destroyed. Throws std::bad_alloc.
+  signature_check begin();
+
+  struct keyed_mac;  // the keyed context and the pool of copies lent to checks
 
  private:
-  struct keyed_mac;
-  std::unique_ptr<keyed_mac> mac_;  // null only after a move
+  std::shared_ptr<keyed_mac> mac_;  // null only after a move
 };
 
 // One-off forms of signature_key(app_secret).verify / .sign, for callers that check once.

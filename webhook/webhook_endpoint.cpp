@@ -27,6 +27,51 @@ std::string_view describe(signature_status status) {
   return "signature accepted";
 }
 
+// Computes the HMAC of a delivery's body while the listener reads it.
+class signature_observer final : public body_observer {
+ public:
+  explicit signature_observer(signature_check check) : check_(std::move(check)) {}
+  void on_body(std::string_view bytes) noexcept override { check_.update(bytes); }
+  signature_status finish(std::string_view header_value) noexcept {
+    return check_.finish(header_value);
+  }
+
+ private:
+  signature_check check_;
+};
+
+std::string_view header_value(const request& req, std::string_view name) {
+  const auto it = req.find(name);
+  return it == req.end() ? std::string_view{} : std::string_view{it->value()};
+}
+
+// What Meta is told with a 503: its retries show in operators' logs of Meta's deliveries.
+std::string_view unavailable_detail(admission result) {
+  switch (result) {
+    case admission::draining:
+      return "the bridge is shutting down; retry later";
+    case admission::unstored:
+      return "the messages could not be stored (journal write failed); retry later";
+    case admission::overloaded:
+    case admission::accepted:
+      break;
+  }
+  return "the queue is full; retry later";
+}
+
+std::string_view unavailable_code(admission result) {
+  switch (result) {
+    case admission::draining:
+      return "draining";
+    case admission::unstored:
+      return "unstored";
+    case admission::overloaded:
+    case admission::accepted:
+      break;
+  }
+  return "overloaded";
+}
+
 }  // namespace
 
 webhook_endpoint::webhook_endpoint(std::shared_ptr<delivery_sink> sink, endpoint_settings settings)
@@ -39,14 +84,28 @@ void webhook_endpoint::update(endpoint_settings settings) {
   key_ = std::move(key);
 }
 
+std::unique_ptr<body_observer> webhook_endpoint::observe_body(const request& header) {
+  if (header.method() != http::verb::post || target_path(header.target()) != settings_.path) {
+    return nullptr;
+  }
+  return std::make_unique<signature_observer>(key_.begin());
+}
+
 boost::asio::awaitable<response> webhook_endpoint::handle(request& req) {
+  return handle_observed(req, nullptr);
+}
+
+boost::asio::awaitable<response> webhook_endpoint::handle_observed(
+    request& req, std::unique_ptr<body_observer> observed) {
   if (target_path(req.target()) != settings_.path) {
     ++counters_.not_found;
     co_return make_error_response(http::status::not_found, "not_found", "no such path",
                                   req.keep_alive());
   }
   if (req.method() == http::verb::get) co_return answer_handshake(req);
-  if (req.method() == http::verb::post) co_return co_await accept_delivery(req);
+  if (req.method() == http::verb::post) {
+    co_return co_await accept_delivery(req, std::move(observed));
+  }
   ++counters_.method_not_allowed;
   auto res =
       make_error_response(http::status::method_not_allowed, "method_not_allowed",
@@ -69,8 +128,11 @@ response webhook_endpoint::answer_handshake(const request& req) {
   const bool token_ok = constant_time_equal(*token, settings_.verify_token);
   if (*mode != "subscribe" || !token_ok) {
     ++counters_.handshake_refused;
-    spdlog::warn("webhook handshake refused: {}",
-                 *mode != "subscribe" ? "hub.mode is not subscribe" : "verify token mismatch");
+    if (const auto held_back = refusal_log_.admit()) {
+      spdlog::warn("webhook handshake refused: {} ({} more refused since the last report)",
+                   *mode != "subscribe" ? "hub.mode is not subscribe" : "verify token mismatch",
+                   *held_back);
+    }
     return make_error_response(http::status::forbidden, "verification_failed",
                                "hub.mode or hub.verify_token is wrong", req.keep_alive());
   }
@@ -79,14 +141,20 @@ response webhook_endpoint::answer_handshake(const request& req) {
   return make_response(http::status::ok, "text/plain", *challenge, req.keep_alive());
 }
 
-boost::asio::awaitable<response> webhook_endpoint::accept_delivery(request& req) {
-  const auto header = req.find(signature_header);
-  const std::string_view header_value =
-      header == req.end() ? std::string_view{} : std::string_view{header->value()};
-  const signature_status status = key_.verify(header_value, req.body());
+boost::asio::awaitable<response> webhook_endpoint::accept_delivery(
+    request& req, std::unique_ptr<body_observer> observed) {
+  const std::string_view claimed = header_value(req, signature_header);
+  // The observer was made by observe_body() for this very request, so it is ours; a request
+  // handed in without one (tests, fuzzing) is checked in one pass here.
+  auto* streamed = dynamic_cast<signature_observer*>(observed.get());
+  const signature_status status =
+      streamed ? streamed->finish(claimed) : key_.verify(claimed, req.body());
   if (status != signature_status::ok) {
     ++counters_.bad_signature;
-    spdlog::warn("webhook POST refused: {}", describe(status));
+    if (const auto held_back = refusal_log_.admit()) {
+      spdlog::warn("webhook POST refused: {} ({} more refused since the last report)",
+                   describe(status), *held_back);
+    }
     co_return make_error_response(http::status::unauthorized, "bad_signature", describe(status),
                                   req.keep_alive());
   }
@@ -112,12 +180,11 @@ boost::asio::awaitable<response> webhook_endpoint::accept_delivery(request& req)
     co_return make_response(http::status::ok, "application/json", R"({"status":"accepted"})",
                             req.keep_alive());
   }
-  const bool draining = result == admission::draining;
-  ++(draining ? counters_.draining : counters_.overloaded);
-  auto res = make_error_response(
-      http::status::service_unavailable, draining ? "draining" : "overloaded",
-      draining ? "the bridge is shutting down; retry later" : "the queue is full; retry later",
-      req.keep_alive());
+  ++(result == admission::draining   ? counters_.draining
+     : result == admission::unstored ? counters_.unstored
+                                     : counters_.overloaded);
+  auto res = make_error_response(http::status::service_unavailable, unavailable_code(result),
+                                 unavailable_detail(result), req.keep_alive());
   res.set(http::field::retry_after, std::to_string(settings_.retry_after.count()));
   co_return res;
 }

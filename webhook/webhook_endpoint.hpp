@@ -7,6 +7,7 @@
 
 #include "webhook/delivery_sink.hpp"
 #include "webhook/http_types.hpp"
+#include "webhook/log_throttle.hpp"
 #include "webhook/signature.hpp"
 
 namespace bridge::webhook {
@@ -26,6 +27,7 @@ struct endpoint_counters {
   std::uint64_t bad_request = 0;    // POST 400: malformed JSON
   std::uint64_t overloaded = 0;     // POST 503: queue full
   std::uint64_t draining = 0;       // POST 503: stopping
+  std::uint64_t unstored = 0;       // POST 503: the messages could not be stored
   std::uint64_t not_found = 0;      // 404
   std::uint64_t method_not_allowed = 0;
   std::uint64_t handshake_accepted = 0;
@@ -39,6 +41,11 @@ class webhook_endpoint final : public request_handler {
  public:
   webhook_endpoint(std::shared_ptr<delivery_sink> sink, endpoint_settings settings);
 
+  // A POST to the webhook path gets an observer that computes the signature's HMAC while the
+  // body arrives.
+  std::unique_ptr<body_observer> observe_body(const request& header) override;
+  boost::asio::awaitable<response> handle_observed(
+      request& req, std::unique_ptr<body_observer> observed) override;
   boost::asio::awaitable<response> handle(request& req) override;
   // New secrets and path for requests from now on (configuration reload).
   void update(endpoint_settings settings);
@@ -46,12 +53,15 @@ class webhook_endpoint final : public request_handler {
 
  private:
   response answer_handshake(const request& req);
-  boost::asio::awaitable<response> accept_delivery(request& req);
+  // `observed` is the HMAC computed as the body arrived, or null to compute it now.
+  boost::asio::awaitable<response> accept_delivery(request& req,
+                                                   std::unique_ptr<body_observer> observed);
 
   std::shared_ptr<delivery_sink> sink_;
   endpoint_settings settings_;
   signature_key key_;  // settings_.app_secret, keyed once
   endpoint_counters counters_;
+  log_throttle refusal_log_;  // refused POSTs are logged once per interval, with a count
 };
 
 }  // namespace bridge::webhook

@@ -1,0 +1,47 @@
+#include "bridge/answer_limits.hpp"
+
+#include "webhook/text_split.hpp"
+
+namespace bridge {
+
+std::vector<std::size_t> query_ends(const queue::conversation_batch<pending_message>& batch,
+                                    std::size_t max_bytes) {
+  std::vector<std::size_t> ends;
+  std::size_t query_bytes = 0;
+  for (std::size_t i = 0; i < batch.items.size(); ++i) {
+    const webhook::inbound_message& message = batch.items[i].message;
+    if (message.disposition != webhook::disposition::answer) continue;
+    const std::size_t separator = query_bytes > 0 ? 1 : 0;
+    if (query_bytes > 0 && query_bytes + separator + message.text.size() > max_bytes) {
+      ends.push_back(i);
+      query_bytes = 0;
+    }
+    query_bytes += (query_bytes > 0 ? 1 : 0) + message.text.size();
+  }
+  if (!batch.items.empty()) ends.push_back(batch.items.size());
+  return ends;
+}
+
+answer_split answer_parts(std::string_view answer, std::size_t max_parts,
+                          std::string_view cut_notice) {
+  answer_split out{webhook::split_text(answer), false};
+  std::vector<std::string>& parts = out.parts;
+  if (max_parts == 0) max_parts = 1;
+  if (parts.size() <= max_parts) return out;
+  out.cut = true;
+  parts.resize(max_parts);
+  const std::string ending = "\n\n" + std::string(cut_notice);
+  const std::size_t ending_units = webhook::utf16_length(ending);
+  // The configuration keeps notices short; one that leaves no room is left out.
+  if (ending_units + 1 >= webhook::max_text_units) return out;
+  std::string& last = parts.back();
+  const std::size_t room = webhook::max_text_units - ending_units;
+  if (webhook::utf16_length(last) > room) {
+    // Cut at a boundary split_text chooses, leaving room for the notice.
+    last = webhook::split_text(last, room).front();
+  }
+  last += ending;
+  return out;
+}
+
+}  // namespace bridge
