@@ -29,7 +29,9 @@ build: configure
 test: test-deps build
 	@ctest --test-dir $(BUILD_DIR) --output-on-failure -j$(JOBS)
 
-run: build
+# Only what `make run` starts: the service and the simulator (the tests build with `make test`).
+run: configure
+	@cmake --build $(BUILD_DIR) -j$(JOBS) --target robofy-wa-bridge robofy-wa-simulator
 	@bash deploy/run.sh $(BUILD_DIR)
 
 format:
@@ -44,4 +46,4 @@ BENCH_PACKAGES ?= nginx-light openssl valgrind python3
 .PHONY: bench
 bench:
 	@EXTRA_PACKAGES="$(BENCH_PACKAGES)" bash deploy/install-deps.sh
-	@JOBS=$(JOBS) bash tests/bench/run.sh
+	@JOBS=$(JOBS) bash tests/tools/bench/run.sh

@@ -1,16 +1,17 @@
 #include "bridge/answer_limits.hpp"
 
-#include "webhook/text_split.hpp"
+#include "webhook/format/text_split.hpp"
+#include "webhook/util/utf8.hpp"
 
 namespace bridge {
 
-std::vector<std::size_t> query_ends(const queue::conversation_batch<pending_message>& batch,
+std::vector<std::size_t> query_ends(const queue::conversation_batch<store::pending_message>& batch,
                                     std::size_t max_bytes) {
   std::vector<std::size_t> ends;
   std::size_t query_bytes = 0;
   for (std::size_t i = 0; i < batch.items.size(); ++i) {
-    const webhook::inbound_message& message = batch.items[i].message;
-    if (message.disposition != webhook::disposition::answer) continue;
+    const webhook::meta::inbound_message& message = batch.items[i].message;
+    if (message.disposition != webhook::meta::disposition::answer) continue;
     const std::size_t separator = query_bytes > 0 ? 1 : 0;
     if (query_bytes > 0 && query_bytes + separator + message.text.size() > max_bytes) {
       ends.push_back(i);
@@ -24,21 +25,21 @@ std::vector<std::size_t> query_ends(const queue::conversation_batch<pending_mess
 
 answer_split answer_parts(std::string_view answer, std::size_t max_parts,
                           std::string_view cut_notice) {
-  answer_split out{webhook::split_text(answer), false};
+  answer_split out{webhook::format::split_text(answer), false};
   std::vector<std::string>& parts = out.parts;
   if (max_parts == 0) max_parts = 1;
   if (parts.size() <= max_parts) return out;
   out.cut = true;
   parts.resize(max_parts);
   const std::string ending = "\n\n" + std::string(cut_notice);
-  const std::size_t ending_units = webhook::utf16_length(ending);
+  const std::size_t ending_units = webhook::util::utf16_length(ending);
   // The configuration keeps notices short; one that leaves no room is left out.
-  if (ending_units + 1 >= webhook::max_text_units) return out;
+  if (ending_units + 1 >= webhook::format::max_text_units) return out;
   std::string& last = parts.back();
-  const std::size_t room = webhook::max_text_units - ending_units;
-  if (webhook::utf16_length(last) > room) {
+  const std::size_t room = webhook::format::max_text_units - ending_units;
+  if (webhook::util::utf16_length(last) > room) {
     // Cut at a boundary split_text chooses, leaving room for the notice.
-    last = webhook::split_text(last, room).front();
+    last = webhook::format::split_text(last, room).front();
   }
   last += ending;
   return out;

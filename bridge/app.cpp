@@ -10,10 +10,11 @@
 #include "bridge/descriptor_limit.hpp"
 #include "bridge/metrics.hpp"
 #include "bridge/server_tls.hpp"
-#include "bridge/upstreams.hpp"
 #include "bridge/version.hpp"
-#include "webhook/http_listener.hpp"
-#include "webhook/webhook_endpoint.hpp"
+#include "robofy/client/chat_service.hpp"
+#include "webhook/http/listener.hpp"
+#include "webhook/meta/endpoint.hpp"
+#include "webhook/meta/graph_sender.hpp"
 
 namespace bridge {
 
@@ -31,8 +32,8 @@ tcp::endpoint endpoint_of(const config::listen_address& address, const char* key
   return tcp::endpoint(ip, address.port);
 }
 
-webhook::listener_limits public_limits(const config::server_settings& server) {
-  webhook::listener_limits limits;
+webhook::http::listener_limits public_limits(const config::server_settings& server) {
+  webhook::http::listener_limits limits;
   limits.max_body_bytes = server.max_body_bytes;
   limits.read_timeout = server.read_timeout;
   limits.idle_timeout = server.idle_timeout;
@@ -44,8 +45,8 @@ webhook::listener_limits public_limits(const config::server_settings& server) {
 // Health probes and scrapers open a connection, ask and go: admin connections get a short idle
 // timeout, none is ever trusted, so at the cap the longest-idle one is closed and /healthz still
 // answers (a failed liveness probe would get a healthy pod killed).
-webhook::listener_limits admin_limits() {
-  webhook::listener_limits limits;
+webhook::http::listener_limits admin_limits() {
+  webhook::http::listener_limits limits;
   limits.max_body_bytes = 16 * 1024;  // the admin endpoints take no bodies
   limits.max_connections = admin_max_connections;
   limits.idle_timeout = std::chrono::seconds(5);
@@ -57,7 +58,7 @@ webhook::listener_limits admin_limits() {
 // Descriptors the process may need at once: both listeners full, two upstream connections per
 // worker, and a few for the journal, logs and the event loop.
 std::uint64_t descriptors_needed(const config::settings& config) {
-  return webhook::listener_limits{}.max_connections + admin_max_connections +
+  return webhook::http::listener_limits{}.max_connections + admin_max_connections +
          2 * config.queue.workers + 64;
 }
 
@@ -66,9 +67,9 @@ void warn_about(const config::settings& config) {
     spdlog::warn("configuration: {}", warning);
 }
 
-webhook::endpoint_settings endpoint_settings_of(const config::settings& settings) {
-  return webhook::endpoint_settings{settings.server.webhook_path, settings.meta.app_secret,
-                                    settings.meta.verify_token, std::chrono::seconds(10)};
+webhook::meta::endpoint_settings endpoint_settings_of(const config::settings& settings) {
+  return webhook::meta::endpoint_settings{settings.server.webhook_path, settings.meta.app_secret,
+                                          settings.meta.verify_token, std::chrono::seconds(10)};
 }
 
 std::shared_ptr<const runtime_settings> derive(config::settings settings,
@@ -87,11 +88,11 @@ struct app::parts {
   app_options options;
   std::shared_ptr<const runtime_settings> settings;
   std::shared_ptr<asio::ssl::context> server_tls;
-  std::shared_ptr<http_client> client;
+  std::shared_ptr<webhook::http::http_client> client;
   std::shared_ptr<pipeline> work;
-  std::shared_ptr<webhook::webhook_endpoint> webhook;
-  std::unique_ptr<webhook::http_listener> public_listener;
-  std::unique_ptr<webhook::http_listener> admin_listener;
+  std::shared_ptr<webhook::meta::webhook_endpoint> webhook;
+  std::unique_ptr<webhook::http::http_listener> public_listener;
+  std::unique_ptr<webhook::http::http_listener> admin_listener;
   bool started = false;
   bool draining = false;
 };
@@ -101,11 +102,13 @@ app::app(asio::io_context& io, config::settings settings, app_options options)
                                            nullptr, nullptr, nullptr, nullptr})) {
   parts_->settings = derive(std::move(settings), parts_->options);
   parts_->server_tls = make_server_tls(parts_->settings->config.server);
-  parts_->client = make_http_client(io.get_executor(), parts_->options.http);
-  parts_->work = std::make_shared<pipeline>(io.get_executor(), parts_->settings,
-                                            make_robofy_chat_service(parts_->client),
-                                            make_graph_message_sender(parts_->client));
-  parts_->webhook = std::make_shared<webhook::webhook_endpoint>(
+  webhook::http::http_client_options client_options = parts_->options.http;
+  client_options.user_agent = std::string("robofy-wa-bridge/") + version_string;
+  parts_->client = webhook::http::make_http_client(io.get_executor(), std::move(client_options));
+  parts_->work = std::make_shared<pipeline>(
+      io.get_executor(), parts_->settings, robofy::client::make_chat_service(parts_->client),
+      webhook::meta::make_graph_message_sender(parts_->client));
+  parts_->webhook = std::make_shared<webhook::meta::webhook_endpoint>(
       parts_->work, endpoint_settings_of(parts_->settings->config));
 }
 
@@ -129,12 +132,12 @@ void app::start() {
                                       parts_->options.spool);
     parts_->work->attach_spool(std::move(journal), recovered);
   }
-  parts_->admin_listener = std::make_unique<webhook::http_listener>(
+  parts_->admin_listener = std::make_unique<webhook::http::http_listener>(
       parts_->io.get_executor(), endpoint_of(config.admin.listen, "admin.listen"),
       std::make_shared<admin_endpoint>([this] { return ready(); },
                                        [this] { return metrics_text(); }),
       admin_limits());
-  parts_->public_listener = std::make_unique<webhook::http_listener>(
+  parts_->public_listener = std::make_unique<webhook::http::http_listener>(
       parts_->io.get_executor(), endpoint_of(config.server.listen, "server.listen"),
       parts_->webhook, public_limits(config.server), parts_->server_tls);
   parts_->work->start();
@@ -217,7 +220,7 @@ bool app::ready() const {
 }
 
 std::string app::metrics_text() const {
-  static const webhook::listener_counters not_listening{};
+  static const webhook::http::listener_counters not_listening{};
   const pipeline& work = *parts_->work;
   return render_metrics(metrics_view{
       parts_->webhook->counters(),

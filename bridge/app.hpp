@@ -6,15 +6,15 @@
 #include <functional>
 #include <memory>
 
-#include "bridge/http_client.hpp"
 #include "bridge/pipeline.hpp"
 #include "config/settings.hpp"
 #include "queue/spool.hpp"
+#include "webhook/http/client.hpp"
 
 namespace bridge {
 
 struct app_options {
-  http_client_options http;  // upstream client tuning (tests add their CA here)
+  webhook::http::http_client_options http;  // upstream client tuning (tests add their CA here)
   // Adjusts the timing derived from each configuration load (retry delays, breakers, typing
   // refresh); tests shorten the waits with it.
   std::function<void(runtime_settings&)> tune;

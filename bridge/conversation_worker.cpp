@@ -11,9 +11,9 @@
 
 #include "bridge/answer_limits.hpp"
 #include "bridge/redact.hpp"
-#include "robofy/retry.hpp"
-#include "webhook/text_split.hpp"
-#include "webhook/whatsapp_format.hpp"
+#include "webhook/format/text_split.hpp"
+#include "webhook/format/whatsapp_format.hpp"
+#include "webhook/util/backoff.hpp"
 
 namespace bridge {
 
@@ -31,12 +31,12 @@ awaitable<void> sleep_for(clock_type::duration delay) {
 awaitable<void> wait_before_retry(int retry_number, const runtime_settings& settings,
                                   std::mt19937_64& random) {
   std::uniform_real_distribution<double> unit(0.0, 1.0);
-  co_await sleep_for(robofy::backoff_delay(retry_number, settings.retry_base_delay,
-                                           settings.retry_max_delay, unit(random)));
+  co_await sleep_for(webhook::util::backoff_delay(retry_number, settings.retry_base_delay,
+                                                  settings.retry_max_delay, unit(random)));
 }
 
 // The wamids of a batch, for log lines that must name every message they speak of.
-std::string ids_of(const queue::conversation_batch<pending_message>& batch) {
+std::string ids_of(const queue::conversation_batch<store::pending_message>& batch) {
   std::string ids;
   for (const auto& item : batch.items) {
     if (!ids.empty()) ids += ",";
@@ -46,10 +46,10 @@ std::string ids_of(const queue::conversation_batch<pending_message>& batch) {
 }
 
 // The Robofy query: every message to answer, in order, one per line.
-std::string joined_query(const queue::conversation_batch<pending_message>& batch) {
+std::string joined_query(const queue::conversation_batch<store::pending_message>& batch) {
   std::string query;
   for (const auto& item : batch.items) {
-    if (item.message.disposition != webhook::disposition::answer) continue;
+    if (item.message.disposition != webhook::meta::disposition::answer) continue;
     if (!query.empty()) query += "\n";
     query += item.message.text;
   }
@@ -67,7 +67,7 @@ class read_receipt {
   ~read_receipt() { stop(); }
 
   void start(std::shared_ptr<const runtime_settings> settings, worker_context& context,
-             graph_target target, std::string message_id, bool typing) {
+             webhook::meta::graph_target target, std::string message_id, bool typing) {
     asio::co_spawn(state_->timer.get_executor(),
                    run(state_, std::move(settings), context.sender, context.counters,
                        std::move(target), std::move(message_id), typing),
@@ -87,12 +87,14 @@ class read_receipt {
 
   static awaitable<void> run(std::shared_ptr<state> st,
                              std::shared_ptr<const runtime_settings> settings,
-                             message_sender& sender, worker_counters& counters, graph_target target,
-                             std::string message_id, bool typing) {
+                             webhook::meta::message_sender& sender, worker_counters& counters,
+                             webhook::meta::graph_target target, std::string message_id,
+                             bool typing) {
     for (;;) {
       ++counters.read_marks;
-      const webhook::graph_reply reply = co_await sender.mark_read(target, message_id, typing);
-      if (reply.outcome != webhook::graph_outcome::sent) {
+      const webhook::meta::graph_reply reply =
+          co_await sender.mark_read(target, message_id, typing);
+      if (reply.outcome != webhook::meta::graph_outcome::sent) {
         spdlog::warn("marking {} read failed: HTTP {}, code {}: {}", message_id, reply.http_status,
                      reply.code, reply.message);
       }
@@ -121,8 +123,8 @@ const char* robofy_outcome_label(robofy::chat_outcome outcome) {
 }
 
 // Meta's error code, the HTTP status when there is none, or "none" for a message sent.
-std::string graph_code_label(const webhook::graph_reply& reply) {
-  if (reply.outcome == webhook::graph_outcome::sent) return "none";
+std::string graph_code_label(const webhook::meta::graph_reply& reply) {
+  if (reply.outcome == webhook::meta::graph_outcome::sent) return "none";
   if (reply.code != 0) return std::to_string(reply.code);
   return "http_" + std::to_string(reply.http_status);
 }
@@ -163,8 +165,8 @@ awaitable<robofy::chat_reply> ask_with_retries(const robofy::chat_request& reque
 }
 
 // Sends one part; the outbound wamid when Meta accepted it, nullopt when it was given up.
-awaitable<std::optional<std::string>> send_with_retries(const graph_target& target,
-                                                        const webhook::inbound_message& to,
+awaitable<std::optional<std::string>> send_with_retries(const webhook::meta::graph_target& target,
+                                                        const webhook::meta::inbound_message& to,
                                                         std::uint32_t rate, const std::string& part,
                                                         const runtime_settings& settings,
                                                         worker_context& context,
@@ -194,12 +196,12 @@ awaitable<std::optional<std::string>> send_with_retries(const graph_target& targ
 
     ++context.counters.graph_calls;
     const auto started = clock_type::now();
-    const webhook::graph_reply reply =
+    const webhook::meta::graph_reply reply =
         co_await context.sender.send_text(target, to.customer_id, to.customer_is_username, part);
     context.counters.graph_seconds.observe(clock_type::now() - started);
-    ++context.counters.graph_outcomes[{std::string(webhook::to_string(reply.outcome)),
+    ++context.counters.graph_outcomes[{std::string(webhook::meta::to_string(reply.outcome)),
                                        graph_code_label(reply)}];
-    if (reply.outcome == webhook::graph_outcome::sent) {
+    if (reply.outcome == webhook::meta::graph_outcome::sent) {
       context.graph_breaker.on_success();
       co_return reply.message_id;
     }
@@ -220,12 +222,12 @@ awaitable<std::optional<std::string>> send_with_retries(const graph_target& targ
       --attempt;  // waiting out the pair limit is not a failed attempt
       continue;
     }
-    if (reply.outcome == webhook::graph_outcome::retry) {
+    if (reply.outcome == webhook::meta::graph_outcome::retry) {
       context.graph_breaker.on_failure(clock_type::now());
     } else {
       context.graph_breaker.on_success();
     }
-    const bool final_try = reply.outcome == webhook::graph_outcome::permanent ||
+    const bool final_try = reply.outcome == webhook::meta::graph_outcome::permanent ||
                            attempt == attempts || clock_type::now() >= deadline;
     spdlog::log(final_try ? spdlog::level::err : spdlog::level::warn,
                 "graph send for {} failed: HTTP {}, code {}, subcode {}: {} (fbtrace_id {}){}", ids,
@@ -238,13 +240,13 @@ awaitable<std::optional<std::string>> send_with_retries(const graph_target& targ
 
 }  // namespace
 
-awaitable<void> answer_batch(const queue::conversation_batch<pending_message>& batch,
+awaitable<void> answer_batch(const queue::conversation_batch<store::pending_message>& batch,
                              std::shared_ptr<const runtime_settings> settings_ptr,
                              worker_context context) {
   if (batch.items.empty()) co_return;
   const runtime_settings& settings = *settings_ptr;
-  const webhook::inbound_message& first = batch.items.front().message;
-  const webhook::inbound_message& last = batch.items.back().message;
+  const webhook::meta::inbound_message& first = batch.items.front().message;
+  const webhook::meta::inbound_message& last = batch.items.back().message;
   const bool redact = settings.config.logging.redact_phone_numbers;
   const std::string ids = ids_of(batch);
   const std::string customer = redact_id(first.customer_id, redact);
@@ -256,7 +258,7 @@ awaitable<void> answer_batch(const queue::conversation_batch<pending_message>& b
                  first.phone_number_id, ids);
     co_return;
   }
-  const graph_target target = settings.graph_for(*route, first.phone_number_id);
+  const webhook::meta::graph_target target = settings.graph_for(*route, first.phone_number_id);
   const std::string query = joined_query(batch);
   read_receipt receipt(co_await asio::this_coro::executor);
 
@@ -282,7 +284,7 @@ awaitable<void> answer_batch(const queue::conversation_batch<pending_message>& b
       ++context.counters.answers;
       // Robofy writes Markdown; WhatsApp has its own markup. The operator's own reply texts are
       // sent as written.
-      answer = webhook::to_whatsapp(reply.answer);
+      answer = webhook::format::to_whatsapp(reply.answer);
     } else {
       ++context.counters.fallbacks;
       spdlog::warn("robofy could not answer {} (status {}, {}: {}); sending the fallback text", ids,

@@ -7,12 +7,13 @@
 
 #include "bridge/circuit_breaker.hpp"
 #include "bridge/histogram.hpp"
-#include "bridge/pending_message.hpp"
 #include "bridge/runtime_settings.hpp"
 #include "bridge/send_pacer.hpp"
 #include "bridge/sent_index.hpp"
-#include "bridge/upstreams.hpp"
+#include "bridge/store/pending_message.hpp"
 #include "queue/conversation_queue.hpp"
+#include "robofy/client/chat_service.hpp"
+#include "webhook/meta/graph_sender.hpp"
 
 namespace bridge {
 
@@ -38,8 +39,8 @@ struct worker_counters {
 
 // What a worker needs besides the batch: the upstreams, shared state, and somewhere to count.
 struct worker_context {
-  chat_service& chat;
-  message_sender& sender;
+  robofy::client::chat_service& chat;
+  webhook::meta::message_sender& sender;
   circuit_breaker& robofy_breaker;  // shared by every worker
   circuit_breaker& graph_breaker;
   send_pacer& pacer;  // outbound pace per business number
@@ -55,8 +56,8 @@ struct worker_context {
 // A batch of only unsupported messages gets replies.unsupported_text without asking Robofy.
 // While Robofy thinks the customer sees the message read and "typing…". Never throws for
 // upstream failures.
-boost::asio::awaitable<void> answer_batch(const queue::conversation_batch<pending_message>& batch,
-                                          std::shared_ptr<const runtime_settings> settings,
-                                          worker_context context);
+boost::asio::awaitable<void> answer_batch(
+    const queue::conversation_batch<store::pending_message>& batch,
+    std::shared_ptr<const runtime_settings> settings, worker_context context);
 
 }  // namespace bridge

@@ -12,7 +12,7 @@
 #include <string_view>
 #include <utility>
 
-#include "webhook/text_split.hpp"
+#include "webhook/util/utf8.hpp"
 
 namespace bridge {
 
@@ -109,7 +109,7 @@ void append_escaped(spdlog::memory_buf_t& dest, std::string_view s, bool json_qu
       if (json_quotes && (c == '"' || c == '\\')) dest.push_back('\\');
       dest.push_back(static_cast<char>(c));
       ++i;
-    } else if (const std::size_t n = webhook::utf8_sequence_length(s, i); n != 0) {
+    } else if (const std::size_t n = webhook::util::utf8_sequence_length(s, i); n != 0) {
       append(dest, s.substr(i, n));
       i += n;
     } else {

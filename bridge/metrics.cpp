@@ -123,7 +123,7 @@ std::string render_metrics(const metrics_view& v) {
   {
     family f(out, "messages_received_total", "counter", "Messages Meta delivered, by type.");
     for (const auto& [kind, n] : a.by_type)
-      f.sample({{"type", webhook::to_string(kind)}}, d(n));
+      f.sample({{"type", webhook::meta::to_string(kind)}}, d(n));
   }
   family(out, "messages_accepted_total", "counter", "Messages queued for an answer.")
       .sample(d(a.accepted));

@@ -7,15 +7,15 @@
 #include "bridge/conversation_worker.hpp"
 #include "bridge/pipeline.hpp"
 #include "queue/spool.hpp"
-#include "webhook/http_listener.hpp"
-#include "webhook/webhook_endpoint.hpp"
+#include "webhook/http/listener.hpp"
+#include "webhook/meta/endpoint.hpp"
 
 namespace bridge {
 
 // Everything /metrics reports, read at scrape time from the counters each part keeps.
 struct metrics_view {
-  const webhook::endpoint_counters& endpoint;
-  const webhook::listener_counters& listener;
+  const webhook::meta::endpoint_counters& endpoint;
+  const webhook::http::listener_counters& listener;
   const admission_counters& admission;
   const worker_counters& work;
   std::size_t queue_depth = 0;

@@ -9,8 +9,8 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "bridge/answer_limits.hpp"
-#include "bridge/message_codec.hpp"
 #include "bridge/redact.hpp"
+#include "bridge/store/message_codec.hpp"
 
 namespace bridge {
 
@@ -25,12 +25,14 @@ constexpr std::chrono::seconds dedupe_retention = std::chrono::hours(24 * 7);
 // One accepted message is one journal record; admission's bounds on what a message holds (its
 // text, ids and labels) keep every record far below the journal's record limit, whatever
 // server.max_body_bytes allows for a whole delivery.
-static_assert(2 * webhook::max_text_bytes + 8 * webhook::max_label_bytes < queue::max_record_bytes);
+static_assert(2 * webhook::meta::max_text_bytes + 8 * webhook::meta::max_label_bytes <
+              queue::max_record_bytes);
 
 }  // namespace
 
 pipeline::pipeline(asio::any_io_executor executor, std::shared_ptr<const runtime_settings> settings,
-                   std::shared_ptr<chat_service> chat, std::shared_ptr<message_sender> sender)
+                   std::shared_ptr<robofy::client::chat_service> chat,
+                   std::shared_ptr<webhook::meta::message_sender> sender)
     : executor_(executor),
       settings_(std::move(settings)),
       chat_(std::move(chat)),
@@ -42,7 +44,7 @@ pipeline::pipeline(asio::any_io_executor executor, std::shared_ptr<const runtime
       graph_breaker_(settings_->graph_breaker),
       drained_(executor) {}
 
-awaitable<webhook::admission> pipeline::admit(webhook::delivery batch) {
+awaitable<webhook::meta::admission> pipeline::admit(webhook::meta::delivery batch) {
   note_statuses(batch.statuses);
   note_unreadable(batch);
   admission_counters_.value_errors += batch.value_errors;
@@ -50,22 +52,22 @@ awaitable<webhook::admission> pipeline::admit(webhook::delivery batch) {
     ++admission_counters_.by_type[message.kind];
   if (draining_) {
     admission_counters_.refused += batch.messages.size();
-    co_return webhook::admission::draining;
+    co_return webhook::meta::admission::draining;
   }
   const runtime_settings& settings = *settings_;
   const bool redact = settings.config.logging.redact_phone_numbers;
   // Room is reserved and ids remembered before the journal write, so a concurrent POST can
   // neither overfill the queue nor accept the same wamid while this one waits for the disk.
-  std::vector<pending_message> accepted;
+  std::vector<store::pending_message> accepted;
   bool full = false;
   for (std::size_t index = 0; index < batch.messages.size(); ++index) {
-    webhook::inbound_message& message = batch.messages[index];
+    webhook::meta::inbound_message& message = batch.messages[index];
     if (seen_.contains(message.id)) {
       ++admission_counters_.duplicates;
       spdlog::info("duplicate delivery of {} ignored", message.id);
       continue;
     }
-    if (message.disposition == webhook::disposition::ignore) {
+    if (message.disposition == webhook::meta::disposition::ignore) {
       // Reactions, edits, revokes, system notices, ...: never answered as a question.
       ++admission_counters_.skipped;
       seen_.insert(message.id);
@@ -73,14 +75,14 @@ awaitable<webhook::admission> pipeline::admit(webhook::delivery batch) {
                    redact_id(message.customer_id, redact));
       continue;
     }
-    if (message.text.size() > webhook::max_text_bytes) {
+    if (message.text.size() > webhook::meta::max_text_bytes) {
       // No customer can type this much; it would only burden the journal and Robofy.
       ++admission_counters_.oversized;
       seen_.insert(message.id);
       spdlog::warn(
           "message {} refused: its text is {} KiB, over the {} KiB WhatsApp allows; not "
           "answered",
-          message.id, message.text.size() / 1024, webhook::max_text_bytes / 1024);
+          message.id, message.text.size() / 1024, webhook::meta::max_text_bytes / 1024);
       continue;
     }
     const auto age = std::chrono::system_clock::now() -
@@ -117,37 +119,38 @@ awaitable<webhook::admission> pipeline::admit(webhook::delivery batch) {
       break;
     }
     seen_.insert(message.id);
-    accepted.push_back(pending_message{std::move(message), std::chrono::steady_clock::now()});
+    accepted.push_back(
+        store::pending_message{std::move(message), std::chrono::steady_clock::now()});
   }
 
   if (spool_ && !accepted.empty()) {
     std::vector<queue::journal_record> records;
     records.reserve(accepted.size());
-    for (const pending_message& p : accepted) {
+    for (const store::pending_message& p : accepted) {
       records.push_back(queue::journal_record{queue::record_kind::accepted, p.message.id,
-                                              conversation_key(p.message),
-                                              encode_message(p.message)});
+                                              store::conversation_key(p.message),
+                                              store::encode_message(p.message)});
     }
     const boost::system::error_code ec = co_await spool_->append_accepted(std::move(records));
     if (ec) {
       // Not journaled means not accepted: Meta gets 503 and delivers these again.
       spdlog::error("journal write failed ({}); refusing {} message(s)", ec.message(),
                     accepted.size());
-      for (const pending_message& p : accepted)
+      for (const store::pending_message& p : accepted)
         seen_.erase(p.message.id);
       queue_.unreserve(accepted.size());
       admission_counters_.refused += accepted.size();
-      co_return webhook::admission::unstored;
+      co_return webhook::meta::admission::unstored;
     }
   }
-  for (pending_message& p : accepted) {
+  for (store::pending_message& p : accepted) {
     spdlog::info("message {} from {} queued", p.message.id,
                  redact_id(p.message.customer_id, redact));
-    const std::string key = conversation_key(p.message);
+    const std::string key = store::conversation_key(p.message);
     queue_.push_reserved(key, std::move(p));
     ++admission_counters_.accepted;
   }
-  co_return full ? webhook::admission::overloaded : webhook::admission::accepted;
+  co_return full ? webhook::meta::admission::overloaded : webhook::meta::admission::accepted;
 }
 
 void pipeline::attach_spool(std::unique_ptr<queue::spool> journal,
@@ -164,7 +167,7 @@ void pipeline::attach_spool(std::unique_ptr<queue::spool> journal,
   }
   std::vector<std::string> undecodable;
   for (const queue::recovered_message& r : recovered.pending) {
-    auto message = decode_message(r.payload);
+    auto message = store::decode_message(r.payload);
     if (!message) {
       spdlog::error("journal record for {} cannot be read; it is skipped", r.id);
       undecodable.push_back(r.id);
@@ -177,8 +180,8 @@ void pipeline::attach_spool(std::unique_ptr<queue::spool> journal,
           "(the customer may see the answer twice)",
           r.id);
     }
-    queue_.push_unbounded(r.conversation,
-                          pending_message{std::move(*message), std::chrono::steady_clock::now()});
+    queue_.push_unbounded(r.conversation, store::pending_message{std::move(*message),
+                                                                 std::chrono::steady_clock::now()});
     ++admission_counters_.recovered;
   }
   spool_->mark_done(undecodable);
@@ -193,7 +196,7 @@ std::optional<queue::spool_stats> pipeline::spool_stats() const {
   return spool_->stats();
 }
 
-void pipeline::note_unreadable(const webhook::delivery& batch) {
+void pipeline::note_unreadable(const webhook::meta::delivery& batch) {
   admission_counters_.unreadable += batch.skipped_messages + batch.oversized_ids;
   const std::size_t unreadable = batch.skipped_messages + batch.oversized_ids;
   if (unreadable == 0) return;
@@ -202,15 +205,15 @@ void pipeline::note_unreadable(const webhook::delivery& batch) {
         "{} message(s) of a delivery could not be read ({} without an id, customer or business "
         "number or with a field of the wrong type, {} with an id over {} bytes); acknowledged and "
         "not answered ({} more reports held back)",
-        unreadable, batch.skipped_messages, batch.oversized_ids, webhook::max_message_id_bytes,
-        *held_back);
+        unreadable, batch.skipped_messages, batch.oversized_ids,
+        webhook::meta::max_message_id_bytes, *held_back);
   }
 }
 
-void pipeline::note_statuses(const std::vector<webhook::status_update>& statuses) {
+void pipeline::note_statuses(const std::vector<webhook::meta::status_update>& statuses) {
   admission_counters_.statuses += statuses.size();
   const bool redact = settings_->config.logging.redact_phone_numbers;
-  for (const webhook::status_update& status : statuses) {
+  for (const webhook::meta::status_update& status : statuses) {
     // Known statuses only, so a strange value cannot grow the metric's label set.
     static constexpr std::array known = {"sent",   "delivered", "read",   "failed",
                                          "played", "deleted",   "warning"};
@@ -266,7 +269,7 @@ awaitable<void> pipeline::run_worker() {
     } else {
       std::size_t begin = 0;
       for (std::size_t i = 0; answered && i < ends.size(); begin = ends[i++]) {
-        queue::conversation_batch<pending_message> part{batch->conversation, {}};
+        queue::conversation_batch<store::pending_message> part{batch->conversation, {}};
         part.items.assign(batch->items.begin() + static_cast<std::ptrdiff_t>(begin),
                           batch->items.begin() + static_cast<std::ptrdiff_t>(ends[i]));
         answered = co_await answer_part(part, settings);
@@ -284,7 +287,7 @@ awaitable<void> pipeline::run_worker() {
   }
 }
 
-awaitable<bool> pipeline::answer_part(const queue::conversation_batch<pending_message>& part,
+awaitable<bool> pipeline::answer_part(const queue::conversation_batch<store::pending_message>& part,
                                       std::shared_ptr<const runtime_settings> settings) {
   std::vector<std::string> ids;
   for (const auto& item : part.items)

@@ -8,13 +8,13 @@
 #include <unordered_set>
 
 #include "bridge/conversation_worker.hpp"
-#include "bridge/pending_message.hpp"
 #include "bridge/runtime_settings.hpp"
+#include "bridge/store/pending_message.hpp"
 #include "queue/conversation_queue.hpp"
 #include "queue/dedupe_set.hpp"
 #include "queue/spool.hpp"
-#include "webhook/delivery_sink.hpp"
-#include "webhook/log_throttle.hpp"
+#include "webhook/meta/delivery_sink.hpp"
+#include "webhook/util/log_throttle.hpp"
 
 namespace bridge {
 
@@ -27,25 +27,26 @@ struct admission_counters {
   std::size_t unrouted = 0;      // messages for a business number without a route
   std::size_t refused = 0;       // messages refused: queue full, draining, or journal failure
   std::size_t unreadable = 0;    // messages without id, customer or number, or with absurd ids
-  std::size_t oversized = 0;     // messages whose text is over webhook::max_text_bytes
+  std::size_t oversized = 0;     // messages whose text is over webhook::meta::max_text_bytes
   std::size_t recovered = 0;     // messages replayed from the journal at start
   std::size_t statuses = 0;      // status notifications seen
   std::size_t value_errors = 0;  // errors Meta reported at the value level
-  std::map<webhook::message_kind, std::size_t> by_type;  // messages received, by kind
-  std::map<std::string, std::size_t> by_status;          // statuses received: sent, delivered, ...
-  std::size_t failed_statuses_matched = 0;               // failed statuses tied to a reply we sent
+  std::map<webhook::meta::message_kind, std::size_t> by_type;  // messages received, by kind
+  std::map<std::string, std::size_t> by_status;  // statuses received: sent, delivered, ...
+  std::size_t failed_statuses_matched = 0;       // failed statuses tied to a reply we sent
 };
 
 // The path from a verified delivery to answered conversations: admission (dedupe, route, bounded
 // queue) on the request path, and `queue.workers` worker coroutines that take one conversation
 // at a time and answer it. Everything runs on one executor.
-class pipeline final : public webhook::delivery_sink {
+class pipeline final : public webhook::meta::delivery_sink {
  public:
   pipeline(boost::asio::any_io_executor executor, std::shared_ptr<const runtime_settings> settings,
-           std::shared_ptr<chat_service> chat, std::shared_ptr<message_sender> sender);
+           std::shared_ptr<robofy::client::chat_service> chat,
+           std::shared_ptr<webhook::meta::message_sender> sender);
 
   // Queues each text message of the delivery in order; stops at the first that does not fit.
-  boost::asio::awaitable<webhook::admission> admit(webhook::delivery batch) override;
+  boost::asio::awaitable<webhook::meta::admission> admit(webhook::meta::delivery batch) override;
 
   // Journals accepted messages in `journal` from now on, and queues what it recovered (in its
   // original order) ahead of anything new. Call before start().
@@ -80,18 +81,19 @@ class pipeline final : public webhook::delivery_sink {
   boost::asio::awaitable<void> run_worker();
   // Answers one query's worth of a conversation's messages, journaling their start and end.
   // False when the journal closed before the start was recorded (the bridge is stopping).
-  boost::asio::awaitable<bool> answer_part(const queue::conversation_batch<pending_message>& part,
-                                           std::shared_ptr<const runtime_settings> settings);
-  void note_statuses(const std::vector<webhook::status_update>& statuses);
+  boost::asio::awaitable<bool> answer_part(
+      const queue::conversation_batch<store::pending_message>& part,
+      std::shared_ptr<const runtime_settings> settings);
+  void note_statuses(const std::vector<webhook::meta::status_update>& statuses);
   // Counts and logs the messages the payload parser could not turn into answerable ones.
-  void note_unreadable(const webhook::delivery& batch);
+  void note_unreadable(const webhook::meta::delivery& batch);
   void note_finished();
 
   boost::asio::any_io_executor executor_;
   std::shared_ptr<const runtime_settings> settings_;
-  std::shared_ptr<chat_service> chat_;
-  std::shared_ptr<message_sender> sender_;
-  queue::conversation_queue<pending_message> queue_;
+  std::shared_ptr<robofy::client::chat_service> chat_;
+  std::shared_ptr<webhook::meta::message_sender> sender_;
+  queue::conversation_queue<store::pending_message> queue_;
   queue::dedupe_set seen_;
   std::unique_ptr<queue::spool> spool_;        // null: memory only
   std::unordered_set<std::string> in_flight_;  // wamids a worker is answering now
@@ -104,8 +106,8 @@ class pipeline final : public webhook::delivery_sink {
   sent_index sent_;
   boost::asio::steady_timer drained_;  // cancelled when the last message finishes while draining
   bool draining_ = false;
-  webhook::log_throttle unrouted_log_;
-  webhook::log_throttle unreadable_log_;
+  webhook::util::log_throttle unrouted_log_;
+  webhook::util::log_throttle unreadable_log_;
   std::size_t busy_workers_ = 0;
 };
 

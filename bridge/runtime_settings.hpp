@@ -4,8 +4,9 @@
 #include <memory>
 
 #include "bridge/circuit_breaker.hpp"
-#include "bridge/upstreams.hpp"
 #include "config/settings.hpp"
+#include "robofy/client/chat_service.hpp"
+#include "webhook/meta/graph_sender.hpp"
 
 namespace bridge {
 
@@ -13,8 +14,8 @@ namespace bridge {
 // Immutable once built; a reload builds a new one and swaps the pointer.
 struct runtime_settings {
   config::settings config;
-  upstream_origin robofy_origin;
-  upstream_origin graph_origin;
+  webhook::http::upstream_origin robofy_origin;
+  webhook::http::upstream_origin graph_origin;
   // First retry's upper bound for Robofy and Graph; each later retry doubles it, up to the cap.
   std::chrono::milliseconds retry_base_delay{500};
   std::chrono::milliseconds retry_max_delay{10'000};
@@ -32,10 +33,11 @@ struct runtime_settings {
   circuit_breaker::settings robofy_breaker;
   circuit_breaker::settings graph_breaker;
 
-  robofy_target robofy() const;
+  robofy::client::chat_target robofy() const;
   // Where to send replies from business number phone_number_id, which `route` matched (the
   // route may be the "*" wildcard, so the number comes from the message, not the route).
-  graph_target graph_for(const config::route& route, const std::string& phone_number_id) const;
+  webhook::meta::graph_target graph_for(const config::route& route,
+                                        const std::string& phone_number_id) const;
 };
 
 // Derives runtime settings from a validated configuration. Throws std::invalid_argument when a

@@ -6,7 +6,7 @@ set -euo pipefail
 build_dir=${1:-build}
 cd "$(dirname "$0")/.."
 bridge="$build_dir/bridge/robofy-wa-bridge"
-simulator="$build_dir/tests/robofy-wa-simulator"
+simulator="$build_dir/tests/tools/robofy-wa-simulator"
 
 required=(META_APP_SECRET META_VERIFY_TOKEN WHATSAPP_ACCESS_TOKEN ROBOFY_API_KEY ROBOFY_PID ROBOFY_CHATBOT_ID)
 set_count=0
@@ -26,6 +26,11 @@ fi
 echo "make run: no credentials set; running against the local simulator (Ctrl-C stops both)"
 export SIM_BRIDGE_PORT=${SIM_BRIDGE_PORT:-8080} SIM_ADMIN_PORT=${SIM_ADMIN_PORT:-9090}
 export SIM_ROBOFY_PORT=${SIM_ROBOFY_PORT:-18081} SIM_GRAPH_PORT=${SIM_GRAPH_PORT:-18082}
+# A port of 0 means any free one (the tests run several of these at once).
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+for v in SIM_BRIDGE_PORT SIM_ADMIN_PORT SIM_ROBOFY_PORT SIM_GRAPH_PORT; do
+  if [ "${!v}" = 0 ]; then export "$v=$(free_port)"; fi
+done
 "$simulator" --bridge-url "http://127.0.0.1:$SIM_BRIDGE_PORT/webhook" \
   --ready-url "http://127.0.0.1:$SIM_ADMIN_PORT/readyz" \
   --robofy-port "$SIM_ROBOFY_PORT" --graph-port "$SIM_GRAPH_PORT" \

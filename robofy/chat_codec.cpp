@@ -6,10 +6,15 @@
 #include <cstdint>
 #include <utility>
 
-#include "webhook/json_text.hpp"
-#include "webhook/thread_dom_parser.hpp"
+#include "webhook/util/ascii.hpp"
+#include "webhook/util/json_text.hpp"
+#include "webhook/util/thread_dom_parser.hpp"
+#include "webhook/util/utf8.hpp"
 
 namespace bridge::robofy {
+
+using webhook::util::append_json_string;
+using webhook::util::thread_dom_parser;
 
 namespace {
 
@@ -18,12 +23,7 @@ constexpr std::size_t max_error_field_bytes = 1024;
 
 // Cuts s to at most limit bytes without splitting a UTF-8 sequence.
 std::string truncate_utf8(std::string_view s, std::size_t limit) {
-  if (s.size() <= limit) return std::string(s);
-  std::size_t end = limit;
-  // Step back over continuation bytes (10xxxxxx) so the cut lands on a sequence start.
-  while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80)
-    --end;
-  return std::string(s.substr(0, end));
+  return std::string(webhook::util::utf8_prefix(s, limit));
 }
 
 // The string at key in obj, or empty when absent or neither a string nor an integer (kept as
@@ -59,13 +59,6 @@ void read_error_fields(simdjson::dom::object root, chat_reply& reply) {
     reply.error_detail = truncate_utf8(text, max_error_field_bytes);
 }
 
-bool is_blank(std::string_view s) {
-  for (char c : s) {
-    if (c != ' ' && c != '\t' && c != '\n' && c != '\r') return false;
-  }
-  return true;
-}
-
 chat_outcome classify_failure(int http_status) {
   if (http_status == 429 || (http_status >= 500 && http_status <= 599)) return chat_outcome::retry;
   return chat_outcome::permanent;
@@ -97,11 +90,11 @@ std::string build_chat_body(const chat_request& request) {
   return body;
 }
 
-header_field auth_header_for(auth_scheme scheme, std::string_view api_key) {
+header_field auth_header_for(config::auth_header scheme, std::string_view api_key) {
   switch (scheme) {
-    case auth_scheme::api_key:
+    case config::auth_header::api_key:
       return {"api-key", std::string(api_key)};
-    case auth_scheme::bearer:
+    case config::auth_header::authorization:
       break;
   }
   std::string value = "Bearer ";
@@ -143,7 +136,7 @@ chat_reply parse_chat_reply(int http_status, std::string_view body) {
     return reply;
   }
   // A blank answer would reach the customer as an empty message (Meta refuses those).
-  if (is_blank(text)) {
+  if (webhook::util::is_blank(text)) {
     reply.error_detail = "data.answer is empty";
     return reply;
   }

@@ -3,8 +3,10 @@
 #include <string>
 #include <string_view>
 
+#include "config/settings.hpp"
+
 // The Robofy WhatsApp chat endpoint as pure functions: request body and auth header in, HTTP
-// status and body out. No sockets; the HTTP client around it lives in bridge/.
+// status and body out. No sockets; the client around it is robofy/client/.
 namespace bridge::robofy {
 
 // One question for a Robofy agent; session_id identifies the customer (wa_id or user id).
@@ -20,17 +22,15 @@ struct chat_request {
 // always valid JSON. Throws only std::bad_alloc.
 std::string build_chat_body(const chat_request& request);
 
-// How the API key travels: "authorization: Bearer <key>" or "api-key: <key>".
-enum class auth_scheme { bearer, api_key };
-
 // One HTTP header, name in lower case.
 struct header_field {
   std::string name;
   std::string value;
 };
 
-// The auth header for a call with this key under this scheme. Throws only std::bad_alloc.
-header_field auth_header_for(auth_scheme scheme, std::string_view api_key);
+// The auth header for a call with this key as robofy.auth_header says: "authorization: Bearer
+// <key>" or "api-key: <key>". Throws only std::bad_alloc.
+header_field auth_header_for(config::auth_header scheme, std::string_view api_key);
 
 // The path of the WhatsApp chat endpoint, appended to robofy.base_url.
 inline constexpr std::string_view chat_path = "/v1/ai-agent/whatsapp/chat";

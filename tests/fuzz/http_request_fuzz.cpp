@@ -29,11 +29,11 @@
 #include <string>
 #include <string_view>
 
-#include "webhook/delivery_sink.hpp"
-#include "webhook/http_listener.hpp"
-#include "webhook/query_string.hpp"
-#include "webhook/signature.hpp"
-#include "webhook/webhook_endpoint.hpp"
+#include "webhook/http/listener.hpp"
+#include "webhook/http/query_string.hpp"
+#include "webhook/meta/delivery_sink.hpp"
+#include "webhook/meta/endpoint.hpp"
+#include "webhook/meta/signature.hpp"
 
 namespace {
 

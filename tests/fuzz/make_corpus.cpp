@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "queue/journal_format.hpp"
-#include "webhook/signature.hpp"
+#include "webhook/meta/signature.hpp"
 
 namespace {
 
@@ -59,12 +59,12 @@ std::string post(std::string_view body, std::string_view signature,
 }
 
 std::string signed_post(std::string_view body) {
-  return post(body, bridge::webhook::sign_body(app_secret, body));
+  return post(body, bridge::webhook::meta::sign_body(app_secret, body));
 }
 
 std::string chunked_signed_post(std::string_view body) {
   std::string r = "POST /webhook HTTP/1.1\r\nHost: bridge.example.com\r\n";
-  r += "X-Hub-Signature-256: " + bridge::webhook::sign_body(app_secret, body) + "\r\n";
+  r += "X-Hub-Signature-256: " + bridge::webhook::meta::sign_body(app_secret, body) + "\r\n";
   r += "Transfer-Encoding: chunked\r\n\r\n";
   const std::size_t half = body.size() / 2;
   for (const std::string_view part : {body.substr(0, half), body.substr(half)}) {
@@ -94,7 +94,7 @@ void write_http(const fs::path& dir, const fs::path& payloads) {
   write_file(dir / "post-signed-chunked.http", chunked_signed_post(text));
   write_file(dir / "post-signed-not-whatsapp.http", signed_post(R"({"object":"page","entry":[]})"));
   write_file(dir / "post-signed-not-json.http", signed_post("{\"object\":"));
-  std::string upper = bridge::webhook::sign_body(app_secret, text);
+  std::string upper = bridge::webhook::meta::sign_body(app_secret, text);
   for (std::size_t i = 7; i < upper.size(); ++i) {
     if (upper[i] >= 'a' && upper[i] <= 'f') upper[i] = static_cast<char>(upper[i] - 'a' + 'A');
   }
@@ -105,7 +105,7 @@ void write_http(const fs::path& dir, const fs::path& payloads) {
   write_file(dir / "post-bad-signature.http", post(text, "sha256=" + std::string(64, '0')));
   write_file(dir / "post-malformed-signature.http", post(text, "sha1=abc"));
   write_file(dir / "post-wrong-path.http",
-             post(text, bridge::webhook::sign_body(app_secret, text), "/other?x=1"));
+             post(text, bridge::webhook::meta::sign_body(app_secret, text), "/other?x=1"));
 
   write_file(
       dir / "get-handshake.http",

@@ -1,4 +1,4 @@
-// Fuzzes bridge::webhook::parse_delivery, the parser of every verified webhook body.
+// Fuzzes bridge::webhook::meta::parse_delivery, the parser of every verified webhook body.
 //
 // Beyond "never crashes", it traps when a documented property breaks:
 //   - the body is unchanged on return (size and bytes), whichever way the padding was arranged;
@@ -19,8 +19,8 @@
 #include <string>
 #include <string_view>
 
-#include "webhook/inbound_query.hpp"
-#include "webhook/payload.hpp"
+#include "webhook/meta/inbound_query.hpp"
+#include "webhook/meta/payload.hpp"
 
 namespace {
 

@@ -34,7 +34,7 @@ if [ -f "$build_dir/CMakeCache.txt" ] &&
   rm -rf "$build_dir"
 fi
 CC=clang CXX=clang++ cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DBRIDGE_FUZZ=ON -DBRIDGE_TESTS=OFF >/dev/null
+  -DBRIDGE_FUZZ=ON -DBUILD_TESTING=OFF -DBRIDGE_TOOLS=OFF >/dev/null
 cmake --build "$build_dir" -j"$jobs" --target "${targets[@]/%/_fuzz}"
 
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}

@@ -139,13 +139,15 @@ BOOST_AUTO_TEST_CASE(chat_path_is_whatsapp_endpoint) {
 }
 
 BOOST_AUTO_TEST_CASE(auth_header_bearer) {
-  const robofy::header_field h = robofy::auth_header_for(robofy::auth_scheme::bearer, "k-123");
+  const robofy::header_field h =
+      robofy::auth_header_for(bridge::config::auth_header::authorization, "k-123");
   BOOST_TEST(h.name == "authorization");
   BOOST_TEST(h.value == "Bearer k-123");
 }
 
 BOOST_AUTO_TEST_CASE(auth_header_api_key) {
-  const robofy::header_field h = robofy::auth_header_for(robofy::auth_scheme::api_key, "k-123");
+  const robofy::header_field h =
+      robofy::auth_header_for(bridge::config::auth_header::api_key, "k-123");
   BOOST_TEST(h.name == "api-key");
   BOOST_TEST(h.value == "k-123");
 }

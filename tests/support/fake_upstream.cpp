@@ -30,12 +30,12 @@ struct fake_upstream::shared_state {
 
 namespace {
 
-class recording_handler final : public webhook::request_handler {
+class recording_handler final : public webhook::http::request_handler {
  public:
   explicit recording_handler(std::shared_ptr<fake_upstream::shared_state> state)
       : state_(std::move(state)) {}
 
-  asio::awaitable<webhook::response> handle(webhook::request& req) override {
+  asio::awaitable<webhook::http::response> handle(webhook::http::request& req) override {
     recorded_request seen;
     seen.method = std::string(req.method_string());
     seen.target = std::string(req.target());
@@ -63,7 +63,7 @@ class recording_handler final : public webhook::request_handler {
     while (reply.hold && !state_->released) {
       co_await state_->gate.async_wait(asio::as_tuple(asio::use_awaitable));
     }
-    webhook::response res{static_cast<http::status>(reply.status), req.version()};
+    webhook::http::response res{static_cast<http::status>(reply.status), req.version()};
     res.set(http::field::content_type, reply.content_type);
     res.body() = reply.body;
     res.keep_alive(req.keep_alive());
@@ -80,9 +80,9 @@ class recording_handler final : public webhook::request_handler {
 fake_upstream::fake_upstream(asio::any_io_executor executor, responder answer,
                              std::shared_ptr<asio::ssl::context> tls, std::uint16_t port)
     : state_(std::make_shared<shared_state>(executor, std::move(answer))), tls_(tls != nullptr) {
-  webhook::listener_limits limits;
+  webhook::http::listener_limits limits;
   limits.max_body_bytes = 8 * 1024 * 1024;
-  listener_ = std::make_unique<webhook::http_listener>(
+  listener_ = std::make_unique<webhook::http::http_listener>(
       executor, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port),
       std::make_shared<recording_handler>(state_), limits, std::move(tls));
 }

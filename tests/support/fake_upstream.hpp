@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "webhook/http_listener.hpp"
+#include "webhook/http/listener.hpp"
 
 namespace bridge::test {
 
@@ -67,7 +67,7 @@ class fake_upstream {
 
  private:
   std::shared_ptr<shared_state> state_;
-  std::unique_ptr<webhook::http_listener> listener_;
+  std::unique_ptr<webhook::http::http_listener> listener_;
   bool tls_ = false;
 };
 

@@ -14,8 +14,8 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
-#include "webhook/http_types.hpp"
-#include "webhook/signature.hpp"
+#include "webhook/http/types.hpp"
+#include "webhook/meta/signature.hpp"
 
 namespace bridge::test {
 
@@ -31,8 +31,8 @@ std::string client_response::header(const std::string& name) const {
 
 namespace {
 
-webhook::request to_beast(const client_request& req) {
-  webhook::request out{http::string_to_verb(req.method), req.target, 11};
+webhook::http::request to_beast(const client_request& req) {
+  webhook::http::request out{http::string_to_verb(req.method), req.target, 11};
   out.set(http::field::host, "127.0.0.1");
   for (const auto& [name, value] : req.headers)
     out.set(name, value);
@@ -50,10 +50,10 @@ asio::awaitable<void> exchange_all(Stream& stream, beast::tcp_stream& lowest,
   for (const auto& req : reqs) {
     client_response result;
     lowest.expires_after(req.timeout);
-    webhook::request message = to_beast(req);
+    webhook::http::request message = to_beast(req);
     auto [write_ec, written] = co_await http::async_write(stream, message, as_tuple_awaitable);
     (void)written;
-    webhook::response res;
+    webhook::http::response res;
     if (!write_ec) {
       http::response_parser<http::string_body> parser;
       parser.body_limit(64 * 1024 * 1024);
@@ -142,7 +142,7 @@ client_response post_signed(const asio::ip::tcp::endpoint& to, const std::string
   req.target = target;
   req.body = body;
   req.headers = {{"Content-Type", "application/json"},
-                 {"X-Hub-Signature-256", webhook::sign_body(secret, body)}};
+                 {"X-Hub-Signature-256", webhook::meta::sign_body(secret, body)}};
   return send_request(to, req);
 }
 

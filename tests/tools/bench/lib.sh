@@ -1,0 +1,116 @@
+# Shared by tests/tools/bench/run.sh and tests/tools/bench/smoke.sh (sourced, not run).
+# Only bash built-ins and coreutils: the smoke test must work on a fresh machine.
+
+# http_get PORT PATH: prints the body of GET http://127.0.0.1:PORT/PATH (HTTP/1.0, no curl needed).
+http_get() {
+  local port=$1 path=$2 response
+  exec 9<>"/dev/tcp/127.0.0.1/$port" || return 1
+  printf 'GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' "$path" >&9
+  response=$(timeout 5 cat <&9) || true
+  exec 9<&- 9>&-
+  printf '%s' "${response#*$'\r\n\r\n'}"
+}
+
+# http_status PORT PATH: prints the status code of GET http://127.0.0.1:PORT/PATH, or 000.
+http_status() {
+  local port=$1 path=$2 line
+  { exec 9<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null || { echo 000; return; }
+  printf 'GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' "$path" >&9
+  read -r -t 5 line <&9 || line="HTTP/1.0 000"
+  exec 9<&- 9>&-
+  line=${line#* }
+  echo "${line%% *}"
+}
+
+# wait_ready PORT: waits (up to 20 s) for /readyz on the admin port; prints the seconds it took.
+wait_ready() {
+  local port=$1 start end
+  start=$(date +%s.%N)
+  for _ in $(seq 1 2000); do
+    if [ "$(http_status "$port" /readyz)" = 200 ]; then
+      end=$(date +%s.%N)
+      awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f\n", b - a }'
+      return 0
+    fi
+    sleep 0.01
+  done
+  return 1
+}
+
+# write_config FILE PORT ADMIN_PORT ROBOFY_PORT GRAPH_PORT CAPACITY WORKERS [SPOOL_DIR [CERT KEY]]
+# The bench configuration: one "*" route, no read receipts (every Graph request is a reply),
+# pace 1000/s per number (the loadgen spreads over many numbers), warn logging. With CERT and KEY
+# the webhook listener terminates TLS (server.tls); the admin listener stays plain HTTP.
+write_config() {
+  local file=$1 port=$2 admin=$3 robofy=$4 graph=$5 capacity=$6 workers=$7 spool=${8:-}
+  local cert=${9:-} key=${10:-} tls=""
+  if [ -n "$cert" ]; then
+    tls=$(printf '  tls:\n    cert_file: "%s"\n    key_file: "%s"' "$cert" "$key")
+  fi
+  cat >"$file" <<YAML
+server:
+  listen: "127.0.0.1:$port"
+  webhook_path: /webhook
+$tls
+admin:
+  listen: "127.0.0.1:$admin"
+meta:
+  app_secret: bench-app-secret
+  verify_token: bench-verify-token
+  access_token: bench-graph-token
+  graph_base_url: "http://127.0.0.1:$graph"
+robofy:
+  base_url: "http://127.0.0.1:$robofy"
+  api_key: bench-robofy-key
+  timeout: 60s
+  max_attempts: 1
+routes:
+  - phone_number_id: "*"
+    pid: bench-project
+    chatbot_id: bench-agent
+    messages_per_second: 1000
+queue:
+  capacity: $capacity
+  workers: $workers
+replies:
+  typing_indicator: false
+logging:
+  level: ${BENCH_LOG_LEVEL:-warn}
+  format: json
+shutdown:
+  grace: 1s
+YAML
+  if [ -n "$spool" ]; then printf 'spool:\n  dir: "%s"\n' "$spool" >>"$file"; fi
+}
+
+# cpu_ticks PID: utime + stime of a process, in clock ticks (/proc/PID/stat fields 14 and 15).
+cpu_ticks() {
+  local stat
+  stat=$(cat "/proc/$1/stat")
+  stat=${stat##*) }
+  # After "comm) " the fields start at field 3 (state): utime is the 12th, stime the 13th.
+  awk '{ print $12 + $13 }' <<<"$stat"
+}
+
+# rss_kb PID: resident set size in kB (VmRSS).
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+# hwm_kb PID: peak resident set size in kB (VmHWM).
+hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"; }
+
+# json_field JSON NAME: the number NAME in a flat JSON object line.
+json_field() { sed -n "s/.*\"$2\":\([0-9.]*\).*/\1/p" <<<"$1"; }
+
+# free_port_base: prints a random port P (12000-32000) such that P..P+4 on 127.0.0.1 accept no connection now,
+# so parallel test runs (other build directories) rarely collide.
+free_port_base() {
+  local base p busy
+  for _ in $(seq 1 20); do
+    base=$((12000 + RANDOM % 20000))  # below the ephemeral range (32768+)
+    busy=0
+    for p in $(seq "$base" $((base + 4))); do
+      if { exec 8<>"/dev/tcp/127.0.0.1/$p"; } 2>/dev/null; then exec 8<&- 8>&-; busy=1; break; fi
+    done
+    [ "$busy" = 0 ] && { echo "$base"; return 0; }
+  done
+  return 1
+}

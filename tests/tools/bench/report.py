@@ -1,0 +1,139 @@
+#!/usr/bin/env python3
+"""Turns the raw figures of tests/tools/bench/run.sh into a table (stdout) and bench.json."""
+import json
+import sys
+
+raw_path, out_path, cores, cpu_model = sys.argv[1:5]
+with open(raw_path) as f:
+    raw = json.load(f)
+
+
+def ratio(a, b):
+    return round(a / b, 3) if b else None
+
+
+result = {"machine": {"cores": int(cores), "cpu": cpu_model}}
+rows = []
+
+
+def compare(key, label):
+    """The bridge against nginx from raw[key_bridge] / raw[key_nginx]: a result entry and rows."""
+    b, n = raw[f"{key}_bridge"], raw[f"{key}_nginx"]
+    entry = {
+        "bridge": b,
+        "nginx": n,
+        "rps_ratio_bridge_to_nginx": ratio(b["rps"], n["rps"]),
+        "cpu_us_per_request_ratio_bridge_to_nginx": ratio(
+            b["server_cpu_us_per_request"], n["server_cpu_us_per_request"]),
+        "bridge_rounds": raw.get(f"{key}_bridge_rounds"),
+        "nginx_rounds": raw.get(f"{key}_nginx_rounds"),
+    }
+    table = [
+        (f"{label}req/s (bridge | nginx | ratio)",
+         f'{b["rps"]:.0f} | {n["rps"]:.0f} | {entry["rps_ratio_bridge_to_nginx"]}'),
+        (f"{label}p50 µs (bridge | nginx)", f'{b["p50_us"]} | {n["p50_us"]}'),
+        (f"{label}p99 µs (bridge | nginx)", f'{b["p99_us"]} | {n["p99_us"]}'),
+        (f"{label}server CPU µs/request (bridge | nginx | ratio)",
+         f'{b["server_cpu_us_per_request"]} | {n["server_cpu_us_per_request"]} | '
+         f'{entry["cpu_us_per_request_ratio_bridge_to_nginx"]}'),
+        (f"{label}load generator busy share of its core (bridge | nginx run; 1.0 = the limit)",
+         f'{b["client_cpu_share"]} | {n["client_cpu_share"]}'),
+        (f"{label}non-200 + errors (bridge | nginx)",
+         f'{b["other_status"] + b["errors"]} | {n["other_status"] + n["errors"]}'),
+    ]
+    return entry, table
+
+
+result["ingress"], table = compare("ingress", "ingress ")
+rows += table
+if "tls_ingress_bridge" in raw:
+    t, table = compare("tls_ingress", "TLS ingress ")
+    plain = result["ingress"]
+    # What TLS adds to each server's CPU per request, over its own plain-HTTP figure.
+    t["tls_cpu_us_per_request_added"] = {
+        side: round(t[side]["server_cpu_us_per_request"] - plain[side]["server_cpu_us_per_request"], 2)
+        for side in ("bridge", "nginx")}
+    t["note"] = ("one handshake per keep-alive connection, before the load generator's clock; "
+                 "the server certificate (self-signed P-256) is verified by the load generator")
+    result["ingress_tls"] = t
+    rows += table + [
+        ("TLS adds server CPU µs/request over plain (bridge | nginx)",
+         f'{t["tls_cpu_us_per_request_added"]["bridge"]} | '
+         f'{t["tls_cpu_us_per_request_added"]["nginx"]}'),
+        ("TLS negotiated (bridge | nginx)", f'{t["bridge"].get("tls")} | {t["nginx"].get("tls")}'),
+    ]
+
+pm, ps, pl = raw["pipeline_memory"], raw["pipeline_spool"], raw["pipeline_light"]
+result["pipeline"] = {
+    "memory_only": pm, "spool": ps, "light_load": pl,
+    "spool_to_memory_ratio": ratio(ps["messages_per_s"], pm["messages_per_s"]),
+    "latency_note": "latency_us: per message, the loadgen's send time (a CLOCK_MONOTONIC stamp in "
+                    "the text) to the reply's arrival at the fake Graph: the webhook POST, "
+                    "queueing, the Robofy call and the Graph call, all loopback hops to fakes that "
+                    "answer at once; mean_accept_to_reply_ms is the bridge's own histogram "
+                    "(acceptance to Graph 200)"}
+
+
+def ms(us):
+    return f"{us / 1000:.2f}"
+
+
+def e2e(run):
+    lat = run.get("latency_us") or {}
+    return f'{ms(lat.get("p50_us", 0))} / {ms(lat.get("p99_us", 0))}'
+
+
+rows += [
+    ("pipeline messages/s, webhook in -> Graph reply out (memory only)",
+     f'{pm["messages_per_s"]:.0f} ({pm["replies"]}/{pm["messages"]} in {pm["seconds"]} s)'),
+    ("pipeline mean accept->reply ms, bridge histogram (1 connection | saturated)",
+     f'{pl["mean_accept_to_reply_ms"]} | {pm["mean_accept_to_reply_ms"]}'),
+    ("pipeline send->reply at fake Graph p50 / p99 ms, per message (1 connection | saturated)",
+     f'{e2e(pl)} | {e2e(pm)}'),
+    ("pipeline CPU s (bridge | fakes), saturated run", f'{pm["bridge_cpu_s"]} | {pm["fakes_cpu_s"]}'),
+    ("pipeline messages/s with spool.dir (ratio to memory only)",
+     f'{ps["messages_per_s"]:.0f} ({result["pipeline"]["spool_to_memory_ratio"]})'),
+]
+
+result["footprint"] = {k: raw[k] for k in
+                       ("idle_rss_kb", "peak_rss_kb", "pipeline_peak_rss_kb", "startup_s",
+                        "binary_bytes") if k in raw}
+rows += [
+    ("idle RSS", f'{raw["idle_rss_kb"] / 1024:.1f} MiB'),
+    ("peak RSS (ingress run, queue growing | pipeline run)",
+     f'{raw["peak_rss_kb"] / 1024:.1f} MiB | {raw["pipeline_peak_rss_kb"] / 1024:.1f} MiB'),
+    ("start-up to /readyz 200", f'{float(raw["startup_s"]) * 1000:.0f} ms'),
+    ("binary size", f'{int(raw["binary_bytes"]) / 1048576:.1f} MiB'),
+]
+
+if "instructions_per_webhook" in raw:
+    result["instructions_per_accepted_webhook"] = int(raw["instructions_per_webhook"])
+    rows.append(("instructions per accepted webhook (callgrind)", raw["instructions_per_webhook"]))
+
+if "slow_10k" in raw:
+    result["conversations_10k_robofy_2s"] = {
+        "load": raw["slow_10k"], "replies": int(raw["slow_10k_replies"]),
+        "drain_s_after_last_post": float(raw["slow_10k_drain_s"]),
+        "peak_rss_kb": raw["slow_10k_peak_rss_kb"],
+        "bridge_cpu_s": float(raw["slow_10k_bridge_cpu_s"]),
+        "latency_us": raw.get("slow_10k_latency_us")}
+    s = raw["slow_10k"]
+    rows.append(("10k conversations, Robofy 2 s: replies | drain after last POST | peak RSS",
+                 f'{raw["slow_10k_replies"]}/10000 | {raw["slow_10k_drain_s"]} s | '
+                 f'{raw["slow_10k_peak_rss_kb"] / 1024:.1f} MiB (ingress {s["rps"]:.0f} req/s)'))
+    rows.append(("10k conversations: bridge CPU s (POSTs to last reply) | send->reply p50 / p99 s",
+                 f'{float(raw["slow_10k_bridge_cpu_s"]):.2f} | '
+                 f'{(raw.get("slow_10k_latency_us") or {}).get("p50_us", 0) / 1e6:.2f} / '
+                 f'{(raw.get("slow_10k_latency_us") or {}).get("p99_us", 0) / 1e6:.2f}'))
+
+with open(out_path, "w") as f:
+    json.dump(result, f, indent=2)
+    f.write("\n")
+
+width = max(len(r[0]) for r in rows)
+print(f"\nmake bench on {cores} cores ({cpu_model})\n")
+print(f'| {"figure".ljust(width)} | value |')
+print(f'| {"-" * width} | ----- |')
+for name, value in rows:
+    print(f"| {name.ljust(width)} | {value} |")
+print(f"\nJSON: {out_path}")

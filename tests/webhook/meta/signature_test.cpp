@@ -1,0 +1,205 @@
+#include "webhook/meta/signature.hpp"
+
+#include <boost/test/unit_test.hpp>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <ostream>
+#include <string>
+
+namespace bridge::webhook::meta {
+// Lets Boost.Test print a failed comparison; internal linkage keeps it private to this test.
+static std::ostream& operator<<(std::ostream& out, signature_status status) {
+  return out << to_string(status);
+}
+}  // namespace bridge::webhook::meta
+
+namespace {
+
+using bridge::webhook::meta::sign_body;
+using bridge::webhook::meta::signature_status;
+using bridge::webhook::meta::verify_signature;
+
+std::string read_fixture(const std::string& name) {
+  std::ifstream in(std::string(BRIDGE_FIXTURES_DIR) + "/payloads/" + name, std::ios::binary);
+  BOOST_TEST_REQUIRE(in.good(), "fixture " << name << " is readable");
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::string upper(std::string text) {
+  for (char& c : text) {
+    if (c >= 'a' && c <= 'f') c = static_cast<char>(c - 'a' + 'A');
+  }
+  return text;
+}
+
+constexpr std::string_view secret = "0123456789abcdef0123456789abcdef";
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(signature)
+
+BOOST_AUTO_TEST_CASE(rfc4231_test_case_2) {
+  BOOST_TEST(sign_body("Jefe", "what do ya want for nothing?") ==
+             "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  BOOST_TEST(verify_signature(
+                 "Jefe", "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
+                 "what do ya want for nothing?") == signature_status::ok);
+}
+
+BOOST_AUTO_TEST_CASE(rfc4231_test_case_1) {
+  const std::string key(20, '\x0b');
+  BOOST_TEST(sign_body(key, "Hi There") ==
+             "sha256=b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+}
+
+BOOST_AUTO_TEST_CASE(rfc4231_test_case_6_key_longer_than_block) {
+  const std::string key(131, '\xaa');
+  BOOST_TEST(sign_body(key, "Test Using Larger Than Block-Size Key - Hash Key First") ==
+             "sha256=60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+}
+
+BOOST_AUTO_TEST_CASE(empty_body_signs_and_verifies) {
+  const std::string header = sign_body(secret, "");
+  BOOST_TEST(header.size() == 7u + 64u);
+  BOOST_TEST(verify_signature(secret, header, "") == signature_status::ok);
+  BOOST_TEST(verify_signature(secret, header, " ") == signature_status::mismatch);
+}
+
+BOOST_AUTO_TEST_CASE(sample_payload_signed_and_verified) {
+  const std::string body = read_fixture("text.json");
+  const std::string header = sign_body(secret, body);
+  BOOST_TEST(header.starts_with("sha256="));
+  BOOST_TEST(header.find_first_not_of("0123456789abcdef", 7) == std::string::npos);
+  BOOST_TEST(verify_signature(secret, header, body) == signature_status::ok);
+}
+
+BOOST_AUTO_TEST_CASE(every_fixture_verifies_over_its_raw_bytes) {
+  int count = 0;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(std::string(BRIDGE_FIXTURES_DIR) + "/payloads")) {
+    if (entry.path().extension() != ".json") continue;
+    const std::string body = read_fixture(entry.path().filename().string());
+    BOOST_TEST(verify_signature(secret, sign_body(secret, body), body) == signature_status::ok,
+               entry.path().filename());
+    ++count;
+  }
+  BOOST_TEST(count >= 15);
+}
+
+BOOST_AUTO_TEST_CASE(uppercase_and_mixed_case_hex_accepted) {
+  const std::string body = read_fixture("text.json");
+  const std::string header = sign_body(secret, body);
+  const std::string upper_header = "sha256=" + upper(header.substr(7));
+  BOOST_TEST(upper_header != header);
+  BOOST_TEST(verify_signature(secret, upper_header, body) == signature_status::ok);
+  std::string mixed = header;
+  for (std::size_t i = 7; i < mixed.size(); i += 2)
+    mixed[i] = upper(std::string(1, mixed[i]))[0];
+  BOOST_TEST(verify_signature(secret, mixed, body) == signature_status::ok);
+}
+
+BOOST_AUTO_TEST_CASE(wrong_secret_is_mismatch) {
+  const std::string body = read_fixture("text.json");
+  BOOST_TEST(verify_signature("another-secret", sign_body(secret, body), body) ==
+             signature_status::mismatch);
+}
+
+BOOST_AUTO_TEST_CASE(body_changed_by_one_byte_is_mismatch) {
+  const std::string body = read_fixture("text.json");
+  const std::string header = sign_body(secret, body);
+  for (std::size_t i = 0; i < body.size(); ++i) {
+    std::string changed = body;
+    changed[i] = static_cast<char>(changed[i] ^ 0x01);
+    BOOST_TEST_REQUIRE(verify_signature(secret, header, changed) == signature_status::mismatch,
+                       "byte " << i);
+  }
+  BOOST_TEST(verify_signature(secret, header, body + " ") == signature_status::mismatch);
+  BOOST_TEST(verify_signature(secret, header, body.substr(1)) == signature_status::mismatch);
+}
+
+BOOST_AUTO_TEST_CASE(reserialised_body_is_mismatch) {
+  // Meta escapes "/" as "\/": a parser that re-serialises the body changes the signed bytes.
+  const std::string body = read_fixture("image-caption.json");
+  const std::string header = sign_body(secret, body);
+  std::string reserialised = body;
+  for (std::size_t at = reserialised.find("\\/"); at != std::string::npos;
+       at = reserialised.find("\\/", at)) {
+    reserialised.erase(at, 1);
+  }
+  BOOST_TEST(reserialised != body);
+  BOOST_TEST(verify_signature(secret, header, reserialised) == signature_status::mismatch);
+}
+
+BOOST_AUTO_TEST_CASE(empty_header_is_missing) {
+  BOOST_TEST(verify_signature(secret, "", "{}") == signature_status::missing);
+  BOOST_TEST(verify_signature(secret, std::string_view{}, "{}") == signature_status::missing);
+}
+
+BOOST_AUTO_TEST_CASE(malformed_headers) {
+  const std::string body = read_fixture("text.json");
+  const std::string header = sign_body(secret, body);
+  const std::string hex = header.substr(7);
+  BOOST_TEST(verify_signature(secret, header.substr(0, header.size() - 1), body) ==
+             signature_status::malformed);  // truncated
+  BOOST_TEST(verify_signature(secret, header + "0", body) == signature_status::malformed);  // long
+  BOOST_TEST(verify_signature(secret, "sha256=", body) == signature_status::malformed);
+  BOOST_TEST(verify_signature(secret, "sha1=" + hex.substr(0, 40), body) ==
+             signature_status::malformed);
+  BOOST_TEST(verify_signature(secret, "sha1=" + hex, body) == signature_status::malformed);
+  BOOST_TEST(verify_signature(secret, hex, body) == signature_status::malformed);  // no prefix
+  BOOST_TEST(verify_signature(secret, "SHA256=" + hex, body) == signature_status::malformed);
+  BOOST_TEST(verify_signature(secret, " " + header, body) == signature_status::malformed);
+  BOOST_TEST(verify_signature(secret, "sha256 =" + hex, body) == signature_status::malformed);
+  std::string non_hex = header;
+  non_hex[20] = 'g';
+  BOOST_TEST(verify_signature(secret, non_hex, body) == signature_status::malformed);
+  non_hex[20] = ' ';
+  BOOST_TEST(verify_signature(secret, non_hex, body) == signature_status::malformed);
+  std::string with_nul = header;
+  with_nul[30] = '\0';
+  BOOST_TEST(verify_signature(secret, with_nul, body) == signature_status::malformed);
+}
+
+BOOST_AUTO_TEST_CASE(well_formed_but_wrong_digest_is_mismatch) {
+  BOOST_TEST(verify_signature(secret, "sha256=" + std::string(64, '0'), "{}") ==
+             signature_status::mismatch);
+}
+
+BOOST_AUTO_TEST_CASE(empty_secret_never_verifies) {
+  const std::string header = sign_body("", "{}");
+  BOOST_TEST(header.size() == 7u + 64u);
+  BOOST_TEST(verify_signature("", header, "{}") == signature_status::mismatch);
+}
+
+// The keyed context is restarted for each check: the same key gives the same answers however
+// many checks (passing, failing, signing) ran before, and a failed check leaves nothing behind.
+BOOST_AUTO_TEST_CASE(one_key_serves_many_checks) {
+  bridge::webhook::meta::signature_key key(secret);
+  const std::string body = R"({"object":"whatsapp_business_account","entry":[]})";
+  const std::string header = sign_body(secret, body);
+  BOOST_TEST(key.sign(body) == header);
+  for (int i = 0; i < 3; ++i) {
+    BOOST_TEST(key.verify(header, body) == signature_status::ok);
+    BOOST_TEST(key.verify(header, body + " ") == signature_status::mismatch);
+    BOOST_TEST(key.verify(header, "") == signature_status::mismatch);
+    BOOST_TEST(key.sign("") == sign_body(secret, ""));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_moved_key_keeps_its_secret) {
+  bridge::webhook::meta::signature_key first(secret);
+  bridge::webhook::meta::signature_key second("other");
+  second = std::move(first);
+  BOOST_TEST(second.verify(sign_body(secret, "x"), "x") == signature_status::ok);
+  BOOST_TEST(second.verify(sign_body("other", "x"), "x") == signature_status::mismatch);
+}
+
+BOOST_AUTO_TEST_CASE(status_names) {
+  BOOST_TEST(to_string(signature_status::ok) == "ok");
+  BOOST_TEST(to_string(signature_status::missing) == "missing");
+  BOOST_TEST(to_string(signature_status::malformed) == "malformed");
+  BOOST_TEST(to_string(signature_status::mismatch) == "mismatch");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,448 @@
+#include "webhook/http/listener.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+
+#include "webhook/http/buffered_parse.hpp"
+#include "webhook/http/errors.hpp"
+#include "webhook/http/idle_connections.hpp"
+#include "webhook/http/request_checks.hpp"
+#include "webhook/http/wire.hpp"
+#include "webhook/util/log_throttle.hpp"
+
+namespace bridge::webhook::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using tcp = asio::ip::tcp;
+using asio::awaitable;
+using asio::use_awaitable;
+constexpr auto as_tuple_awaitable = asio::as_tuple(use_awaitable);
+
+namespace {
+// Out of file descriptors with nothing to shed: wait this long before accepting again, instead
+// of spinning on an accept that fails at once.
+constexpr std::chrono::milliseconds accept_pause_when_exhausted{100};
+constexpr std::string_view continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
+}  // namespace
+
+struct http_listener::state {
+  tcp::acceptor acceptor;
+  asio::steady_timer accept_pause;
+  std::shared_ptr<request_handler> handler;
+  listener_limits limits;
+  std::shared_ptr<asio::ssl::context> tls;
+  std::size_t connections = 0;
+  bool stopped = false;
+  listener_counters counters;
+  idle_connections idle;
+  util::log_throttle accept_errors;
+
+  state(asio::any_io_executor executor, std::shared_ptr<request_handler> h, listener_limits l,
+        std::shared_ptr<asio::ssl::context> t)
+      : acceptor(executor),
+        accept_pause(executor),
+        handler(std::move(h)),
+        limits(l),
+        tls(std::move(t)) {}
+};
+
+namespace {
+
+using listener_state = http_listener::state;
+
+// Counts a connection from its accept to the end of its coroutine, also when the coroutine is
+// destroyed unfinished. Taken in the accept loop, so the cap holds however the loop is scheduled.
+class connection_slot {
+ public:
+  explicit connection_slot(std::shared_ptr<listener_state> s) : state_(std::move(s)) {
+    ++state_->connections;
+  }
+  ~connection_slot() {
+    if (state_) --state_->connections;
+  }
+  connection_slot(connection_slot&&) = default;
+  connection_slot(const connection_slot&) = delete;
+  connection_slot& operator=(const connection_slot&) = delete;
+
+ private:
+  std::shared_ptr<listener_state> state_;
+};
+
+// Body bytes counted against max_inflight_body_bytes from a request's header until it has been
+// answered (its body is held that long).
+class body_reservation {
+ public:
+  explicit body_reservation(listener_state& st) : state_(st) {}
+  ~body_reservation() { state_.counters.inflight_body_bytes -= bytes_; }
+  body_reservation(const body_reservation&) = delete;
+  body_reservation& operator=(const body_reservation&) = delete;
+
+  // Reserves `bytes` more; false, and nothing reserved, when the budget would be exceeded.
+  bool take(std::uint64_t bytes) {
+    const std::uint64_t in_use = state_.counters.inflight_body_bytes;
+    if (bytes > state_.limits.max_inflight_body_bytes -
+                    std::min<std::uint64_t>(in_use, state_.limits.max_inflight_body_bytes)) {
+      return false;
+    }
+    state_.counters.inflight_body_bytes += bytes;
+    bytes_ += bytes;
+    return true;
+  }
+
+ private:
+  listener_state& state_;
+  std::uint64_t bytes_ = 0;
+};
+
+// Maps a failed request read to the answer it deserves; none for a timeout or a vanished peer.
+std::optional<response> answer_for_read_error(const boost::system::error_code& ec) {
+  if (ec == beast::http::error::body_limit) {
+    return make_error_response(http::status::payload_too_large, "too_large",
+                               "request body exceeds server.max_body_bytes", false);
+  }
+  if (ec == beast::http::error::header_limit) {
+    return make_error_response(http::status::request_header_fields_too_large, "headers_too_large",
+                               "request line and headers exceed the limit", false);
+  }
+  if (ec.category() == make_error_code(beast::http::error::bad_target).category()) {
+    if (ec == beast::http::error::end_of_stream || ec == beast::http::error::partial_message) {
+      return std::nullopt;
+    }
+    return make_error_response(http::status::bad_request, "bad_request", "malformed HTTP request",
+                               false);
+  }
+  return std::nullopt;
+}
+
+response over_budget_answer() {
+  auto res = make_error_response(http::status::service_unavailable, "busy",
+                                 "too many request bodies are being received; retry later", false);
+  res.set(http::field::retry_after, "1");
+  return res;
+}
+
+void count_refusal(listener_counters& counters, http::status status) {
+  switch (status) {
+    case http::status::payload_too_large:
+      ++counters.too_large;
+      break;
+    case http::status::request_header_fields_too_large:
+      ++counters.headers_too_large;
+      break;
+    case http::status::uri_too_long:
+      ++counters.uri_too_long;
+      break;
+    case http::status::service_unavailable:
+      ++counters.bodies_over_budget;
+      break;
+    default:
+      ++counters.malformed;
+  }
+}
+
+// Writes `res` as one buffer laid out in `wire`, which the connection reuses for every answer;
+// the answer to a HEAD request is the header alone (its Content-Length still tells the size).
+template <class Stream>
+awaitable<boost::system::error_code> write_response(Stream& stream, const response& res,
+                                                    std::string& wire, bool header_only) {
+  wire.clear();
+  append_wire_bytes(res, wire);
+  if (header_only) wire.resize(wire.size() - res.body().size());
+  auto [ec, written] = co_await asio::async_write(stream, asio::buffer(wire), as_tuple_awaitable);
+  (void)written;
+  co_return ec;
+}
+
+// Closes a connection that is being shed to make room.
+template <class Stream>
+std::function<void()> closer_of(Stream& stream) {
+  return [&stream] {
+    boost::system::error_code ignored;
+    beast::get_lowest_layer(stream).socket().close(ignored);
+  };
+}
+
+// Waits for the first bytes of the next request. An untrusted connection waits briefly and may
+// be shed meanwhile; a trusted one waits idle_timeout. False when the connection is over.
+template <class Stream>
+awaitable<bool> wait_for_request(Stream& stream, beast::flat_buffer& buffer, listener_state& st,
+                                 bool first, bool trusted) {
+  const listener_limits& limits = st.limits;
+  const auto patience = first ? limits.read_timeout : limits.idle_timeout;
+  beast::get_lowest_layer(stream).expires_after(
+      trusted ? patience : std::min(patience, limits.untrusted_idle_timeout));
+  std::optional<idle_connections::listing> listed;
+  if (!trusted) listed.emplace(st.idle, closer_of(stream));
+  auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), as_tuple_awaitable);
+  if (ec) co_return false;
+  buffer.commit(n);
+  co_return true;
+}
+
+// A request read whole, or the answer refusing it (the connection closes after it), or neither
+// when the peer went away or was too slow.
+struct read_result {
+  std::optional<request> req;
+  std::unique_ptr<body_observer> observer;  // what saw the body arrive, if the handler asked
+  std::optional<response> refusal;
+};
+
+// Reads the header, checks it, reserves the body's bytes, then reads the body while the
+// handler's observer sees it arrive.
+template <class Stream>
+awaitable<read_result> read_request(Stream& stream, beast::flat_buffer& buffer, listener_state& st,
+                                    body_reservation& reservation) {
+  const listener_limits limits = st.limits;
+  read_result out;
+  beast::http::request_parser<http::string_body> parser;
+  parser.body_limit(limits.max_body_bytes);
+  parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
+  boost::system::error_code ec = parse_buffered(parser, buffer);
+  if (!ec && !parser.is_header_done()) {
+    auto [read_ec, n] =
+        co_await beast::http::async_read_header(stream, buffer, parser, as_tuple_awaitable);
+    (void)n;
+    ec = read_ec;
+  }
+  if (ec) {
+    out.refusal = answer_for_read_error(ec);
+    co_return out;
+  }
+  out.refusal =
+      refusal_for_header(parser.get(), {limits.max_target_bytes, limits.max_header_fields});
+  if (out.refusal) co_return out;
+  // A chunked body's size is unknown until its end: reserve the most it may be.
+  if (!reservation.take(
+          parser.content_length().value_or(parser.chunked() ? limits.max_body_bytes : 0))) {
+    out.refusal = over_budget_answer();
+    co_return out;
+  }
+  out.observer = st.handler->observe_body(parser.get());
+  if (expects_continue(parser.get()) && !parser.is_done()) {
+    auto [write_ec, n] =
+        co_await asio::async_write(stream, asio::buffer(continue_line), as_tuple_awaitable);
+    (void)n;
+    if (write_ec) co_return out;
+  }
+
+  parser.eager(true);
+  std::size_t observed = 0;
+  const auto show_new_bytes = [&] {
+    const std::string& body = parser.get().body();
+    if (out.observer && body.size() > observed) {
+      out.observer->on_body(std::string_view(body).substr(observed));
+    }
+    observed = body.size();
+  };
+  ec = parse_buffered(parser, buffer);
+  show_new_bytes();
+  while (!ec && !parser.is_done()) {
+    auto [read_ec, n] =
+        co_await beast::http::async_read_some(stream, buffer, parser, as_tuple_awaitable);
+    (void)n;
+    ec = read_ec;
+    show_new_bytes();
+  }
+  if (ec) {
+    out.refusal = answer_for_read_error(ec);
+    co_return out;
+  }
+  out.req = parser.release();
+  co_return out;
+}
+
+awaitable<response> answer(listener_state& st, request& req,
+                           std::unique_ptr<body_observer> observer) {
+  try {
+    co_return co_await st.handler->handle_observed(req, std::move(observer));
+  } catch (const std::exception& e) {
+    spdlog::error("request handler failed: {}", e.what());
+  }
+  co_return make_error_response(http::status::internal_server_error, "internal_error",
+                                "the request could not be handled", false);
+}
+
+// One connection: wait for a request, read it, answer it, until either side is done.
+template <class Stream>
+awaitable<void> serve_requests(Stream& stream, std::shared_ptr<listener_state> st) {
+  beast::flat_buffer buffer;
+  std::string wire;
+  bool first = true;
+  bool trusted = false;
+  for (;;) {
+    if (buffer.size() == 0 && !co_await wait_for_request(stream, buffer, *st, first, trusted)) {
+      co_return;
+    }
+    first = false;
+    beast::get_lowest_layer(stream).expires_after(st->limits.read_timeout);
+    body_reservation reservation(*st);
+    read_result in = co_await read_request(stream, buffer, *st, reservation);
+    if (!in.req) {
+      if (in.refusal) {
+        count_refusal(st->counters, in.refusal->result());
+        co_await write_response(stream, *in.refusal, wire, false);
+      }
+      co_return;
+    }
+
+    response res = co_await answer(*st, *in.req, std::move(in.observer));
+    const unsigned status = res.result_int();
+    if (status >= 200 && status < 300 && st->limits.trust_after_success) trusted = true;
+    // A refused request (wrong signature, unknown path, bad JSON) ends its connection, so a
+    // client cannot hold a connection by sending one refused request per idle timeout.
+    const bool refused = status >= 400 && status < 500;
+    const bool keep_alive = in.req->keep_alive() && res.keep_alive() && !refused && !st->stopped;
+    res.keep_alive(keep_alive);
+    beast::get_lowest_layer(stream).expires_after(st->limits.read_timeout);
+    const bool head = in.req->method() == http::verb::head;
+    const auto write_ec = co_await write_response(stream, res, wire, head);
+    if (write_ec || !keep_alive) co_return;
+  }
+}
+
+awaitable<void> run_plain(tcp::socket socket, std::shared_ptr<listener_state> st,
+                          connection_slot /* held while the connection lives */) {
+  beast::tcp_stream stream(std::move(socket));
+  co_await serve_requests(stream, st);
+  boost::system::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+}
+
+awaitable<void> run_tls(tcp::socket socket, std::shared_ptr<listener_state> st,
+                        std::shared_ptr<asio::ssl::context> tls,
+                        connection_slot /* held while the connection lives */) {
+  beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(socket)), *tls);
+  beast::get_lowest_layer(stream).expires_after(
+      std::min(st->limits.read_timeout, st->limits.untrusted_idle_timeout));
+  {
+    // Nothing is known of a peer in its handshake: it may be shed to make room.
+    idle_connections::listing listed(st->idle, closer_of(stream));
+    auto [hs_ec] =
+        co_await stream.async_handshake(asio::ssl::stream_base::server, as_tuple_awaitable);
+    if (hs_ec) {
+      spdlog::debug("TLS handshake failed: {}", hs_ec.message());
+      co_return;
+    }
+  }
+  co_await serve_requests(stream, st);
+  beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
+  // A peer that vanishes without close_notify is routine; the connection is over either way.
+  co_await stream.async_shutdown(as_tuple_awaitable);
+}
+
+// Closes the idle untrusted connection that waited longest; false when there is none.
+bool make_room(listener_state& st) {
+  if (!st.idle.close_oldest()) return false;
+  ++st.counters.connections_shed;
+  return true;
+}
+
+// After a failed accept: out of file descriptors, shed an idle untrusted connection (its
+// descriptor is free at once) or pause briefly, and report once per interval with a count;
+// anything else (a peer that reset before accept) is only reported.
+awaitable<void> recover_from_accept_error(listener_state& st, const boost::system::error_code& ec) {
+  const bool out_of_descriptors =
+      ec == asio::error::no_descriptors || ec == boost::system::errc::too_many_files_open_in_system;
+  if (out_of_descriptors) ++st.counters.descriptors_exhausted;
+  if (const auto held_back = st.accept_errors.admit()) {
+    spdlog::error(
+        "accept failed: {} ({} more since the last report){}", ec.message(), *held_back,
+        out_of_descriptors ? "; closing idle untrusted connections, pausing accepts" : "");
+  }
+  if (!out_of_descriptors || make_room(st)) co_return;
+  st.accept_pause.expires_after(accept_pause_when_exhausted);
+  co_await st.accept_pause.async_wait(as_tuple_awaitable);
+}
+
+void log_failure(const char* what, std::exception_ptr e) {
+  if (!e) return;
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    spdlog::error("{} ended by an error: {}", what, ex.what());
+  }
+}
+
+awaitable<void> accept_loop(std::shared_ptr<listener_state> st) {
+  for (;;) {
+    auto [ec, socket] = co_await st->acceptor.async_accept(as_tuple_awaitable);
+    if (st->stopped || ec == asio::error::operation_aborted) co_return;
+    if (ec) {
+      co_await recover_from_accept_error(*st, ec);
+      continue;
+    }
+    if (st->connections >= st->limits.max_connections && !make_room(*st)) {
+      ++st->counters.connections_refused;
+      // Refusing costs one close; the peer retries later.
+      boost::system::error_code ignored;
+      socket.close(ignored);
+      continue;
+    }
+    socket.set_option(tcp::no_delay(true), ec);
+    const auto on_done = [](std::exception_ptr e) { log_failure("connection", e); };
+    if (st->tls) {
+      asio::co_spawn(socket.get_executor(),
+                     run_tls(std::move(socket), st, st->tls, connection_slot(st)), on_done);
+    } else {
+      asio::co_spawn(socket.get_executor(), run_plain(std::move(socket), st, connection_slot(st)),
+                     on_done);
+    }
+  }
+}
+
+}  // namespace
+
+http_listener::http_listener(asio::any_io_executor executor, const tcp::endpoint& endpoint,
+                             std::shared_ptr<request_handler> handler, listener_limits limits,
+                             std::shared_ptr<asio::ssl::context> tls)
+    : state_(std::make_shared<state>(executor, std::move(handler), limits, std::move(tls))) {
+  state_->acceptor.open(endpoint.protocol());
+  state_->acceptor.set_option(tcp::acceptor::reuse_address(true));
+  state_->acceptor.bind(endpoint);
+  state_->acceptor.listen(asio::socket_base::max_listen_connections);
+}
+
+http_listener::~http_listener() {
+  stop();
+}
+
+tcp::endpoint http_listener::local_endpoint() const {
+  return state_->acceptor.local_endpoint();
+}
+
+void http_listener::start() {
+  asio::co_spawn(state_->acceptor.get_executor(), accept_loop(state_),
+                 [](std::exception_ptr e) { log_failure("accept loop", e); });
+}
+
+void http_listener::stop() {
+  if (state_->stopped) return;
+  state_->stopped = true;
+  boost::system::error_code ignored;
+  state_->acceptor.close(ignored);
+  state_->accept_pause.cancel();
+}
+
+void http_listener::update(listener_limits limits, std::shared_ptr<asio::ssl::context> tls) {
+  state_->limits = limits;
+  if (tls) state_->tls = std::move(tls);
+}
+
+std::size_t http_listener::open_connections() const {
+  return state_->connections;
+}
+const listener_counters& http_listener::counters() const {
+  return state_->counters;
+}
+
+}  // namespace bridge::webhook::http
