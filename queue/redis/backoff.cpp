@@ -4,12 +4,22 @@
 
 namespace bridge::queue::redis {
 
+namespace {
+
+// Close seeds (a counter, a pid) must still give unrelated sequences: seed_seq mixes them.
+std::minstd_rand seeded(std::uint64_t seed) {
+  std::seed_seq mixed{static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32)};
+  return std::minstd_rand(mixed);
+}
+
+}  // namespace
+
 reconnect_backoff::reconnect_backoff(std::chrono::milliseconds first, std::chrono::milliseconds cap,
                                      std::uint64_t seed)
     : first_(std::max(first, std::chrono::milliseconds(1))),
       cap_(std::max(cap, first_)),
       step_(first_),
-      random_(static_cast<std::minstd_rand::result_type>(seed % 0x7fffffffULL) + 1) {}
+      random_(seeded(seed)) {}
 
 std::chrono::milliseconds reconnect_backoff::next() {
   const std::chrono::milliseconds step = step_;

@@ -60,6 +60,9 @@ struct client_stats {
 //
 // On every connection: TCP (and TLS for rediss://, with SNI, peer and host name verification),
 // then AUTH and SELECT (or PING), all within timeout; only then is it ready. RESP2 throughout.
+// A command that may block on the server (BLPOP, WAIT) must block for less than the timeout, or
+// it is taken for an unresponsive server. After errc::timeout or errc::connection_lost a command
+// may or may not have run: make writes idempotent or check.
 //
 // Not thread-safe: call it, and await it, only on the executor given to make_client (the bridge
 // runs one io_context on one thread). Failures on the data path are values, never exceptions

@@ -48,7 +48,9 @@ class command_queue {
   // Completes every request, written or not, with ec (the connection is gone).
   void fail_all(boost::system::error_code ec) noexcept;
 
+  // True when requests wait to be written.
   bool has_unwritten() const noexcept { return !unwritten_.empty(); }
+  // How many written requests wait for replies.
   std::size_t awaiting() const noexcept { return awaiting_.size(); }
 
  private:

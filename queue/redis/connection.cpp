@@ -3,7 +3,6 @@
 // then back off and set up again. Callers queue requests and wait on their own timers.
 #include <spdlog/spdlog.h>
 
-#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -16,8 +15,7 @@
 #include "queue/redis/backoff.hpp"
 #include "queue/redis/client.hpp"
 #include "queue/redis/command_queue.hpp"
-#include "queue/redis/reply_reader.hpp"
-#include "queue/redis/transport.hpp"
+#include "queue/redis/session.hpp"
 
 namespace bridge::queue::redis {
 
@@ -32,14 +30,6 @@ namespace {
 
 // Where the run loop is; callers act on it (queue, fail fast, or refuse).
 enum class phase { connecting, ready, backing_off, closed };
-
-// One connection's stream and parser; made for each attempt, dropped when it ends.
-struct session {
-  session(const asio::any_io_executor& executor, asio::ssl::context* tls) : stream(executor, tls) {}
-  transport stream;
-  reply_reader replies;
-  std::array<char, 16 * 1024> buffer{};
-};
 
 std::optional<asio::ssl::context> make_tls_context(const client_options& options) {
   if (!options.server.tls) return std::nullopt;
@@ -76,7 +66,8 @@ class core {
     while (c.phase_ != phase::closed) {
       c.phase_ = phase::connecting;
       c.session_ = std::make_unique<session>(c.executor_, c.tls_ ? &*c.tls_ : nullptr);
-      std::optional<setup_error> failed = co_await c.set_up(*c.session_);
+      std::optional<setup_error> failed = co_await c.session_->open(
+          c.options_.server, c.options_.password, clock_type::now() + c.options_.timeout);
       if (c.phase_ == phase::closed) break;
       if (failed) {
         ++c.stats_.connect_failures;
@@ -154,56 +145,6 @@ class core {
   }
 
  private:
-  // TCP, TLS, then AUTH / SELECT (or PING) pipelined, all within one timeout.
-  awaitable<std::optional<setup_error>> set_up(session& s) {
-    const auto deadline = clock_type::now() + options_.timeout;
-    if (auto failed = co_await s.stream.connect(options_.server, deadline)) co_return failed;
-
-    request hello;
-    const url& server = options_.server;
-    const bool sends_auth = !server.user.empty() || !options_.password.empty();
-    if (!server.user.empty()) {
-      hello.push({"AUTH", server.user, options_.password});
-    } else if (sends_auth) {
-      hello.push({"AUTH", options_.password});
-    }
-    const std::string db = std::to_string(server.db);
-    if (server.db != 0) hello.push({"SELECT", db});
-    // Without either, PING: a connection is ready only once the server has answered on it.
-    if (hello.empty()) hello.push({"PING"});
-
-    s.stream.expires_at(deadline);
-    const std::vector<asio::const_buffer> wire{asio::buffer(hello.wire())};
-    if (auto [ec, n] = co_await s.stream.write(wire); ec)
-      co_return io_failure("sending AUTH/SELECT", ec);
-    for (std::size_t answered = 0; answered < hello.size();) {
-      auto next = s.replies.next();
-      if (!next) co_return setup_error{next.error(), "set-up reply: " + s.replies.error_text()};
-      if (!*next) {
-        auto [ec, n] = co_await s.stream.read_some(asio::buffer(s.buffer));
-        if (ec) co_return io_failure("reading the set-up replies", ec);
-        s.replies.feed(s.buffer.data(), n);
-        continue;
-      }
-      ++answered;
-      const reply& r = **next;
-      if (!r.is_error()) continue;
-      // AUTH refused, or a password the server wants and we lack (NOAUTH on PING or SELECT).
-      const bool auth = (sends_auth && answered == 1) || r.error_kind() == server_error::auth;
-      const errc code = auth ? errc::auth_failed : errc::setup_failed;
-      // The server's words only: they never contain the password.
-      co_return setup_error{make_error_code(code), std::string(r.error_message())};
-    }
-    s.stream.expires_never();
-    co_return std::nullopt;
-  }
-
-  setup_error io_failure(const std::string& what, const error_code& ec) const {
-    const bool late = ec == boost::beast::error::timeout;
-    return setup_error{make_error_code(late ? errc::timeout : errc::connection_lost),
-                       what + (late ? " took too long" : ": " + ec.message())};
-  }
-
   void serve_started() {
     phase_ = phase::ready;
     lost_reason_.clear();

@@ -155,4 +155,8 @@ std::ostream& operator<<(std::ostream& out, const reply& r) {
   return out << r.describe();
 }
 
+std::ostream& operator<<(std::ostream& out, server_error kind) {
+  return out << to_string(kind);
+}
+
 }  // namespace bridge::queue::redis

@@ -43,6 +43,7 @@ class reply {
   // A nil reply.
   reply() = default;
 
+  // A reply of each type, as the parser makes them (tests and fakes make them too).
   static reply make_integer(long long value);
   static reply make_status(std::string text);
   static reply make_string(std::string bytes);
@@ -51,6 +52,7 @@ class reply {
 
   // The RESP2 type of this reply.
   reply_type type() const noexcept { return type_; }
+  // Shorthands for type() ==.
   bool is_nil() const noexcept { return type_ == reply_type::nil; }
   bool is_error() const noexcept { return type_ == reply_type::error; }
   bool is_array() const noexcept { return type_ == reply_type::array; }
@@ -71,6 +73,7 @@ class reply {
   // (error) ERR ..., [a, b]. Long strings are cut.
   std::string describe() const;
 
+  // Same type and same value, elements compared in order.
   friend bool operator==(const reply& a, const reply& b) = default;
 
  private:
@@ -83,5 +86,7 @@ class reply {
 
 // Writes describe() (for test diagnostics).
 std::ostream& operator<<(std::ostream& out, const reply& r);
+// Writes to_string(kind).
+std::ostream& operator<<(std::ostream& out, server_error kind);
 
 }  // namespace bridge::queue::redis

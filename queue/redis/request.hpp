@@ -22,6 +22,7 @@ class request {
 
   // How many commands (and so replies) the request holds.
   std::size_t size() const noexcept { return commands_; }
+  // True when no command was pushed.
   bool empty() const noexcept { return commands_ == 0; }
   // The RESP bytes of every command, in order.
   const std::string& wire() const noexcept { return wire_; }
