@@ -59,6 +59,12 @@ awaitable<result<reply>> client::command(std::initializer_list<std::string_view>
   return only_reply(execute(std::move(req)));
 }
 
+awaitable<result<reply>> client::command(std::span<const std::string_view> args) {
+  request req;
+  req.push(args);
+  return only_reply(execute(std::move(req)));
+}
+
 awaitable<result<reply>> client::command(std::span<const std::string> args) {
   request req;
   req.push(args);
@@ -73,6 +79,12 @@ awaitable<result<reply>> client::run_script(script s, std::initializer_list<std:
 
 awaitable<result<reply>> client::run_script(script s, std::span<const std::string> keys,
                                             std::span<const std::string> args) {
+  request call = evalsha(s, keys, args);
+  return run_loaded(*this, std::move(s), std::move(call));
+}
+
+awaitable<result<reply>> client::run_script(script s, std::span<const std::string_view> keys,
+                                            std::span<const std::string_view> args) {
   request call = evalsha(s, keys, args);
   return run_loaded(*this, std::move(s), std::move(call));
 }

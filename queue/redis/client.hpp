@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/system/result.hpp>
@@ -10,6 +11,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "queue/redis/errc.hpp"
@@ -89,7 +91,18 @@ class client {
   // an error reply included, or why there was none.
   boost::asio::awaitable<boost::system::result<reply>> command(
       std::initializer_list<std::string_view> args);
+  boost::asio::awaitable<boost::system::result<reply>> command(
+      std::span<const std::string_view> args);
   boost::asio::awaitable<boost::system::result<reply>> command(std::span<const std::string> args);
+  // The same with the arguments in line: co_await redis.command("SET", key, value). Inside a
+  // coroutine this is the form to use: GCC 12 rejects co_await redis.command({...}) ("array used
+  // as initializer").
+  template <class... Args>
+  requires(sizeof...(Args) > 0 && (std::is_convertible_v<const Args&, std::string_view> && ...))
+      boost::asio::awaitable<boost::system::result<reply>> command(const Args&... args) {
+    const std::array<std::string_view, sizeof...(Args)> views{std::string_view(args)...};
+    return command(std::span<const std::string_view>(views));  // encoded before views go
+  }
 
   // Runs s by EVALSHA with its keys and arguments. On NOSCRIPT (a restarted or flushed server) it
   // sends SCRIPT LOAD and EVALSHA again in one round trip, once. Keys and arguments are encoded
@@ -99,6 +112,8 @@ class client {
       std::initializer_list<std::string_view> args);
   boost::asio::awaitable<boost::system::result<reply>> run_script(
       script s, std::span<const std::string> keys, std::span<const std::string> args);
+  boost::asio::awaitable<boost::system::result<reply>> run_script(
+      script s, std::span<const std::string_view> keys, std::span<const std::string_view> args);
 };
 
 // A client for options.server whose connection runs on `executor`; it starts connecting at once.

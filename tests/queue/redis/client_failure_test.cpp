@@ -32,7 +32,7 @@ struct timed_outcome {
 asio::awaitable<timed_outcome> timed(client& redis, std::string command) {
   const auto started = clock_type::now();
   timed_outcome out;
-  out.outcome = co_await one_word(redis, command);
+  out.outcome = co_await redis.command(command);
   out.took = clock_type::now() - started;
   co_return out;
 }

@@ -1,5 +1,6 @@
 // The helpers every client gets from the interface (command, run_script), against a fake that
 // records what it is asked and answers from a script: what a test double of client looks like.
+#include <array>
 #include <boost/asio/io_context.hpp>
 #include <boost/test/unit_test.hpp>
 #include <deque>
@@ -58,6 +59,34 @@ BOOST_AUTO_TEST_CASE(command_encodes_its_arguments_before_it_returns) {
   BOOST_TEST(fake.sent.front() == wire_of({"SET", "short-lived", "v"}));
 }
 
+BOOST_AUTO_TEST_CASE(every_form_of_command_sends_the_same_bytes) {
+  asio::io_context io;
+  canned_client fake;
+  for (int i = 0; i < 4; ++i)
+    fake.answers.push_back(std::vector<reply>{reply{}});
+  const std::string key = "k";
+  const std::vector<std::string> strings{"GET", key};
+  const std::array<std::string_view, 2> views{"GET", key};
+  run(io, fake.command({"GET", key}));
+  run(io, fake.command(strings));
+  run(io, fake.command(views));
+  run(io, fake.command("GET", key));
+  BOOST_TEST(fake.sent.size() == 4u);
+  for (const std::string& wire : fake.sent)
+    BOOST_TEST(wire == wire_of({"GET", "k"}));
+}
+
+BOOST_AUTO_TEST_CASE(inline_arguments_may_be_temporaries_inside_a_coroutine) {
+  asio::io_context io;
+  canned_client fake;
+  fake.answers.push_back(std::vector<reply>{reply::make_status("OK")});
+  auto caller = [](client& c, int n) -> asio::awaitable<result<reply>> {
+    co_return co_await c.command("SET", "key:" + std::to_string(n), std::to_string(n * 2));
+  };
+  BOOST_TEST(run(io, caller(fake, 21)).value() == reply::make_status("OK"));
+  BOOST_TEST(fake.sent.front() == wire_of({"SET", "key:21", "42"}));
+}
+
 BOOST_AUTO_TEST_CASE(run_script_sends_evalsha_with_keys_then_arguments) {
   asio::io_context io;
   canned_client fake;
@@ -87,7 +116,8 @@ BOOST_AUTO_TEST_CASE(a_second_noscript_is_returned_not_retried) {
   const script s("return 1");
   fake.answers.push_back(std::vector<reply>{noscript});
   fake.answers.push_back(std::vector<reply>{reply::make_string(s.sha1()), noscript});
-  const reply r = run(io, fake.run_script(s, {}, {})).value();
+  const std::array<std::string_view, 1> keys{"k"}, args{"a"};
+  const reply r = run(io, fake.run_script(s, keys, args)).value();
   BOOST_TEST(r.error_kind() == server_error::noscript);
   BOOST_TEST(fake.sent.size() == 2u);
 }

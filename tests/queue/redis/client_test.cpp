@@ -36,11 +36,6 @@ struct connected_client {
   }
 };
 
-// GET k, from a coroutine (see one_word).
-asio::awaitable<result<reply>> get_k(client& redis) {
-  return redis.command({"GET", "k"});
-}
-
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(client_suite, *boost::unit_test::timeout(60))
@@ -185,7 +180,7 @@ BOOST_AUTO_TEST_CASE(a_long_script_makes_others_busy) {
   auto wait_for_busy = [](client& redis) -> asio::awaitable<reply> {
     asio::steady_timer pause(co_await asio::this_coro::executor);
     for (int i = 0; i < 250; ++i) {
-      auto r = co_await get_k(redis);
+      auto r = co_await redis.command("GET", "k");
       if (r && r->error_kind() == server_error::busy) co_return *r;
       pause.expires_after(20ms);
       co_await pause.async_wait(asio::use_awaitable);

@@ -75,13 +75,6 @@ inline reply answered(const boost::system::result<reply>& r) {
   return *r;
 }
 
-// One command of a single word. Not a coroutine: GCC 12 cannot keep a braced argument list alive
-// across co_await, so coroutines call this instead of command({...}).
-inline boost::asio::awaitable<boost::system::result<reply>> one_word(client& c,
-                                                                     std::string_view word) {
-  return c.command({word});
-}
-
 // Milliseconds, for test messages (Boost.Test cannot print durations).
 inline long long millis(std::chrono::steady_clock::duration d) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
@@ -92,7 +85,7 @@ inline boost::asio::awaitable<bool> wait_until_answers(client& c, std::chrono::m
   const auto deadline = std::chrono::steady_clock::now() + limit;
   boost::asio::steady_timer pause(co_await boost::asio::this_coro::executor);
   while (std::chrono::steady_clock::now() < deadline) {
-    auto pong = co_await one_word(c, "PING");
+    auto pong = co_await c.command("PING");
     if (pong && pong->text() == std::optional<std::string_view>("PONG")) co_return true;
     pause.expires_after(20ms);
     co_await pause.async_wait(boost::asio::use_awaitable);
