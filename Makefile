@@ -7,8 +7,9 @@ JOBS ?= 2
 WERROR ?= $(if $(CI),ON,OFF)
 CMAKE_ARGS ?=
 # What only the tests use: promtool (checks /metrics), systemd-analyze (checks the unit), yamllint
-# and PyYAML (check the Kubernetes manifests).
-TEST_PACKAGES ?= prometheus systemd yamllint python3-yaml
+# and PyYAML (check the Kubernetes manifests), redis-server (the Redis client's tests start their
+# own servers on loopback ports; never the system service).
+TEST_PACKAGES ?= prometheus systemd yamllint python3-yaml redis-server
 
 .PHONY: all deps test-deps configure build test run clean format
 

@@ -82,6 +82,12 @@ void child_process::send_signal(int signal) const {
   if (!exited_) ::kill(pid_, signal);
 }
 
+bool child_process::running() {
+  if (exited_) return false;
+  if (::waitpid(pid_, &status_, WNOHANG) == pid_) exited_ = true;
+  return !exited_;
+}
+
 std::optional<int> child_process::wait_for_exit(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (!exited_) {

@@ -26,6 +26,10 @@ class child_process {
   // Waits until the output contains text; false after timeout.
   bool wait_for_output(const std::string& text, std::chrono::milliseconds timeout) const;
   void send_signal(int signal) const;
+  // The child's process id.
+  pid_t pid() const noexcept { return pid_; }
+  // True until the child has ended (a stopped child still runs); reaps it then. Never waits.
+  bool running();
   // Waits for the child to end; its exit code, or nullopt after timeout (or death by a signal).
   std::optional<int> wait_for_exit(std::chrono::milliseconds timeout);
 
