@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   g++ cmake make pkg-config ca-certificates
   libboost1.81-dev libboost-test1.81-dev libboost-json1.81-dev
-  libssl-dev libsimdjson-dev libyaml-cpp-dev libspdlog-dev libhiredis-dev
+  libssl-dev libsimdjson-dev libyaml-cpp-dev libspdlog-dev libhiredis-dev libmd4c-dev
 )
 # Extra packages a caller asks for (e.g. clang for the fuzz targets): EXTRA_PACKAGES="clang ..."
 read -r -a extra <<<"${EXTRA_PACKAGES:-}"

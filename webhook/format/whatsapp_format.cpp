@@ -1,257 +1,36 @@
 #include "webhook/format/whatsapp_format.hpp"
 
+#include <md4c.h>
+
 #include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
+#include <new>
+#include <span>
+#include <string>
 #include <utility>
 #include <vector>
 
+#include "webhook/format/html_text.hpp"
+#include "webhook/format/md4c_input.hpp"
 #include "webhook/util/ascii.hpp"
 
 namespace bridge::webhook::format {
 namespace {
 
+using util::is_alnum;
+using util::is_digit;
+using util::is_space_or_tab;
+using util::starts_with_ci;
+using util::to_lower;
+using util::trim;
+using util::trim_right;
+
 constexpr std::size_t npos = std::string_view::npos;
 
-// Character classes are ASCII only: every byte >= 0x80 (letters of any script, emoji, invalid
-// bytes) counts as a letter, which is what keeps markers next to them working like next to words.
-bool is_punct(char c) noexcept {
-  return (c >= '!' && c <= '/') || (c >= ':' && c <= '@') || (c >= '[' && c <= '`') ||
-         (c >= '{' && c <= '~');
-}
-
-bool is_alpha(char c) noexcept {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-bool is_digit(char c) noexcept {
-  return c >= '0' && c <= '9';
-}
-bool is_alnum(char c) noexcept {
-  return is_alpha(c) || is_digit(c);
-}
-
-// A 256-entry membership table for `members`, so that scanning prose costs one lookup a byte.
-using byte_set = std::array<bool, 256>;
-
-constexpr byte_set make_byte_set(std::string_view members) noexcept {
-  byte_set set{};
-  for (const char c : members)
-    set[static_cast<unsigned char>(c)] = true;
-  return set;
-}
-
-bool contains(const byte_set& set, char c) noexcept {
-  return set[static_cast<unsigned char>(c)];
-}
-
-// Every inline construct begins at one of these bytes: escapes, code spans, autolinks and HTML,
-// entities, links, emphasis. Images and bare URLs need no byte of their own: `![` holds a '[', and
-// a bare URL is copied as it is anyway; what copying it protects (markers, entities, escapes inside
-// it) needs one of these bytes to exist. So a line without any of them converts to itself.
-constexpr byte_set inline_syntax = make_byte_set("\\`<&[*_~");
-
-// Where convert_range stops copying a run of plain text: the bytes above, '!' (an image) and the
-// letters a bare URL starts with (which matter only at the start of a word).
-constexpr byte_set run_stops = make_byte_set("\\`<&[*_~!hHwW");
-
-// The bytes find_brackets looks at: escapes, code spans and the brackets themselves.
-constexpr byte_set bracket_syntax = make_byte_set("\\`[]()");
-
-char to_lower(char c) noexcept {
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
-}
-
-bool starts_with_ci(std::string_view text, std::size_t pos, std::string_view prefix) noexcept {
-  if (pos > text.size() || text.size() - pos < prefix.size()) return false;
-  for (std::size_t i = 0; i < prefix.size(); ++i) {
-    if (to_lower(text[pos + i]) != prefix[i]) return false;
-  }
-  return true;
-}
-
-std::string_view trim_left(std::string_view text) noexcept {
-  std::size_t start = 0;
-  while (start < text.size() && util::is_space(text[start]))
-    ++start;
-  return text.substr(start);
-}
-
-std::string_view trim(std::string_view text) noexcept {
-  return util::trim_right(trim_left(text));
-}
-
-std::string lowercase(std::string_view text) {
-  std::string out(text);
-  for (char& c : out)
-    c = to_lower(c);
-  return out;
-}
-
-void append_utf8(std::string& out, std::uint32_t cp) {
-  // NUL, surrogates and values beyond Unicode become U+FFFD, as HTML decoders do.
-  if (cp == 0 || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) cp = 0xFFFD;
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
-
-struct named_entity {
-  std::string_view name;
-  std::string_view text;
-};
-
-// The entities AI answers actually contain; anything else stays as written.
-constexpr std::array<named_entity, 30> named_entities = {{
-    {"amp", "&"},
-    {"lt", "<"},
-    {"gt", ">"},
-    {"quot", "\""},
-    {"apos", "'"},
-    {"nbsp", " "},  // a plain space: WhatsApp wraps lines itself
-    {"ndash", "\xE2\x80\x93"},
-    {"mdash", "\xE2\x80\x94"},
-    {"hellip", "\xE2\x80\xA6"},
-    {"copy", "\xC2\xA9"},
-    {"reg", "\xC2\xAE"},
-    {"trade", "\xE2\x84\xA2"},
-    {"euro", "\xE2\x82\xAC"},
-    {"pound", "\xC2\xA3"},
-    {"yen", "\xC2\xA5"},
-    {"cent", "\xC2\xA2"},
-    {"laquo", "\xC2\xAB"},
-    {"raquo", "\xC2\xBB"},
-    {"lsquo", "\xE2\x80\x98"},
-    {"rsquo", "\xE2\x80\x99"},
-    {"ldquo", "\xE2\x80\x9C"},
-    {"rdquo", "\xE2\x80\x9D"},
-    {"bull", "\xE2\x80\xA2"},
-    {"middot", "\xC2\xB7"},
-    {"times", "\xC3\x97"},
-    {"divide", "\xC3\xB7"},
-    {"deg", "\xC2\xB0"},
-    {"rarr", "\xE2\x86\x92"},
-    {"larr", "\xE2\x86\x90"},
-    {"shy", ""},
-}};
-
-// Decodes the entity starting at text[pos] == '&' into `out`; returns the position after it, or
-// npos when there is no entity there.
-std::size_t decode_entity(std::string_view text, std::size_t pos, std::size_t end,
-                          std::string& out) {
-  std::size_t i = pos + 1;
-  if (i < end && text[i] == '#') {
-    ++i;
-    const bool hex = i < end && (text[i] == 'x' || text[i] == 'X');
-    if (hex) ++i;
-    const std::size_t digits_start = i;
-    std::uint32_t value = 0;
-    while (i < end && i - digits_start < (hex ? 6u : 7u)) {
-      const char c = text[i];
-      std::uint32_t digit = 0;
-      if (is_digit(c)) {
-        digit = static_cast<std::uint32_t>(c - '0');
-      } else if (hex && to_lower(c) >= 'a' && to_lower(c) <= 'f') {
-        digit = static_cast<std::uint32_t>(to_lower(c) - 'a' + 10);
-      } else {
-        break;
-      }
-      value = value * (hex ? 16u : 10u) + digit;
-      ++i;
-    }
-    if (i == digits_start || i >= end || text[i] != ';') return npos;
-    append_utf8(out, value);
-    return i + 1;
-  }
-  const std::size_t name_start = i;
-  while (i < end && i - name_start < 8 && is_alnum(text[i]))
-    ++i;
-  if (i == name_start || i >= end || text[i] != ';') return npos;
-  const std::string_view name = text.substr(name_start, i - name_start);
-  for (const named_entity& entity : named_entities) {
-    if (entity.name == name) {
-      out += entity.text;
-      return i + 1;
-    }
-  }
-  return npos;
-}
-
-// How a known HTML tag is rendered; tags not listed here are left as text.
-struct html_tag {
-  std::string_view name;
-  std::string_view open;
-  std::string_view close;
-};
-
-constexpr std::array<html_tag, 61> html_tags = {{
-    {"br", "\n", "\n"},      {"b", "*", "*"},         {"strong", "*", "*"},
-    {"i", "_", "_"},         {"em", "_", "_"},        {"s", "~", "~"},
-    {"strike", "~", "~"},    {"del", "~", "~"},       {"code", "`", "`"},
-    {"tt", "`", "`"},        {"kbd", "`", "`"},       {"li", "\n- ", ""},
-    {"p", "\n", "\n"},       {"div", "\n", "\n"},     {"ul", "", "\n"},
-    {"ol", "", "\n"},        {"table", "\n", "\n"},   {"tr", "\n", "\n"},
-    {"td", "", " "},         {"th", "", " "},         {"thead", "", ""},
-    {"tbody", "", ""},       {"tfoot", "", ""},       {"blockquote", "\n", "\n"},
-    {"pre", "\n", "\n"},     {"section", "\n", "\n"}, {"article", "\n", "\n"},
-    {"header", "\n", "\n"},  {"footer", "\n", "\n"},  {"h1", "\n", "\n"},
-    {"h2", "\n", "\n"},      {"h3", "\n", "\n"},      {"h4", "\n", "\n"},
-    {"h5", "\n", "\n"},      {"h6", "\n", "\n"},      {"hr", "\n", "\n"},
-    {"dl", "\n", "\n"},      {"dt", "\n", ""},        {"dd", "\n", ""},
-    {"span", "", ""},        {"u", "", ""},           {"ins", "", ""},
-    {"mark", "", ""},        {"small", "", ""},       {"big", "", ""},
-    {"sup", "", ""},         {"sub", "", ""},         {"font", "", ""},
-    {"center", "\n", "\n"},  {"abbr", "", ""},        {"cite", "", ""},
-    {"q", "\"", "\""},       {"label", "", ""},       {"nav", "\n", "\n"},
-    {"main", "\n", "\n"},    {"figure", "\n", "\n"},  {"figcaption", "\n", ""},
-    {"caption", "\n", "\n"}, {"a", "", ""},           {"img", "", ""},
-    {"wbr", "", ""},
-}};
-
-const html_tag* find_tag(std::string_view lower_name) noexcept {
-  for (const html_tag& tag : html_tags) {
-    if (tag.name == lower_name) return &tag;
-  }
-  return nullptr;
-}
-
-// The value of attribute `name` inside a tag's attribute text, or empty.
-std::string_view attribute(std::string_view attributes, std::string_view name) {
-  const std::string lower = lowercase(attributes);
-  for (std::size_t at = lower.find(name); at != npos; at = lower.find(name, at + 1)) {
-    if (at > 0 && !util::is_space(lower[at - 1])) continue;
-    std::size_t i = at + name.size();
-    while (i < lower.size() && util::is_space(lower[i]))
-      ++i;
-    if (i >= lower.size() || lower[i] != '=') continue;
-    ++i;
-    while (i < lower.size() && util::is_space(lower[i]))
-      ++i;
-    if (i >= lower.size()) return {};
-    if (attributes[i] == '"' || attributes[i] == '\'') {
-      const std::size_t close = attributes.find(attributes[i], i + 1);
-      if (close == npos) return {};
-      return attributes.substr(i + 1, close - i - 1);
-    }
-    std::size_t end = i;
-    while (end < attributes.size() && !util::is_space(attributes[end]))
-      ++end;
-    return attributes.substr(i, end - i);
-  }
-  return {};
-}
+// Links.
 
 // Strips `mailto:` and `tel:`, which WhatsApp shows better as the bare address or number.
 std::string_view shown_url(std::string_view url) noexcept {
@@ -284,750 +63,879 @@ bool same_url(std::string_view a, std::string_view b) noexcept {
                     [](char x, char y) { return to_lower(x) == to_lower(y); });
 }
 
-// "text (url)", or the url alone when the text is empty or names the url; fragment-only links
-// ("#section") lead nowhere in a chat, so only their text is kept.
-std::string link_text(std::string_view text, std::string_view url) {
-  const std::string_view label = trim(text);
-  url = trim(url);
-  if (url.empty() || url.front() == '#') return std::string(label);
-  if (label.empty()) return std::string(shown_url(url));
-  if (same_url(label, url)) return std::string(shown_url(url));
-  std::string out(label);
-  out += " (";
-  out += shown_url(url);
-  out += ')';
+// A link destination or image source as md4c hands it over: escapes resolved, entities not.
+std::string attribute_text(const MD_ATTRIBUTE& attribute) {
+  std::string out;
+  if (attribute.substr_offsets == nullptr || attribute.substr_types == nullptr) return out;
+  for (std::size_t i = 0; attribute.substr_offsets[i] < attribute.size; ++i) {
+    const MD_OFFSET begin = attribute.substr_offsets[i];
+    const std::string_view piece(attribute.text + begin, attribute.substr_offsets[i + 1] - begin);
+    if (attribute.substr_types[i] == MD_TEXT_ENTITY) {
+      append_entity(out, piece);
+    } else if (attribute.substr_types[i] == MD_TEXT_NULLCHAR) {
+      out += replacement_character;
+    } else {
+      out += piece;
+    }
+  }
   return out;
 }
 
-// One piece of a line: literal text, or a run of emphasis markers that may become markup.
-struct token {
-  std::size_t text_begin = 0;  // text: its stretch of the token_list's text
-  std::size_t text_end = 0;
-  char marker = 0;         // '*', '_' or '~' for a delimiter run; 0 for text
-  std::size_t length = 0;  // the run's original length
-  std::size_t count = 0;   // markers not used as markup (printed literally)
-  bool can_open = false;
-  bool can_close = false;
-  std::string close_markup;  // printed before the leftover markers
-  std::string open_markup;   // printed after them
+// Rendering.
+
+struct output_line {
+  std::string text;
+  bool verbatim = false;  // a code line: no trimming, no collapsing
 };
 
-// A line's tokens in order. The text of all text tokens lives in one buffer, each token holding its
-// stretch of it, so that copying prose costs no allocation per token.
-class token_list {
- public:
-  explicit token_list(std::size_t expected_text) {
-    // Room for a line with a few emphasis runs, so that growing does not dominate short lines.
-    tokens_.reserve(8);
-    text_.reserve(expected_text);
+// Whether a line of the source between two blocks is empty (quote markers aside), so that the
+// blocks stay apart in the output. Lines end at "\n", "\r\n" or "\r", as in CommonMark.
+bool has_blank_line(std::string_view gap) noexcept {
+  bool after_line_end = false;
+  bool content = false;
+  for (std::size_t i = 0; i < gap.size(); ++i) {
+    const char c = gap[i];
+    if (c == '\r' || c == '\n') {
+      if (c == '\r' && i + 1 < gap.size() && gap[i + 1] == '\n') ++i;
+      if (after_line_end && !content) return true;
+      after_line_end = true;
+      content = false;
+    } else if (!is_space_or_tab(c) && c != '>') {
+      content = true;
+    }
   }
+  return false;
+}
 
-  // Appends to the last token when it is text, else starts a text token.
-  void add_text(std::string_view text) {
-    if (tokens_.empty() || tokens_.back().marker != 0) start_text();
-    text_ += text;
-    tokens_.back().text_end = text_.size();
+enum class style : std::uint8_t { bold, italic, strike };
+
+std::string_view marker_of(style kind) noexcept {
+  switch (kind) {
+    case style::bold:
+      return "*";
+    case style::italic:
+      return "_";
+    case style::strike:
+      return "~";
   }
+  return {};
+}
 
-  // A new, empty text token, so that text added after it can be told apart from text before.
-  void start_text() {
-    token piece;
-    piece.text_begin = piece.text_end = text_.size();
-    tokens_.push_back(std::move(piece));
-  }
-
-  void add_run(token run) { tokens_.push_back(std::move(run)); }
-
-  std::size_t size() const noexcept { return tokens_.size(); }
-  std::vector<token>& items() noexcept { return tokens_; }
-
-  std::string_view text_of(const token& piece) const noexcept {
-    return std::string_view(text_).substr(piece.text_begin, piece.text_end - piece.text_begin);
-  }
-
-  // The text of token `first` and of every text token after it (text is stored in order).
-  std::string_view text_from(std::size_t first) const noexcept {
-    return std::string_view(text_).substr(tokens_[first].text_begin);
-  }
-
- private:
-  std::vector<token> tokens_;
-  std::string text_;
+// One style over a stretch of the line being built.
+struct stretch {
+  style kind;
+  std::size_t begin;
+  std::size_t end;            // npos while the style is still in force
+  std::string_view fallback;  // shown instead of the markers where WhatsApp would not format
 };
 
-std::size_t marker_kind(char marker) noexcept {
-  return marker == '*' ? 0 : marker == '_' ? 1 : 2;
+// A marker to put into a line.
+struct mark {
+  std::size_t at;
+  bool opens;
+  std::size_t stretch;  // stretches are numbered in the order they opened: outer ones first
+  std::string_view text;
+};
+
+bool mark_before(const mark& a, const mark& b) noexcept {
+  if (a.at != b.at) return a.at < b.at;
+  if (a.opens != b.opens) return !a.opens;  // close what ends here before opening what begins
+  return a.opens ? a.stretch < b.stretch : a.stretch > b.stretch;
 }
 
-// Pairs delimiter runs into emphasis as CommonMark's "process emphasis" does (delimiter list,
-// rule of three, per-kind lower bounds that keep it linear). `plain_bold` drops bold markup.
-void pair_emphasis(std::vector<token>& tokens, bool plain_bold) {
-  // The delimiter runs as a doubly linked list (-1 ends it), in one vector: one allocation a line.
-  struct delimiter {
-    std::size_t token;
-    std::ptrdiff_t prev;
-    std::ptrdiff_t next;
-  };
-  const auto runs = std::count_if(tokens.begin(), tokens.end(),
-                                  [](const token& piece) { return piece.marker != 0; });
-  if (runs == 0) return;
-  std::vector<delimiter> delims;
-  delims.reserve(static_cast<std::size_t>(runs));
-  for (std::size_t i = 0; i < tokens.size(); ++i) {
-    if (tokens[i].marker != 0) delims.push_back({i, -1, -1});
-  }
-  const auto count = static_cast<std::ptrdiff_t>(delims.size());
-  const auto prev = [&](std::ptrdiff_t index) -> std::ptrdiff_t& {
-    return delims[static_cast<std::size_t>(index)].prev;
-  };
-  const auto next = [&](std::ptrdiff_t index) -> std::ptrdiff_t& {
-    return delims[static_cast<std::size_t>(index)].next;
-  };
-  for (std::ptrdiff_t i = 0; i < count; ++i) {
-    prev(i) = i - 1;
-    next(i) = i + 1 < count ? i + 1 : -1;
-  }
-  const auto unlink = [&](std::ptrdiff_t at) {
-    const std::ptrdiff_t before = prev(at);
-    const std::ptrdiff_t after = next(at);
-    if (before >= 0) next(before) = after;
-    if (after >= 0) prev(after) = before;
-  };
-  const auto at = [&](std::ptrdiff_t index) -> token& {
-    return tokens[delims[static_cast<std::size_t>(index)].token];
-  };
-  // No opener for this kind of closer exists at or below bottom[slot].
-  std::array<std::ptrdiff_t, 18> bottom;
-  bottom.fill(-1);
-
-  std::ptrdiff_t current = count > 0 ? 0 : -1;
-  while (current != -1) {
-    token& closer = at(current);
-    if (!closer.can_close) {
-      current = next(current);
-      continue;
-    }
-    const std::size_t slot =
-        marker_kind(closer.marker) * 6 + (closer.can_open ? 3 : 0) + closer.length % 3;
-    std::ptrdiff_t opener = prev(current);
-    bool found = false;
-    while (opener != -1 && opener > bottom[slot]) {
-      const token& candidate = at(opener);
-      if (candidate.marker == closer.marker && candidate.can_open) {
-        const bool rule_of_three = (candidate.can_close || closer.can_open) &&
-                                   (candidate.length + closer.length) % 3 == 0 &&
-                                   !(candidate.length % 3 == 0 && closer.length % 3 == 0);
-        if (!rule_of_three) {
-          found = true;
-          break;
-        }
-      }
-      opener = prev(opener);
-    }
-    if (!found) {
-      bottom[slot] = prev(current);
-      const std::ptrdiff_t following = next(current);
-      if (!closer.can_open) unlink(current);
-      current = following;
-      continue;
-    }
-    token& open = at(opener);
-    std::size_t used = open.count >= 2 && closer.count >= 2 ? 2 : 1;
-    // `***x***`: italic innermost, so bold wraps it: `*_x_*`.
-    if (open.count >= 3 && closer.count >= 3) used = 1;
-    std::string_view markup = "_";
-    if (closer.marker == '~') {
-      markup = "~";
-      used = 2;
-    } else if (used == 2) {
-      markup = plain_bold ? "" : "*";
-    }
-    open.open_markup.insert(0, markup);
-    closer.close_markup.append(markup);
-    open.count -= used;
-    closer.count -= used;
-    // Runs between the pair can no longer pair with anything: they stay literal.
-    next(opener) = current;
-    prev(current) = opener;
-    if (open.count == 0) unlink(opener);
-    if (closer.count == 0) {
-      unlink(current);  // leaves current's own links as they were
-      current = next(current);
-    }
-  }
+// The markers for one stretch: none when it holds only whitespace; its fallback when a marker
+// would touch a letter or digit outside it (WhatsApp would show the marker as it is).
+void add_marks(std::string_view line, const stretch& span, std::size_t index,
+               std::vector<mark>& marks) {
+  std::size_t begin = std::min(span.begin, line.size());
+  std::size_t end = std::min(span.end, line.size());
+  // WhatsApp wants its markers against the text they format.
+  while (begin < end && is_space_or_tab(line[begin]))
+    ++begin;
+  while (end > begin && is_space_or_tab(line[end - 1]))
+    --end;
+  if (begin == end) return;
+  const bool stuck =
+      (begin > 0 && is_alnum(line[begin - 1])) || (end < line.size() && is_alnum(line[end]));
+  const std::string_view text = stuck ? span.fallback : marker_of(span.kind);
+  if (text.empty()) return;
+  marks.push_back({begin, true, index, text});
+  marks.push_back({end, false, index, text});
 }
 
-// Whether plain text may be copied in whole runs (and a line with no inline syntax at all copied
-// whole) or must go through the converter byte by byte. Both give the same output; the byte-by-byte
-// path is the plain reading of the rules, which the tests hold the shortcuts to.
-enum class shortcuts { on, off };
+// Appends the line to `out` with its styles' markers in place.
+void render_styles(std::string& out, std::string_view line, const std::vector<stretch>& stretches,
+                   std::vector<mark>& marks) {
+  marks.clear();
+  for (std::size_t i = 0; i < stretches.size(); ++i)
+    add_marks(line, stretches[i], i, marks);
+  std::sort(marks.begin(), marks.end(), mark_before);
+  out.reserve(out.size() + line.size() + marks.size() * 2);
+  std::size_t copied = 0;
+  for (const mark& m : marks) {
+    out.append(line, copied, m.at - copied);
+    out += m.text;
+    copied = m.at;
+  }
+  out.append(line, copied);
+}
 
-// Converts the inline content of one line. The line is scanned once: code spans, autolinks and
-// HTML, entities, links, bare URLs and emphasis runs, left to right, with code spans and bracket
-// pairs found up front so that nothing is searched for twice.
-class line_converter {
+// What the renderer does about tables' delimiter rows (see widen_table_rules).
+struct rule_check {
+  bool find_short = false;               // note paragraph lines that are short delimiter rows
+  std::span<const std::size_t> widened;  // rows already widened: they must not be text any more
+};
+
+// md4c's callbacks, rendering WhatsApp lines. Inline content is built one output line at a time,
+// with the styles in force as stretches over it; a line gets its markers when it is finished.
+class renderer {
  public:
-  line_converter(std::string_view line, bool plain_bold, shortcuts mode)
-      : line_(line), plain_bold_(plain_bold), shortcuts_(mode) {
-    find_code_spans();
-    find_brackets();
+  renderer(std::string_view doc, rule_check rules)
+      : doc_(doc), rules_(rules), url_budget_(doc.size()) {
+    lines_.reserve(doc.size() / 32 + 8);  // about one line per 32 bytes of an answer
   }
 
-  std::string convert() { return convert_range(0, line_.size(), 0); }
-
- private:
-  std::string_view line_;
-  bool plain_bold_;
-  shortcuts shortcuts_;
-  std::vector<std::pair<std::size_t, std::size_t>> code_spans_;  // [start, end), sorted
-  std::vector<std::size_t> partner_;  // closing ']' of a '[', closing ')' of a '('
-  std::size_t comment_search_from_ = 0;
-  std::size_t comment_end_ = 0;  // where "-->" was found searching from comment_search_from_
-
-  std::size_t run_end(std::size_t pos) const noexcept {
-    std::size_t end = pos;
-    while (end < line_.size() && line_[end] == line_[pos])
-      ++end;
-    return end;
-  }
-
-  void find_code_spans() {
-    // A code span runs from a backtick run to the next run of the same length.
-    struct run {
-      std::size_t start;
-      std::size_t length;
+  // Parses the document through md4c; throws std::bad_alloc when md4c or a callback runs out.
+  void run() {
+    static constexpr MD_PARSER parser = {
+        0,
+        MD_FLAG_TABLES | MD_FLAG_STRIKETHROUGH |
+            // An answer's indented text is prose (or a list's continuation), never code.
+            MD_FLAG_NOINDENTEDCODEBLOCKS,
+        &renderer::on_enter_block,
+        &renderer::on_leave_block,
+        &renderer::on_enter_span,
+        &renderer::on_leave_span,
+        &renderer::on_text,
+        nullptr,
+        nullptr,
     };
-    std::vector<run> runs;
-    std::size_t longest = 0;
-    for (std::size_t i = line_.find('`'); i != npos;) {
-      const std::size_t end = run_end(i);
-      runs.push_back({i, end - i});
-      longest = std::max(longest, end - i);
-      i = line_.find('`', end);
-    }
-    if (runs.size() < 2) return;
-    // next_same[k] is the next run as long as run k. The table indexed by length is no longer than
-    // the line, so this stays linear.
-    std::vector<std::size_t> next_same(runs.size(), npos);
-    std::vector<std::size_t> later_of_length(longest + 1, npos);
-    for (std::size_t k = runs.size(); k-- > 0;) {
-      next_same[k] = later_of_length[runs[k].length];
-      later_of_length[runs[k].length] = k;
-    }
-    for (std::size_t k = 0; k < runs.size();) {
-      if (next_same[k] == npos) {
-        ++k;
-        continue;
-      }
-      const run& close = runs[next_same[k]];
-      code_spans_.emplace_back(runs[k].start, close.start + close.length);
-      k = next_same[k] + 1;
+    const int result = md_parse(doc_.data(), static_cast<MD_SIZE>(doc_.size()), &parser, this);
+    if (failure_) std::rethrow_exception(failure_);
+    // md4c fails only when it cannot allocate.
+    if (result != 0) throw std::bad_alloc();
+    end_line();
+  }
+
+  std::vector<output_line>& lines() noexcept { return lines_; }
+  const std::vector<std::size_t>& short_rules() const noexcept { return short_rules_; }
+  bool widened_rule_stayed_text() const noexcept { return widened_rule_stayed_text_; }
+
+ private:
+  // A style in force and shown: there is at most one of each kind.
+  struct active_style {
+    style kind;
+    bool from_html;
+    std::string_view fallback;
+    std::size_t stretch;  // on the current line; npos until the line starts
+  };
+
+  struct container {
+    bool quote;
+    std::string marker;  // a list item's "- " or "3. "
+    bool marker_pending;
+  };
+
+  struct list_counter {
+    bool ordered;
+    unsigned next;
+    char delimiter;
+  };
+
+  struct open_link {
+    std::string url;
+    std::size_t begin;  // where its text starts on line `line`
+    std::size_t line;
+  };
+
+  // md4c is C: an exception must not unwind through it. A failing callback stops the parse, and
+  // run() rethrows.
+  template <typename Step>
+  static int guarded(void* self, Step&& step) noexcept {
+    auto& r = *static_cast<renderer*>(self);
+    try {
+      step(r);
+      return 0;
+    } catch (...) {
+      r.failure_ = std::current_exception();
+      return 1;
     }
   }
 
-  // The code span starting exactly at `pos`, if any.
-  const std::pair<std::size_t, std::size_t>* code_span_at(std::size_t pos) const noexcept {
-    const auto found = std::lower_bound(code_spans_.begin(), code_spans_.end(), pos,
-                                        [](const std::pair<std::size_t, std::size_t>& span,
-                                           std::size_t p) { return span.first < p; });
-    return found != code_spans_.end() && found->first == pos ? &*found : nullptr;
+  static int on_enter_block(MD_BLOCKTYPE type, void* detail, void* self) {
+    return guarded(self, [&](renderer& r) { r.enter_block(type, detail); });
+  }
+  static int on_leave_block(MD_BLOCKTYPE type, void*, void* self) {
+    return guarded(self, [&](renderer& r) { r.leave_block(type); });
+  }
+  static int on_enter_span(MD_SPANTYPE type, void* detail, void* self) {
+    return guarded(self, [&](renderer& r) { r.enter_span(type, detail); });
+  }
+  static int on_leave_span(MD_SPANTYPE type, void*, void* self) {
+    return guarded(self, [&](renderer& r) { r.leave_span(type); });
+  }
+  static int on_text(MD_TEXTTYPE type, const MD_CHAR* text, MD_SIZE size, void* self) {
+    return guarded(self, [&](renderer& r) { r.text(type, text, size); });
   }
 
-  void find_brackets() {
-    // Only link() reads partner_, and only at a '['.
-    if (shortcuts_ == shortcuts::on && line_.find('[') == npos) return;
-    partner_.assign(line_.size(), npos);
-    std::vector<std::size_t> brackets;
-    std::vector<std::size_t> parens;
-    std::size_t span = 0;
-    for (std::size_t i = 0; i < line_.size(); ++i) {
-      // Nothing below happens at other bytes (code spans start at a backtick).
-      if (!contains(bracket_syntax, line_[i])) continue;
-      while (span < code_spans_.size() && code_spans_[span].first < i)
-        ++span;  // a span whose opening backtick was escaped
-      if (span < code_spans_.size() && code_spans_[span].first == i) {
-        i = code_spans_[span++].second - 1;  // brackets inside code are text
-        continue;
-      }
-      const char c = line_[i];
-      if (c == '\\' && i + 1 < line_.size() && is_punct(line_[i + 1])) {
-        ++i;
-      } else if (c == '[') {
-        brackets.push_back(i);
-      } else if (c == ']' && !brackets.empty()) {
-        partner_[brackets.back()] = i;
-        brackets.pop_back();
-      } else if (c == '(') {
-        parens.push_back(i);
-      } else if (c == ')' && !parens.empty()) {
-        partner_[parens.back()] = i;
-        parens.pop_back();
-      }
-    }
-  }
+  // Blocks.
 
-  // The end of the plain text starting at pos: bytes that convert_range would copy one at a time
-  // anyway, since no syntax starts there ('h' or 'w' inside a word starts no URL).
-  std::size_t plain_run_end(std::size_t pos, std::size_t end) const noexcept {
-    for (; pos < end; ++pos) {
-      const char c = line_[pos];
-      if (!contains(run_stops, c)) continue;
-      const bool url_letter = c == 'h' || c == 'H' || c == 'w' || c == 'W';
-      if (!url_letter || pos == 0 || !is_alnum(line_[pos - 1])) break;
-    }
-    return pos;
-  }
-
-  // A bare URL starting at pos ("http://", "https://", "www."), ending at whitespace or '<' minus
-  // trailing punctuation; returns its end, or npos.
-  std::size_t bare_url_end(std::size_t pos, std::size_t end) const noexcept {
-    if (pos > 0 && is_alnum(line_[pos - 1])) return npos;
-    std::size_t minimum = 0;
-    if (starts_with_ci(line_, pos, "https://")) {
-      minimum = pos + 8;
-    } else if (starts_with_ci(line_, pos, "http://")) {
-      minimum = pos + 7;
-    } else if (starts_with_ci(line_, pos, "www.")) {
-      minimum = pos + 4;
-    } else {
-      return npos;
-    }
-    std::size_t stop = pos;
-    std::size_t opens = 0;
-    std::size_t closes = 0;
-    while (stop < end && !util::is_space(line_[stop]) && line_[stop] != '<') {
-      opens += line_[stop] == '(';
-      closes += line_[stop] == ')';
-      ++stop;
-    }
-    // Trailing punctuation ends the sentence, not the URL; so does an unbalanced ')'.
-    static constexpr std::string_view trailing = "?!.,:;*_~'\"";
-    while (stop > minimum) {
-      const char last = line_[stop - 1];
-      if (trailing.find(last) != npos) {
-        --stop;
-      } else if (last == ')' && closes > opens) {
-        --stop;
-        --closes;
-      } else {
+  void enter_block(MD_BLOCKTYPE type, const void* detail) {
+    flush_html();
+    end_line();
+    // Whether an empty line comes first is known once the block's first text shows where it is.
+    gap_pending_ = true;
+    gap_line_ = lines_.size();
+    paragraph_breaks_ = 0;
+    switch (type) {
+      case MD_BLOCK_QUOTE:
+        containers_.push_back({true, {}, false});
+        break;
+      case MD_BLOCK_UL:
+        lists_.push_back({false, 0, 0});
+        break;
+      case MD_BLOCK_OL: {
+        const auto& list = *static_cast<const MD_BLOCK_OL_DETAIL*>(detail);
+        lists_.push_back({true, list.start, list.mark_delimiter});
         break;
       }
+      case MD_BLOCK_LI:
+        containers_.push_back({false, next_item_marker(), true});
+        break;
+      case MD_BLOCK_HR:
+        push_line({}, false);
+        break;
+      case MD_BLOCK_H:
+        push_style(style::bold, false, {});
+        break;
+      case MD_BLOCK_CODE:
+        code_block_ = true;
+        push_line(line_prefix() + "```", true);  // WhatsApp has no language tags
+        break;
+      case MD_BLOCK_THEAD:
+        table_head_ = true;
+        break;
+      case MD_BLOCK_TR:
+        cells_.clear();
+        break;
+      case MD_BLOCK_TH:
+      case MD_BLOCK_TD:
+        in_cell_ = true;
+        break;
+      default:
+        break;
     }
-    return stop > minimum ? stop : npos;
   }
 
-  // `<https://…>`, `<a@b.c>`, `<!-- … -->` or a known HTML tag at pos; returns the position after
-  // it, or npos.
-  std::size_t angle(std::size_t pos, std::size_t end, token_list& tokens, std::size_t& anchor_start,
-                    std::string& anchor_href) {
-    if (line_.substr(pos, 4) == "<!--") {
-      if (comment_search_from_ > pos + 4 || comment_end_ < pos + 4) {
-        comment_search_from_ = pos + 4;
-        comment_end_ = line_.find("-->", pos + 4);
-      }
-      if (comment_end_ == npos || comment_end_ + 3 > end) return npos;
-      return comment_end_ + 3;
+  void leave_block(MD_BLOCKTYPE type) {
+    flush_html();
+    switch (type) {
+      case MD_BLOCK_QUOTE:
+      case MD_BLOCK_LI:
+        end_line();
+        if (!containers_.empty()) containers_.pop_back();
+        new_containers_ = std::min(new_containers_, containers_.size());
+        break;
+      case MD_BLOCK_UL:
+      case MD_BLOCK_OL:
+        if (!lists_.empty()) lists_.pop_back();
+        break;
+      case MD_BLOCK_CODE:
+        finish_code_block();
+        break;
+      case MD_BLOCK_THEAD:
+        table_head_ = false;
+        break;
+      case MD_BLOCK_TH:
+      case MD_BLOCK_TD:
+        cells_.emplace_back(trim(finish_line()));
+        in_cell_ = false;
+        break;
+      case MD_BLOCK_TR:
+        finish_table_row();
+        break;
+      case MD_BLOCK_TABLE:
+        finish_table();
+        break;
+      default:
+        break;
     }
-    std::size_t close = pos + 1;
-    while (close < end && !util::is_space(line_[close]) && line_[close] != '<' &&
-           line_[close] != '>')
-      ++close;
-    if (close < end && line_[close] == '>' && close > pos + 1) {
-      const std::string_view inner = line_.substr(pos + 1, close - pos - 1);
-      std::size_t scheme = 0;
-      while (scheme < inner.size() && (is_alnum(inner[scheme]) || inner[scheme] == '+' ||
-                                       inner[scheme] == '.' || inner[scheme] == '-'))
-        ++scheme;
-      const bool is_uri =
-          scheme >= 2 && scheme < inner.size() && inner[scheme] == ':' && is_alpha(inner[0]);
-      const bool is_email = inner.find('@') != npos && inner.front() != '@';
-      if (is_uri || is_email) {
-        tokens.add_text(shown_url(inner));
-        return close + 1;
-      }
-    }
-    // HTML tag: <name ...>, </name>, <name/>.
-    std::size_t i = pos + 1;
-    const bool closing = i < end && line_[i] == '/';
-    if (closing) ++i;
-    const std::size_t name_start = i;
-    if (i >= end || !is_alpha(line_[i])) return npos;
-    while (i < end && is_alnum(line_[i]))
-      ++i;
-    const std::string name = lowercase(line_.substr(name_start, i - name_start));
-    const html_tag* tag = find_tag(name);
-    if (tag == nullptr) return npos;
-    const std::size_t attributes_start = i;
-    if (i < end && util::is_space(line_[i])) {
-      while (i < end && line_[i] != '>' && line_[i] != '<')
-        ++i;
-    } else if (i + 1 < end && line_[i] == '/' && line_[i + 1] == '>') {
-      ++i;
-    }
-    if (i >= end || line_[i] != '>') return npos;
-    const std::string_view attributes = line_.substr(attributes_start, i - attributes_start);
-    if (name == "a") {
-      if (closing) {
-        close_anchor(tokens, anchor_start, anchor_href);
-      } else {
-        anchor_href = std::string(attribute(attributes, "href"));
-        tokens.start_text();  // a boundary, so the anchor's text can be told apart
-        anchor_start = tokens.size() - 1;
-      }
-    } else if (name == "img" && !closing) {
-      tokens.add_text(link_text(attribute(attributes, "alt"), attribute(attributes, "src")));
+    end_line();
+    // Whatever raw HTML left open ends with its block.
+    styles_.clear();
+    nested_styles_.fill(0);
+    links_.clear();
+  }
+
+  std::string next_item_marker() {
+    if (lists_.empty() || !lists_.back().ordered) return "- ";
+    list_counter& list = lists_.back();
+    std::string marker = std::to_string(list.next++);
+    marker += list.delimiter;
+    marker += ' ';
+    return marker;
+  }
+
+  // Containers deeper than this add nothing to the lines after their first: each line would carry
+  // all of them.
+  static constexpr std::size_t max_prefix_depth = 8;
+
+  // What goes before a new line: one "> " for any depth of quotes, and per list item its marker on
+  // its first line and as many spaces on the others. The containers entered since the last line
+  // (whose markers are due) are the last ones.
+  std::string line_prefix() {
+    std::string prefix;
+    bool quoted = false;
+    const std::size_t shallow = std::min(containers_.size(), max_prefix_depth);
+    for (std::size_t k = 0; k < shallow; ++k)
+      add_to_prefix(containers_[k], prefix, quoted);
+    for (std::size_t k = std::max(shallow, new_containers_); k < containers_.size(); ++k)
+      add_to_prefix(containers_[k], prefix, quoted);
+    new_containers_ = containers_.size();
+    return prefix;
+  }
+
+  static void add_to_prefix(container& c, std::string& prefix, bool& quoted) {
+    if (c.quote) {
+      if (!quoted) prefix += "> ";
+      quoted = true;
+    } else if (c.marker_pending) {
+      prefix += c.marker;
+      c.marker_pending = false;
     } else {
-      std::string_view markup = closing ? tag->close : tag->open;
-      if (plain_bold_ && markup == "*") markup = "";
-      tokens.add_text(markup);
+      prefix.append(c.marker.size(), ' ');
     }
-    return i + 1;
   }
 
-  // `</a>`: the anchor's text gets its target appended, unless the text already names it.
-  static void close_anchor(token_list& tokens, std::size_t& anchor_start,
-                           std::string& anchor_href) {
-    if (anchor_start == npos) return;
-    const std::string text(tokens.text_from(anchor_start));  // a copy: adding text moves it
-    const std::string_view href = trim(anchor_href);
-    if (!href.empty() && href.front() != '#') {
-      if (trim(text).empty()) {
-        tokens.add_text(shown_url(href));
-      } else if (!same_url(text, href)) {
-        tokens.add_text(" (" + std::string(shown_url(href)) + ")");
-      }
-    }
-    anchor_start = npos;
-    anchor_href.clear();
+  void push_line(std::string text, bool verbatim) { lines_.push_back({std::move(text), verbatim}); }
+
+  void finish_code_block() {
+    if (!code_line_.empty()) push_code_line();
+    push_line(line_prefix() + "```", true);
+    code_block_ = false;
   }
 
-  // `[text](url "title")` with '[' at open_bracket; returns the position after it, or npos.
-  std::size_t link(std::size_t open_bracket, std::size_t end, int depth, std::string& shown) {
-    const std::size_t close_bracket = partner_[open_bracket];
-    if (close_bracket == npos || close_bracket + 1 >= end || line_[close_bracket + 1] != '(') {
-      return npos;
-    }
-    const std::size_t close_paren = partner_[close_bracket + 1];
-    if (close_paren == npos || close_paren >= end) return npos;
-    std::string_view target =
-        trim(line_.substr(close_bracket + 2, close_paren - close_bracket - 2));
-    std::string_view url;
-    std::string_view title;
-    if (!target.empty() && target.front() == '<') {
-      const std::size_t gt = target.find('>');
-      if (gt == npos) return npos;
-      url = target.substr(1, gt - 1);
-      title = trim(target.substr(gt + 1));
-    } else {
-      std::size_t gap = 0;
-      while (gap < target.size() && !util::is_space(target[gap]))
-        ++gap;
-      url = target.substr(0, gap);
-      title = trim(target.substr(gap));
-    }
-    if (!title.empty()) {
-      const char first = title.front();
-      const char last = title.back();
-      const bool quoted =
-          title.size() >= 2 && ((first == '"' && last == '"') || (first == '\'' && last == '\'') ||
-                                (first == '(' && last == ')'));
-      if (!quoted) return npos;  // "[a](not a url)" is text, not a link
-    }
-    const std::string text = convert_range(open_bracket + 1, close_bracket, depth + 1);
-    shown = link_text(text, url);
-    return close_paren + 1;
+  void push_code_line() {
+    std::string prefix = line_prefix();
+    push_line(code_line_.empty() ? std::string() : prefix + code_line_, true);
+    code_line_.clear();
   }
 
-  std::string convert_range(std::size_t begin, std::size_t end, int depth) {
-    token_list tokens(end - begin);
-    std::size_t anchor_start = npos;
-    std::string anchor_href;
-    std::size_t i = begin;
-    while (i < end) {
-      if (shortcuts_ == shortcuts::on) {
-        const std::size_t plain_end = plain_run_end(i, end);
-        if (plain_end > i) {
-          tokens.add_text(line_.substr(i, plain_end - i));
-          i = plain_end;
-          continue;
-        }
-      }
-      const char c = line_[i];
-      if (c == '\\' && i + 1 < end && is_punct(line_[i + 1])) {
-        tokens.add_text(line_.substr(i + 1, 1));  // an escaped marker is just that character
-        i += 2;
-        continue;
-      }
-      if (c == '`') {
-        const auto* span = code_span_at(i);
-        const std::size_t stop =
-            span != nullptr && span->second <= end ? span->second : std::min(run_end(i), end);
-        tokens.add_text(line_.substr(i, stop - i));  // code is copied as it is
-        i = stop;
-        continue;
-      }
-      if (c == '<') {
-        const std::size_t after = angle(i, end, tokens, anchor_start, anchor_href);
-        if (after != npos) {
-          i = after;
-          continue;
-        }
-      } else if (c == '&') {
-        std::string decoded;
-        const std::size_t after = decode_entity(line_, i, end, decoded);
-        if (after != npos) {
-          tokens.add_text(decoded);
-          i = after;
-          continue;
-        }
-      } else if ((c == '[' || (c == '!' && i + 1 < end && line_[i + 1] == '[')) && depth < 2) {
-        std::string shown;
-        const std::size_t after = link(c == '!' ? i + 1 : i, end, depth, shown);
-        if (after != npos) {
-          tokens.add_text(shown);
-          i = after;
-          continue;
-        }
-      } else if (c == '*' || c == '_' || c == '~') {
-        const std::size_t stop = std::min(run_end(i), end);
-        add_run(tokens, i, stop);
-        i = stop;
-        continue;
-      } else if (c == 'h' || c == 'H' || c == 'w' || c == 'W') {
-        const std::size_t stop = bare_url_end(i, end);
-        if (stop != npos) {
-          tokens.add_text(line_.substr(i, stop - i));  // URLs are copied as they are
-          i = stop;
-          continue;
-        }
-      }
-      tokens.add_text(line_.substr(i, 1));
-      ++i;
+  // A row becomes "label: value, label: value"; a table without body rows shows its header cells.
+  void finish_table_row() {
+    if (table_head_) {
+      labels_ = std::move(cells_);
+      cells_.clear();
+      return;
     }
-    pair_emphasis(tokens.items(), plain_bold_);
+    push_line(line_prefix() + joined_cells(labels_, cells_), false);
+    ++table_rows_;
+  }
+
+  void finish_table() {
+    if (table_rows_ == 0) push_line(line_prefix() + joined_cells({}, labels_), false);
+    labels_.clear();
+    table_rows_ = 0;
+  }
+
+  // A label longer than this is not repeated on every row (it would multiply the text).
+  static constexpr std::size_t max_label_bytes = 40;
+
+  static std::string joined_cells(const std::vector<std::string>& labels,
+                                  const std::vector<std::string>& cells) {
     std::string out;
-    out.reserve(end - begin);
-    for (const token& piece : tokens.items()) {
-      if (piece.marker == 0) {
-        out += tokens.text_of(piece);
-        continue;
+    for (std::size_t k = 0; k < cells.size(); ++k) {
+      if (cells[k].empty()) continue;
+      if (!out.empty()) out += ", ";
+      if (k < labels.size() && !labels[k].empty() && labels[k].size() <= max_label_bytes) {
+        out += labels[k];
+        out += ": ";
       }
-      out += piece.close_markup;
-      out.append(piece.count, piece.marker);
-      out += piece.open_markup;
+      out += cells[k];
     }
     return out;
   }
 
-  void add_run(token_list& tokens, std::size_t start, std::size_t stop) {
-    const char marker = line_[start];
-    const std::size_t length = stop - start;
-    // Markdown strikes through with `~~`; a single `~` (WhatsApp's own) stays as it is.
-    if (marker == '~' && length != 2) {
-      tokens.add_text(line_.substr(start, length));
+  // Spans.
+
+  void enter_span(MD_SPANTYPE type, const void* detail) {
+    flush_html();
+    switch (type) {
+      case MD_SPAN_EM:
+        push_style(style::italic, false, "*");
+        break;
+      case MD_SPAN_STRONG:
+        push_style(style::bold, false, "**");
+        break;
+      case MD_SPAN_DEL:
+        push_style(style::strike, false, "~");
+        break;
+      case MD_SPAN_A:
+        begin_link(static_cast<const MD_SPAN_A_DETAIL*>(detail)->href);
+        break;
+      case MD_SPAN_IMG:
+        begin_link(static_cast<const MD_SPAN_IMG_DETAIL*>(detail)->src);
+        break;
+      case MD_SPAN_CODE:
+        code_span_open_ = false;
+        break;
+      default:
+        break;
+    }
+  }
+
+  void leave_span(MD_SPANTYPE type) {
+    flush_html();
+    switch (type) {
+      case MD_SPAN_EM:
+        leave_style(style::italic);
+        break;
+      case MD_SPAN_STRONG:
+        leave_style(style::bold);
+        break;
+      case MD_SPAN_DEL:
+        leave_style(style::strike);
+        break;
+      case MD_SPAN_A:
+      case MD_SPAN_IMG:
+        end_link();
+        break;
+      case MD_SPAN_CODE:
+        end_code_span();
+        break;
+      default:
+        break;
+    }
+  }
+
+  void leave_style(style kind) {
+    const std::string_view delimiter = closing_delimiter(kind);
+    // md4c 0.4.8 can leave a span it never entered (see url_guard), having taken the delimiter for
+    // its closer: show the delimiter as the text it is.
+    if (!pop_style(kind, false, delimiter)) append(delimiter);
+  }
+
+  // The delimiter that closed a span, read from the source right after the span's last text, so
+  // that a span WhatsApp cannot format comes out as it was written ("~" or "~~", "*" or "_").
+  std::string_view closing_delimiter(style kind) const noexcept {
+    const std::size_t at = source_end_;
+    if (at >= doc_.size()) return {};
+    const char c = doc_[at];
+    const bool matches = kind == style::strike ? c == '~' : c == '*' || c == '_';
+    if (!matches) return {};
+    std::size_t length = kind == style::italic ? 1 : 2;
+    if (kind == style::strike && (at + 1 >= doc_.size() || doc_[at + 1] != '~')) length = 1;
+    if (at + length > doc_.size() || doc_[at + length - 1] != c) return {};
+    return doc_.substr(at, length);
+  }
+
+  void push_style(style kind, bool from_html, std::string_view fallback) {
+    // Inside the same style (bold in a heading) a span has no markers of its own: it is only
+    // counted, so that its end is told from the end of the style around it.
+    if (std::any_of(styles_.begin(), styles_.end(),
+                    [&](const active_style& s) { return s.kind == kind; })) {
+      ++nested(kind, from_html);
       return;
     }
-    char before = start > 0 ? line_[start - 1] : ' ';
-    char after = stop < line_.size() ? line_[stop] : ' ';
-    // A dot between letters joins words ("__init__.py", "obj.__dict__"): it counts as a letter.
-    if (before == '.' && start > 1 && is_alnum(line_[start - 2])) before = 'a';
-    if (after == '.' && stop + 1 < line_.size() && is_alnum(line_[stop + 1])) after = 'a';
-    const bool left =
-        !util::is_space(after) && (!is_punct(after) || util::is_space(before) || is_punct(before));
-    const bool right =
-        !util::is_space(before) && (!is_punct(before) || util::is_space(after) || is_punct(after));
-    // CommonMark's rule for `_`: a run inside a word neither opens nor closes, so snake_case stays.
-    // `*` may sit inside a "word" only next to non-ASCII (emoji, scripts without spaces), never
-    // between ASCII letters or digits, so 2*3*4 stays too.
-    const bool in_word = marker == '*' ? is_alnum(before) && is_alnum(after) : true;
-    token run;
-    run.marker = marker;
-    run.length = length;
-    run.count = length;
-    run.can_open = left && (!right || !in_word || is_punct(before));
-    run.can_close = right && (!left || !in_word || is_punct(after));
-    if (!run.can_open && !run.can_close) {
-      tokens.add_text(line_.substr(start, length));
+    active_style added{kind, from_html, fallback, npos};
+    if (line_started_) added.stretch = open_stretch(added);
+    styles_.push_back(added);
+  }
+
+  // Ends the innermost style of this kind and origin; `fallback`, when known, replaces its guess.
+  // False when there is none.
+  bool pop_style(style kind, bool from_html, std::string_view fallback) {
+    if (nested(kind, from_html) > 0) {
+      --nested(kind, from_html);
+      return true;
+    }
+    const auto found = std::find_if(styles_.begin(), styles_.end(), [&](const active_style& s) {
+      return s.kind == kind && s.from_html == from_html;
+    });
+    if (found == styles_.end()) return false;
+    if (found->stretch != npos && !fallback.empty()) stretches_[found->stretch].fallback = fallback;
+    close_stretch(*found);
+    styles_.erase(found);
+    return true;
+  }
+
+  std::size_t& nested(style kind, bool from_html) noexcept {
+    return nested_styles_[static_cast<std::size_t>(kind) * 2 + (from_html ? 1 : 0)];
+  }
+
+  std::size_t open_stretch(const active_style& s) {
+    stretches_.push_back({s.kind, line_.size(), npos, s.fallback});
+    return stretches_.size() - 1;
+  }
+
+  void close_stretch(active_style& s) noexcept {
+    if (s.stretch == npos) return;
+    stretches_[s.stretch].end = line_.size();
+    s.stretch = npos;
+  }
+
+  void begin_link(std::string url) {
+    links_.push_back({std::move(url), line_.size(), line_number_});
+  }
+
+  // A link from md4c. A reference definition can lend one long url to any number of links
+  // (md4c 0.4.8 has no limit, issue #238); past a budget as large as the answer links show only
+  // their text, so the output stays in proportion to the answer.
+  void begin_link(const MD_ATTRIBUTE& url) {
+    const bool affordable = url.size <= url_budget_;
+    url_budget_ -= affordable ? url.size : 0;
+    begin_link(affordable ? attribute_text(url) : std::string());
+  }
+
+  // "text (url)"; the url alone when the text is empty or names it; the text alone for a fragment.
+  void end_link() {
+    if (links_.empty()) return;
+    const open_link link = std::move(links_.back());
+    links_.pop_back();
+    const std::string_view url = trim(link.url);
+    if (url.empty() || url.front() == '#') return;  // a fragment leads nowhere in a chat
+    if (link.line == line_number_) {
+      const std::size_t begin = std::min(link.begin, line_.size());
+      const std::string_view text = trim(std::string_view(line_).substr(begin));
+      if (text.empty() || same_url(text, url)) {
+        truncate_line(begin);
+        append(shown_url(url));
+        return;
+      }
+    }
+    append(" (");
+    append(shown_url(url));
+    append(")");
+  }
+
+  // Drops the line from `at` on: a link's text when its url replaces it.
+  void truncate_line(std::size_t at) {
+    line_.resize(at);
+    // Stretches open in the order they start, so those that started inside the text are last.
+    for (auto it = stretches_.rbegin(); it != stretches_.rend() && it->begin >= at; ++it) {
+      it->begin = at;
+      if (it->end != npos) it->end = at;
+    }
+  }
+
+  // The backticks (and the padding space CommonMark strips) that opened a code span, read from the
+  // source before its first text: the span keeps them, as WhatsApp shows ``` and ` differently.
+  void open_code_span(const char* text) {
+    code_ticks_ = {};
+    code_padded_ = false;
+    const std::size_t at = doc_offset(text, 0);
+    if (at != npos) {
+      code_padded_ = at >= 2 && doc_[at - 1] == ' ' && doc_[at - 2] == '`';
+      std::size_t start = at - (code_padded_ ? 1 : 0);
+      while (start > 0 && doc_[start - 1] == '`')
+        --start;
+      code_ticks_ = doc_.substr(start, at - (code_padded_ ? 1 : 0) - start);
+    }
+    if (code_ticks_.empty()) {
+      code_ticks_ = "`";
+      code_padded_ = false;
+    }
+    append(code_ticks_);
+    if (code_padded_) append(" ");
+    code_span_open_ = true;
+  }
+
+  void end_code_span() {
+    if (!code_span_open_) open_code_span(nullptr);
+    if (code_padded_) append(" ");
+    append(code_ticks_);
+    code_span_open_ = false;
+  }
+
+  // Text.
+
+  void text(MD_TEXTTYPE type, const MD_CHAR* data, MD_SIZE size) {
+    const std::string_view piece(data, size);
+    note_source(type, data, size);
+    if (type == MD_TEXT_HTML) {
+      html_ += piece;  // a tag can come in pieces: it is rendered once something else comes
       return;
     }
-    tokens.add_run(std::move(run));
-  }
-};
-
-std::string convert_inline(std::string_view text, shortcuts mode, bool plain_bold = false) {
-  // Most lines of an answer are prose without any Markdown: they come out as they went in.
-  if (mode == shortcuts::on &&
-      std::none_of(text.begin(), text.end(), [](char c) { return contains(inline_syntax, c); })) {
-    return std::string(text);
-  }
-  return line_converter(text, plain_bold, mode).convert();
-}
-
-// Block structure, one line at a time.
-
-struct fence {
-  char marker = 0;
-  std::size_t length = 0;
-};
-
-// "```lang" or "~~~" (any indentation); a backtick fence's language tag has no backticks.
-bool opens_fence(std::string_view line, fence& found) noexcept {
-  const std::string_view text = trim_left(line);
-  if (text.empty() || (text[0] != '`' && text[0] != '~')) return false;
-  std::size_t length = 0;
-  while (length < text.size() && text[length] == text[0])
-    ++length;
-  if (length < 3) return false;
-  if (text[0] == '`' && text.substr(length).find('`') != npos) return false;
-  found = {text[0], length};
-  return true;
-}
-
-bool closes_fence(std::string_view line, const fence& open) noexcept {
-  const std::string_view text = trim(line);
-  if (text.size() < open.length) return false;
-  return std::all_of(text.begin(), text.end(), [&](char c) { return c == open.marker; });
-}
-
-bool is_rule(std::string_view line) noexcept {
-  const std::string_view text = trim(line);
-  if (text.empty() || (text[0] != '-' && text[0] != '*' && text[0] != '_')) return false;
-  std::size_t markers = 0;
-  for (const char c : text) {
-    if (c == text[0]) {
-      ++markers;
-    } else if (c != ' ' && c != '\t') {
-      return false;
+    flush_html();
+    switch (type) {
+      case MD_TEXT_NULLCHAR:
+        append(replacement_character);
+        break;
+      case MD_TEXT_BR:
+      case MD_TEXT_SOFTBR:
+        line_break();
+        break;
+      case MD_TEXT_ENTITY:
+        append_entity(line_for_append(), piece);
+        break;
+      case MD_TEXT_CODE:
+        if (code_block_) {
+          code_block_text(piece);
+        } else {
+          if (!code_span_open_) open_code_span(data);
+          append(piece);
+        }
+        break;
+      default:
+        append(piece);
+        break;
     }
   }
-  return markers >= 3;
-}
 
-// "## Title ##" -> "Title"; false when the line is no heading ("#hashtag", "####### x").
-bool heading_text(std::string_view line, std::string_view& text) noexcept {
-  std::string_view rest = trim_left(line);
-  std::size_t level = 0;
-  while (level < rest.size() && rest[level] == '#')
-    ++level;
-  if (level == 0 || level > 6 || (level < rest.size() && !util::is_space(rest[level])))
-    return false;
-  rest = trim(rest.substr(level));
-  // An optional closing run of '#' after a space.
-  std::size_t end = rest.size();
-  while (end > 0 && rest[end - 1] == '#')
-    --end;
-  if (end == 0) {
-    rest = {};
-  } else if (end < rest.size() && util::is_space(rest[end - 1])) {
-    rest = util::trim_right(rest.substr(0, end));
+  // md4c hands a code block over in pieces, each line's end as a "\n" of its own.
+  void code_block_text(std::string_view piece) {
+    for (std::size_t newline = piece.find('\n'); newline != npos; newline = piece.find('\n')) {
+      code_line_.append(piece.substr(0, newline));
+      push_code_line();
+      piece.remove_prefix(newline + 1);
+    }
+    code_line_.append(piece);
   }
-  text = rest;
-  return true;
-}
 
-// "  * item" -> indent "  ", item "item".
-bool bullet(std::string_view line, std::string_view& indent, std::string_view& item) noexcept {
-  std::size_t start = 0;
-  while (start < line.size() && (line[start] == ' ' || line[start] == '\t'))
-    ++start;
-  if (start >= line.size()) return false;
-  const char marker = line[start];
-  if (marker != '-' && marker != '*' && marker != '+') return false;
-  if (start + 1 < line.size() && !util::is_space(line[start + 1])) return false;
-  indent = line.substr(0, start);
-  item = trim_left(line.substr(start + 1));
-  return true;
-}
-
-// Table cells: split at '|' outside code spans and not escaped; outer pipes dropped.
-std::vector<std::string> table_cells(std::string_view line) {
-  std::string_view text = trim(line);
-  if (!text.empty() && text.front() == '|') text.remove_prefix(1);
-  if (!text.empty() && text.back() == '|' && !(text.size() >= 2 && text[text.size() - 2] == '\\')) {
-    text.remove_suffix(1);
+  // Where `data` lies in the document, or npos for text md4c made up (line breaks, spaces).
+  std::size_t doc_offset(const char* data, std::size_t size) const noexcept {
+    const auto address = reinterpret_cast<std::uintptr_t>(data);
+    const auto begin = reinterpret_cast<std::uintptr_t>(doc_.data());
+    if (data == nullptr || address < begin || address - begin > doc_.size()) return npos;
+    const std::size_t at = address - begin;
+    return size <= doc_.size() - at ? at : npos;
   }
-  std::vector<std::string> cells(1);
-  bool in_code = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (c == '\\' && i + 1 < text.size() && text[i + 1] == '|') {
-      cells.back() += '|';
-      ++i;
-    } else if (c == '`') {
-      in_code = !in_code;
-      cells.back() += c;
-    } else if (c == '|' && !in_code) {
-      cells.emplace_back();
+
+  // Follows md4c through the source: empty lines between blocks, and tables' delimiter rows.
+  void note_source(MD_TEXTTYPE type, const char* data, std::size_t size) {
+    const std::size_t at = doc_offset(data, size);
+    if (at == npos) return;
+    if (gap_pending_) {
+      if (at > source_end_ && has_blank_line(doc_.substr(source_end_, at - source_end_))) {
+        lines_.insert(lines_.begin() + static_cast<std::ptrdiff_t>(gap_line_), output_line{});
+      }
+      gap_pending_ = false;
+    }
+    if (type == MD_TEXT_NORMAL) check_table_rule(at);
+    rule_candidate_ = false;
+    source_end_ = std::max(source_end_, at + size);
+  }
+
+  void check_table_rule(std::size_t at) {
+    if (rule_candidate_ && rules_.find_short && is_short_table_rule_at(doc_, at)) {
+      short_rules_.push_back(at);
+    }
+    while (next_widened_ < rules_.widened.size() && rules_.widened[next_widened_] < at)
+      ++next_widened_;
+    if (next_widened_ < rules_.widened.size() && rules_.widened[next_widened_] == at) {
+      widened_rule_stayed_text_ = true;
+    }
+  }
+
+  // Lines.
+
+  std::string& line_for_append() {
+    if (!line_started_) start_line();
+    return line_;
+  }
+
+  void append(std::string_view text) {
+    if (!text.empty()) line_for_append() += text;
+  }
+
+  void start_line() {
+    line_started_ = true;
+    if (!in_cell_) prefix_ = line_prefix();
+    for (active_style& s : styles_)
+      s.stretch = open_stretch(s);
+  }
+
+  // The current line with its markers, after `text`; a fresh line follows.
+  std::string finish_line(std::string text = {}) {
+    if (!line_started_) return text;
+    for (active_style& s : styles_)
+      close_stretch(s);
+    render_styles(text, line_, stretches_, marks_);
+    line_.clear();
+    stretches_.clear();
+    line_started_ = false;
+    ++line_number_;
+    return text;
+  }
+
+  void end_line() {
+    if (line_started_) push_line(finish_line(prefix_), false);
+  }
+
+  // md4c's soft and hard line breaks. A block's second line may be a delimiter row md4c 0.4.8
+  // missed.
+  void line_break() {
+    if (in_cell_) {
+      append(" ");
+      return;
+    }
+    rule_candidate_ = paragraph_breaks_++ == 0;
+    end_line();
+  }
+
+  // HTML.
+
+  void flush_html() {
+    if (html_.empty()) return;
+    const std::string html = std::move(html_);
+    html_.clear();
+    render_html(html);
+  }
+
+  void render_html(std::string_view html) {
+    std::size_t i = 0;
+    while (i < html.size()) {
+      const std::size_t stop = html.find_first_of("<&\n", i);
+      if (stop == npos) {
+        append(html.substr(i));
+        return;
+      }
+      append(html.substr(i, stop - i));
+      i = stop + render_html_construct(html.substr(stop));
+    }
+  }
+
+  // Renders the line break, entity, comment or tag `html` starts with; returns its length (> 0).
+  std::size_t render_html_construct(std::string_view html) {
+    if (html.front() == '\n') {
+      html_break();
+      return 1;
+    }
+    if (html.front() == '&') {
+      std::string decoded;
+      const std::size_t end = decode_entity(html, 0, decoded);
+      append(end == npos ? "&" : decoded);
+      return end == npos ? 1 : end;
+    }
+    if (html.starts_with("<!--")) {
+      const std::size_t end = html.find("-->", 4);
+      return end == npos ? html.size() : end + 3;  // a comment shows nothing
+    }
+    const tag_token tag = read_tag(html);
+    const html_tag* known = tag.length == 0 ? nullptr : find_html_tag(tag.name);
+    if (known == nullptr) {
+      append("<");  // not a tag we know: probably text
+      return 1;
+    }
+    apply_tag(tag, *known);
+    return tag.length;
+  }
+
+  void apply_tag(const tag_token& tag, const html_tag& known) {
+    switch (known.role) {
+      case tag_role::text:
+        html_markup(tag.closing ? known.close : known.open);
+        break;
+      case tag_role::bold:
+      case tag_role::italic:
+      case tag_role::strike: {
+        const style kind = known.role == tag_role::bold     ? style::bold
+                           : known.role == tag_role::italic ? style::italic
+                                                            : style::strike;
+        if (tag.closing) {
+          pop_style(kind, true, {});
+        } else {
+          push_style(kind, true, {});  // no fallback: a tag shows nothing
+        }
+        break;
+      }
+      case tag_role::link:
+        if (tag.closing) {
+          end_link();
+        } else {
+          begin_link(std::string(tag_attribute(tag.attributes, "href")));
+        }
+        break;
+      case tag_role::image:
+        if (!tag.closing) {
+          begin_link(std::string(tag_attribute(tag.attributes, "src")));
+          append(tag_attribute(tag.attributes, "alt"));
+          end_link();
+        }
+        break;
+    }
+  }
+
+  void html_markup(std::string_view text) {
+    for (std::size_t newline = text.find('\n'); newline != npos; newline = text.find('\n')) {
+      append(text.substr(0, newline));
+      html_break();
+      text.remove_prefix(newline + 1);
+    }
+    append(text);
+  }
+
+  // A line break from HTML: with nothing on the line it makes an empty line, as two <br> would.
+  void html_break() {
+    if (in_cell_) {
+      append(" ");
+    } else if (line_started_) {
+      end_line();
     } else {
-      cells.back() += c;
+      push_line({}, false);
     }
   }
-  for (std::string& cell : cells)
-    cell = std::string(trim(cell));
-  return cells;
-}
 
-bool is_table_separator(std::string_view line, std::size_t columns) {
-  if (line.find('|') == npos) return false;
-  const std::vector<std::string> cells = table_cells(line);
-  if (cells.size() != columns) return false;
-  return std::all_of(cells.begin(), cells.end(), [](const std::string& cell) {
-    std::string_view text = cell;
-    if (!text.empty() && text.front() == ':') text.remove_prefix(1);
-    if (!text.empty() && text.back() == ':') text.remove_suffix(1);
-    return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return c == '-'; });
-  });
-}
+  std::string_view doc_;
+  rule_check rules_;
+  std::exception_ptr failure_;
+  std::vector<output_line> lines_;
 
-// A label longer than this is not repeated on every row (it would multiply the text).
-constexpr std::size_t max_label_bytes = 40;
+  // Blocks.
+  std::vector<container> containers_;
+  std::size_t new_containers_ = 0;  // containers_ from here on were entered since the last line
+  std::vector<list_counter> lists_;
+  bool code_block_ = false;
+  std::string code_line_;
+  bool table_head_ = false;
+  bool in_cell_ = false;
+  std::size_t table_rows_ = 0;
+  std::vector<std::string> labels_;
+  std::vector<std::string> cells_;
 
-std::string table_row(const std::vector<std::string>& labels, std::string_view line,
-                      shortcuts mode) {
-  const std::vector<std::string> cells = table_cells(line);
-  std::string out;
-  for (std::size_t k = 0; k < cells.size(); ++k) {
-    const std::string value = std::string(trim(convert_inline(cells[k], mode)));
-    if (value.empty()) continue;
-    if (!out.empty()) out += ", ";
-    if (k < labels.size() && !labels[k].empty() && labels[k].size() <= max_label_bytes) {
-      out += labels[k];
-      out += ": ";
-    }
-    out += value;
-  }
-  return out;
-}
+  // The line being built.
+  std::string line_;
+  std::string prefix_;
+  bool line_started_ = false;
+  std::size_t line_number_ = 0;
+  std::vector<stretch> stretches_;
+  std::vector<mark> marks_;
+  std::vector<active_style> styles_;
+  std::array<std::size_t, 6> nested_styles_{};  // per style and origin
+  std::vector<open_link> links_;
+  std::size_t url_budget_;  // bytes of md4c link urls still to be shown
+  std::string html_;
+  std::string_view code_ticks_;
+  bool code_padded_ = false;
+  bool code_span_open_ = false;
 
-// A line that is not part of a multi-line block (also the inside of a quote).
-std::string convert_simple_line(std::string_view line, shortcuts mode) {
-  if (is_rule(line)) return {};
-  std::string_view text;
-  if (heading_text(line, text)) {
-    const std::string title = std::string(trim(convert_inline(text, mode, true)));
-    return title.empty() ? std::string() : "*" + title + "*";
-  }
-  std::string_view indent;
-  std::string_view item;
-  if (bullet(line, indent, item)) return std::string(indent) + "- " + convert_inline(item, mode);
-  const std::string_view quoted = trim_left(line);
-  if (!quoted.empty() && quoted.front() == '>') {
-    std::size_t start = 0;
-    while (start < quoted.size() && (quoted[start] == '>' || util::is_space(quoted[start])))
-      ++start;
-    const std::string inner = convert_simple_line(quoted.substr(start), mode);
-    return inner.empty() ? std::string() : "> " + inner;
-  }
-  return convert_inline(line, mode);
-}
-
-struct output_line {
-  std::string text;
-  bool verbatim;  // a code line: no trimming, no collapsing
+  // Where md4c is in the source.
+  std::size_t source_end_ = 0;
+  bool gap_pending_ = false;
+  std::size_t gap_line_ = 0;
+  std::size_t paragraph_breaks_ = 0;
+  bool rule_candidate_ = false;
+  std::vector<std::size_t> short_rules_;
+  std::size_t next_widened_ = 0;
+  bool widened_rule_stayed_text_ = false;
 };
 
-// Joins the lines: non-code lines are split at the newlines HTML put in them, right-trimmed, and
-// blank runs collapsed; blank lines at both ends are dropped.
+// Reads the document with md4c, and once more with short delimiter rows widened when it has any.
+std::vector<output_line> render_document(std::string_view doc) {
+  renderer first(doc, {true, {}});
+  first.run();
+  if (first.short_rules().empty()) return std::move(first.lines());
+  std::vector<std::size_t> widened_rows;
+  const std::string widened = widen_table_rules(doc, first.short_rules(), widened_rows);
+  renderer second(widened, {false, widened_rows});
+  second.run();
+  // A widened row md4c still reads as text would show the added dashes: keep the first reading.
+  if (second.widened_rule_stayed_text()) return std::move(first.lines());
+  return std::move(second.lines());
+}
+
+// Joins the lines: other than code lines they are split at the newlines an entity put in them,
+// right-trimmed, and runs of empty lines collapsed; empty lines at both ends are dropped.
 std::string assemble(const std::vector<output_line>& lines, std::size_t size_hint) {
   std::string out;
   out.reserve(size_hint);
@@ -1047,7 +955,7 @@ std::string assemble(const std::vector<output_line>& lines, std::size_t size_hin
     std::string_view rest = line.text;
     while (true) {
       const std::size_t newline = rest.find('\n');
-      const std::string_view piece = util::trim_right(rest.substr(0, newline));
+      const std::string_view piece = trim_right(rest.substr(0, newline));
       if (piece.empty()) {
         blank_pending = started;
       } else {
@@ -1060,66 +968,93 @@ std::string assemble(const std::vector<output_line>& lines, std::size_t size_hin
   return out;
 }
 
-std::string convert_document(std::string_view markdown, shortcuts mode) {
-  std::vector<std::string_view> lines;
-  for (std::size_t start = 0; start <= markdown.size();) {
-    std::size_t end = markdown.find('\n', start);
-    if (end == npos) end = markdown.size();
-    std::string_view line = markdown.substr(start, end - start);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    lines.push_back(line);
+// The shortcut. Many answers are prose without any Markdown syntax; such an answer reads as
+// paragraphs only, and md4c's output for it is its lines trimmed.
+
+// Bytes that start inline syntax (and control bytes such as NUL and CR, left to md4c too).
+constexpr std::array<bool, 256> inline_syntax = [] {
+  std::array<bool, 256> bytes{};
+  for (std::size_t c = 0; c < 0x20; ++c)
+    bytes[c] = c != '\t' && c != '\n';
+  bytes[0x7F] = true;
+  for (const char c : std::string_view("\\`*_~[<&|"))
+    bytes[static_cast<unsigned char>(c)] = true;
+  return bytes;
+}();
+
+// Whether a line's first non-blank byte, at pos, starts a block other than a paragraph: a
+// heading, quote, list item, rule or setext underline.
+bool starts_block(std::string_view text, std::size_t pos) noexcept {
+  const char c = text[pos];
+  if (c == '#' || c == '>' || c == '-' || c == '+' || c == '=') return true;
+  std::size_t end = pos;
+  while (end < text.size() && is_digit(text[end]))
+    ++end;
+  return end > pos && end < text.size() && (text[end] == '.' || text[end] == ')');  // "1." "12)"
+}
+
+bool is_plain(std::string_view text) noexcept {
+  for (const char c : text) {
+    if (inline_syntax[static_cast<unsigned char>(c)]) return false;
+  }
+  for (std::size_t start = 0; start < text.size();) {
+    while (start < text.size() && is_space_or_tab(text[start]))
+      ++start;
+    if (start < text.size() && starts_block(text, start)) return false;
+    const std::size_t newline = text.find('\n', start);
+    if (newline == npos) break;
+    start = newline + 1;
+  }
+  return true;
+}
+
+// What the parse makes of plain text: each line trimmed, runs of empty lines collapsed to one,
+// empty lines at both ends dropped.
+std::string tidy_plain(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  bool blank_pending = false;
+  for (std::size_t start = 0; start <= text.size();) {
+    std::size_t end = text.find('\n', start);
+    if (end == npos) end = text.size();
+    const std::string_view line = trim(text.substr(start, end - start));
+    if (line.empty()) {
+      blank_pending = !out.empty();
+    } else {
+      if (!out.empty()) out += blank_pending ? "\n\n" : "\n";
+      out += line;
+      blank_pending = false;
+    }
     start = end + 1;
   }
+  return out;
+}
 
-  std::vector<output_line> out;
-  out.reserve(lines.size());
-  for (std::size_t i = 0; i < lines.size(); ++i) {
-    const std::string_view line = lines[i];
-    fence open;
-    if (opens_fence(line, open)) {
-      // WhatsApp has no language tags; the lines inside are copied untouched.
-      out.push_back({"```", true});
-      ++i;
-      while (i < lines.size() && !closes_fence(lines[i], open)) {
-        out.push_back({std::string(lines[i]), true});
-        ++i;
-      }
-      out.push_back({"```", true});
-      continue;
-    }
-    if (line.find('|') != npos && i + 1 < lines.size()) {
-      const std::vector<std::string> headers = table_cells(line);
-      if (is_table_separator(lines[i + 1], headers.size())) {
-        std::vector<std::string> labels;
-        for (const std::string& header : headers)
-          labels.push_back(std::string(trim(convert_inline(header, mode))));
-        std::size_t row = i + 2;
-        bool any_row = false;
-        for (; row < lines.size() && !trim(lines[row]).empty() && lines[row].find('|') != npos;
-             ++row) {
-          out.push_back({table_row(labels, lines[row], mode), false});
-          any_row = true;
-        }
-        if (!any_row) out.push_back({table_row({}, line, mode), false});
-        i = row - 1;
-        continue;
-      }
-    }
-    out.push_back({convert_simple_line(line, mode), false});
+// The longest answer md4c reads; longer ones are only tidied. An AI answer is a few KB, and this
+// bounds the time md4c 0.4.8 takes on what is left of its super-linear cases (md4c issue #236).
+constexpr std::size_t max_markdown_bytes = 32 * 1024;
+
+std::string convert(std::string_view markdown, bool shortcut) {
+  if ((shortcut && is_plain(markdown)) || markdown.size() > max_markdown_bytes) {
+    return tidy_plain(markdown);
   }
-  return assemble(out, markdown.size());
+  const md4c_input input(markdown);
+  if (!input.usable()) return tidy_plain(markdown);
+  std::string out = assemble(render_document(input.text()), markdown.size());
+  input.restore(out);
+  return out;
 }
 
 }  // namespace
 
 std::string to_whatsapp(std::string_view markdown) {
-  return convert_document(markdown, shortcuts::on);
+  return convert(markdown, true);
 }
 
 namespace detail {
 
 std::string to_whatsapp_without_shortcuts(std::string_view markdown) {
-  return convert_document(markdown, shortcuts::off);
+  return convert(markdown, false);
 }
 
 }  // namespace detail

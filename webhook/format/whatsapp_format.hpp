@@ -5,38 +5,45 @@
 
 namespace bridge::webhook::format {
 
-// Rewrites a Markdown-ish answer (as AI agents write them) in WhatsApp's own formatting, line by
-// line:
-//   - `# Heading` (levels 1-6)         -> `*Heading*` on its own line (bold inside is dropped)
-//   - `**b**`, `__b__`, `<b>`, `<strong>` -> `*b*`;  `*i*`, `_i_`, `<i>`, `<em>` -> `_i_`;
-//     `~~s~~` -> `~s~`;  `***x***` -> `*_x_*`. Markers count only where CommonMark's flanking
-//     rules allow and never inside a word (`*` may touch emoji and other non-ASCII text), so
-//     `user_id`, `__init__.py`, `2*3*4` and `5 * 6` stay as they are; a single `~` stays as it is
-//   - `[text](url)` -> `text (url)`, or just `url` when the text is the url; `![alt](url)` ->
-//     `alt (url)`; `<https://…>` -> the url; `mailto:`/`tel:` prefixes are not shown; bare URLs,
-//     link targets and code are copied verbatim (no emphasis, no entity decoding inside them)
-//   - fenced code (``` or ~~~, any language tag, closed at the end if left open) -> "```\n…\n```"
-//     with the lines untouched; inline code spans untouched; `\*` and other escapes -> the
-//     character
-//   - a table (`| a | b |` over a `|---|---|` row) -> one line per data row,
-//     `a: value, b: value` (empty cells left out, headers over 40 bytes not repeated); the
-//     separator row is dropped
-//   - `* item` / `+ item` -> `- item`; `1. item` and `> quote` kept (nested `>>` become one `>`);
-//     `---`, `***`, `___` -> an empty line
-//   - HTML entities (`&amp;` `&lt;` `&gt;` `&quot;` `&#39;` `&nbsp;` (a plain space), a few more
-//     named ones, `&#NNN;`, `&#xHH;`) decoded; `<br>` -> newline, `<a href=u>t</a>` -> `t (u)`,
-//     other known HTML tags removed (unknown `<words>` are kept: they are probably text)
-//   - trailing whitespace trimmed, runs of blank lines collapsed to one, blank lines at the start
-//     and end removed (inside code blocks nothing is touched)
-// Emoji, right-to-left scripts and invalid UTF-8 pass through byte for byte. Runs in time linear
-// in the input. Never throws except std::bad_alloc.
+// Rewrites a Markdown answer (CommonMark 0.30 with GFM tables and strikethrough, read by md4c) in
+// WhatsApp's own formatting:
+//   - a heading (`# x`, `x` over `===`)  -> `*x*` on its own line (bold inside is dropped)
+//   - strong (`**b**`, `__b__`, `<b>`, `<strong>`) -> `*b*`; emphasis (`*i*`, `_i_`, `<i>`, `<em>`)
+//     -> `_i_`; strikethrough (`~~s~~`, `~s~`, `<del>`) -> `~s~`; nested spans keep CommonMark's
+//     nesting (`***x***` is emphasis around strong: `_*x*_`). WhatsApp formats only where a marker
+//     does not touch a letter or digit outside it, so a span that would (`2*3*4`, `a*b*c`) keeps
+//     the Markdown delimiters it was written with, and spans over a line break are closed and
+//     reopened on each line
+//   - `[text](url)` -> `text (url)`, or just the url when the text is empty or names it;
+//     `![alt](url)` -> `alt (url)`; `<https://…>` -> the url; `mailto:`/`tel:` prefixes are not
+//     shown; links to `#fragments` keep only their text; bare URLs (`http://`, `https://`, `www.`)
+//     are text, so `*`, `_` and `~` inside them stay as they are
+//   - fenced code (any language tag, closed at the end if left open) -> "```\n…\n```" with the
+//   lines
+//     untouched; inline code keeps its backticks; `\*` and other escapes -> the character
+//   - a table -> one line per body row, `a: value, b: value` (empty cells left out, headers over 40
+//     bytes not repeated); a table without body rows -> its header cells, comma separated
+//   - list items -> `- item` or `N. item` (numbered from the list's start), nested items indented
+//     under their parent's text; block quotes -> `> ` before each line (nested ones too: one `>`);
+//     thematic breaks -> an empty line; indented text is not code
+//   - HTML entities decoded (`&nbsp;` as a plain space; named ones beyond the ~30 AI answers use
+//     stay as written); raw HTML: `<br>` and block tags -> line breaks, `<li>` -> `- `,
+//     `<a href=u>t</a>` -> `t (u)`, comments and other known tags removed, unknown tags kept;
+//     Markdown inside an HTML block is not read (as CommonMark has it)
+//   - blocks are separated by an empty line where the answer had one, trailing whitespace is
+//     trimmed, runs of empty lines collapse to one and empty lines at both ends are dropped (inside
+//     code blocks nothing is touched)
+// An answer over 32 KiB (or one so full of bytes that are not UTF-8 that md4c cannot be given it)
+// is only tidied: lines trimmed, empty lines collapsed. Emoji, right-to-left scripts and invalid
+// UTF-8 pass through byte for byte. Runs in time linear in the input, and the output stays in
+// proportion to it. Never throws except std::bad_alloc.
 std::string to_whatsapp(std::string_view markdown);
 
 namespace detail {
 
-// to_whatsapp with its shortcuts switched off: every byte of every line goes through the full
-// inline converter instead of plain lines and plain runs being copied whole. The output is the
-// same; this exists so the tests can hold the fast path to it.
+// to_whatsapp without its shortcut: an answer without any Markdown syntax is parsed too instead of
+// only having its lines trimmed. The output is the same; this exists so the tests can hold the
+// shortcut to it.
 std::string to_whatsapp_without_shortcuts(std::string_view markdown);
 
 }  // namespace detail

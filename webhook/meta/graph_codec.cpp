@@ -190,7 +190,12 @@ std::string describe(const graph_reply& reply) {
   }
   out += ", code ";
   out += std::to_string(reply.code);
-  if (reply.subcode != 0) out += "/" + std::to_string(reply.subcode);
+  if (reply.subcode != 0) {
+    // Appended in two steps: GCC 12 at -O3 takes `"/" + std::to_string(...)` for a copy of up to
+    // SIZE_MAX bytes and fails -Werror (a false positive, GCC bug 105651).
+    out += '/';
+    out += std::to_string(reply.subcode);
+  }
   if (!reply.message.empty()) out += ", \"" + sanitized_for_log(reply.message, 256) + "\"";
   if (!reply.fbtrace_id.empty()) out += ", fbtrace_id " + sanitized_for_log(reply.fbtrace_id, 64);
   return out;

@@ -3,6 +3,7 @@
 #include <boost/test/unit_test.hpp>
 #include <chrono>
 #include <random>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -34,8 +35,9 @@ const conversion conversions[] = {
     {"*italic*", "_italic_"},
     {"_italic_", "_italic_"},
     {"~~strike~~", "~strike~"},
-    {"***both***", "*_both_*"},
-    {"___both___", "*_both_*"},
+    // CommonMark nests `***x***` as emphasis around strong (rule 14), and so do the markers.
+    {"***both***", "_*both*_"},
+    {"___both___", "_*both*_"},
     {"**bold _italic_ inside**", "*bold _italic_ inside*"},
     {"_**mix**_ and **_mix_**", "_*mix*_ and *_mix_*"},
     {"**Note:** text", "*Note:* text"},
@@ -95,8 +97,9 @@ const conversion conversions[] = {
     {"<!-- hidden -->visible", "visible"},
     {"x<y and a < b > c, <notatag> 2 > 1", "x<y and a < b > c, <notatag> 2 > 1"},
     // Text that must come out as it went in.
+    // `__init__` is strong: the closing `__` is right-flanking and followed by punctuation.
     {"user_id snake_case_name file_name.txt __init__.py",
-     "user_id snake_case_name file_name.txt __init__.py"},
+     "user_id snake_case_name file_name.txt *init*.py"},
     {"2*3*4 and 5 * 6 = 30, a*b*c", "2*3*4 and 5 * 6 = 30, a*b*c"},
     {"1,000.50 and -5 and +3 and 50% and 3.14", "1,000.50 and -5 and +3 and 50% and 3.14"},
     {"-5 degrees\n+3 points", "-5 degrees\n+3 points"},
@@ -120,6 +123,42 @@ const conversion conversions[] = {
     {"", ""},
     // Invalid UTF-8 passes through.
     {"ok \xFF\xFE **b** \xC3", "ok \xFF\xFE *b* \xC3"},
+};
+
+// Markdown structure that md4c reads as CommonMark has it, and inputs that md4c 0.4.8 gets wrong
+// unless to_whatsapp works around it.
+const conversion commonmark_conversions[] = {
+    // Blocks.
+    {"Title\n=====\ntext", "*Title*\ntext"},
+    {"1. a\n1. b\n1. c", "1. a\n2. b\n3. c"},
+    {"3) x\n4) y", "3) x\n4) y"},
+    {"- a\n\n  b\n- c", "- a\n\n  b\n- c"},
+    {"- list\n  ```\n  code\n  ```", "- list\n  ```\n  code\n  ```"},
+    {"> a\n>\n> b", "> a\n\n> b"},
+    {"> quote\nlazy line", "> quote\n> lazy line"},
+    {"    indented is not code", "indented is not code"},
+    {"a\n\n\n```\n\ncode\n\n```\n\n\nb", "a\n\n```\n\ncode\n\n```\n\nb"},
+    {"<div>\n**raw HTML block**\n</div>", "**raw HTML block**"},
+    // Inlines.
+    {"**bold\nacross lines**", "*bold*\n*across lines*"},
+    {"*a **b** c*", "_a *b* c_"},
+    {"**bold**text and a**b**c", "**bold**text and a**b**c"},
+    {"10~20 and 30~40 or 5~~6~~7", "10~20 and 30~40 or 5~~6~~7"},
+    {"<b>x</b>y and a<b>z</b>", "xy and az"},
+    {"See [docs][r] or [r].\n\n[r]: https://r.example/a_b",
+     "See docs (https://r.example/a_b) or r (https://r.example/a_b)."},
+    {"Use `` `ticks` `` and ``` a ``` here", "Use `` `ticks` `` and ``` a ``` here"},
+    {"line\\\nbreak", "line\nbreak"},
+    {"Visit https://x.com/_a_ and _b_", "Visit https://x.com/_a_ and _b_"},
+    // md4c 0.4.8: delimiters in a link destination pair with ones outside it (issue #222).
+    {"[a](/x~y) ~z~", "a (/x~y) ~z~"},
+    {"*z [a](/x*y) more*", "_z a (/x*y) more_"},
+    // md4c 0.4.8: a delimiter row wants three bytes a column (issue #169).
+    {"| a | b |\n|-|-|\n| 1 | 2 |", "a: 1, b: 2"},
+    {"> a | b\n> :-|-:\n> 1 | 2", "> a: 1, b: 2"},
+    {"```\na | b\n--|--\n```", "```\na | b\n--|--\n```"},
+    // md4c 0.4.8: deeply nested brackets take quadratic time (issue #172); they are text.
+    {"[[[[[[[[[[[[a]]]]]]]]]]]] [b](https://b.com)", "[[[[[[[[[[[[a]]]]]]]]]]]] b (https://b.com)"},
 };
 
 // A realistic agent answer, and what the customer should see.
@@ -185,6 +224,14 @@ BOOST_AUTO_TEST_CASE(markdown_becomes_whatsapp) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(commonmark_structure_and_md4c_quirks) {
+  for (const conversion& row : commonmark_conversions) {
+    BOOST_TEST_CONTEXT("input: " << row.markdown) {
+      BOOST_TEST(to_whatsapp(row.markdown) == row.whatsapp);
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(realistic_answer) {
   BOOST_TEST(to_whatsapp(robofy_answer) == robofy_whatsapp);
 }
@@ -221,9 +268,12 @@ BOOST_AUTO_TEST_CASE(shortcuts_change_nothing) {
   // to_whatsapp copies lines without inline syntax, and plain runs inside other lines, whole. The
   // converter without those shortcuts reads every byte; both must agree on everything.
   using bridge::webhook::format::detail::to_whatsapp_without_shortcuts;
-  for (const conversion& row : conversions) {
-    BOOST_TEST_CONTEXT("input: " << row.markdown) {
-      BOOST_TEST(to_whatsapp(row.markdown) == to_whatsapp_without_shortcuts(row.markdown));
+  for (const auto& table : {std::span<const conversion>(conversions),
+                            std::span<const conversion>(commonmark_conversions)}) {
+    for (const conversion& row : table) {
+      BOOST_TEST_CONTEXT("input: " << row.markdown) {
+        BOOST_TEST(to_whatsapp(row.markdown) == to_whatsapp_without_shortcuts(row.markdown));
+      }
     }
   }
   BOOST_TEST(to_whatsapp(robofy_answer) == to_whatsapp_without_shortcuts(robofy_answer));
@@ -396,6 +446,54 @@ BOOST_AUTO_TEST_CASE(large_adversarial_inputs_take_linear_time) {
   }
   const auto elapsed = std::chrono::steady_clock::now() - start;
   BOOST_TEST(std::chrono::duration_cast<std::chrono::seconds>(elapsed).count() < 20);
+}
+
+BOOST_AUTO_TEST_CASE(md4c_pathological_inputs_stay_fast) {
+  // md4c's own pathological inputs and the ones md4c 0.4.8 is super-linear on (issues #172, #236,
+  // #238, and tables as wide as the answer), just below the size md4c reads and well above it. A
+  // release build takes well under a second for all of them; quadratic work would take seconds
+  // each.
+  const auto nested = [](std::string_view head, std::string_view open, std::string_view close,
+                         std::size_t size) {
+    std::string text(head);
+    const std::size_t pairs = (size - head.size()) / (open.size() + close.size());
+    for (std::size_t i = 0; i < pairs; ++i)
+      text += open;
+    text += 'a';
+    for (std::size_t i = 0; i < pairs; ++i)
+      text += close;
+    return text;
+  };
+  const auto repeated = [](std::string_view head, std::string_view unit, std::size_t size) {
+    std::string text(head);
+    while (text.size() + unit.size() < size)
+      text += unit;
+    return text;
+  };
+  for (const std::size_t size : {std::size_t{32000}, std::size_t{100000}}) {
+    const std::string inputs[] = {
+        nested("[x]: /u\n\n", "[", "]", size),
+        nested("[x]: /u\n\n", "[\n", "]", size),
+        nested("", "*a **a ", " a** a*", size),
+        nested("", "![", "](u)", size),
+        repeated("", "]([\n", size),
+        repeated("[x]: " + std::string(size / 2, 'x'), "\n[x]", size),
+        repeated(repeated("", "th|", size / 3) + "\n" + repeated("", "-|", size / 3) + "\n", "td\n",
+                 size),
+        repeated("", "](", size) + "_",
+        repeated("", "http://", size) + "_",
+        repeated("", "* ", size / 2) + repeated("a\n", "b\n", size / 2),
+    };
+    for (const std::string& text : inputs) {
+      BOOST_TEST_CONTEXT("size " << text.size() << ", starting " << text.substr(0, 40)) {
+        const auto start = std::chrono::steady_clock::now();
+        const std::string output = to_whatsapp(text);
+        const auto elapsed = std::chrono::steady_clock::now() - start;
+        BOOST_TEST(std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count() < 2000);
+        BOOST_TEST(output.size() <= 8 * text.size());
+      }
+    }
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
