@@ -5,12 +5,12 @@
 
 namespace bridge {
 
-std::vector<std::size_t> query_ends(const queue::conversation_batch<store::pending_message>& batch,
+std::vector<std::size_t> query_ends(std::span<const store::pending_message> messages,
                                     std::size_t max_bytes) {
   std::vector<std::size_t> ends;
   std::size_t query_bytes = 0;
-  for (std::size_t i = 0; i < batch.items.size(); ++i) {
-    const webhook::meta::inbound_message& message = batch.items[i].message;
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    const webhook::meta::inbound_message& message = messages[i].message;
     if (message.disposition != webhook::meta::disposition::answer) continue;
     const std::size_t separator = query_bytes > 0 ? 1 : 0;
     if (query_bytes > 0 && query_bytes + separator + message.text.size() > max_bytes) {
@@ -19,7 +19,7 @@ std::vector<std::size_t> query_ends(const queue::conversation_batch<store::pendi
     }
     query_bytes += (query_bytes > 0 ? 1 : 0) + message.text.size();
   }
-  if (!batch.items.empty()) ends.push_back(batch.items.size());
+  if (!messages.empty()) ends.push_back(messages.size());
   return ends;
 }
 

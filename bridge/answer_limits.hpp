@@ -1,12 +1,12 @@
 #pragma once
 
 #include <cstddef>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "bridge/store/pending_message.hpp"
-#include "queue/conversation_queue.hpp"
 
 // Bounds on what one conversation sends upstream: how much of a customer's waiting lines go into
 // one Robofy query, and how many WhatsApp messages one answer may take.
@@ -17,11 +17,11 @@ namespace bridge {
 // webhook::meta::max_text_bytes) is a query of its own.
 inline constexpr std::size_t max_joined_query_bytes = 64 * 1024;
 
-// Where a conversation's batch is cut into consecutive queries whose joined text (each message
+// Where a conversation's messages are cut into consecutive queries whose joined text (each message
 // to answer plus a newline between them) stays within `max_bytes`: the end index of each query,
-// in order, the last being items.size(). Every message is in exactly one query; an empty batch
+// in order, the last being messages.size(). Every message is in exactly one query; an empty batch
 // has none. Never throws but std::bad_alloc.
-std::vector<std::size_t> query_ends(const queue::conversation_batch<store::pending_message>& batch,
+std::vector<std::size_t> query_ends(std::span<const store::pending_message> messages,
                                     std::size_t max_bytes = max_joined_query_bytes);
 
 // The WhatsApp messages an answer is sent as: split_text's parts, at most `max_parts` of them.

@@ -10,6 +10,7 @@
 #include "bridge/descriptor_limit.hpp"
 #include "bridge/metrics.hpp"
 #include "bridge/server_tls.hpp"
+#include "bridge/store/local_store.hpp"
 #include "bridge/version.hpp"
 #include "robofy/client/chat_service.hpp"
 #include "webhook/http/listener.hpp"
@@ -89,6 +90,8 @@ struct app::parts {
   std::shared_ptr<const runtime_settings> settings;
   std::shared_ptr<asio::ssl::context> server_tls;
   std::shared_ptr<webhook::http::http_client> client;
+  std::shared_ptr<webhook::io::clock> clock;
+  std::shared_ptr<store::local_store> local;  // the store, when it is this process's own
   std::shared_ptr<pipeline> work;
   std::shared_ptr<webhook::meta::webhook_endpoint> webhook;
   std::unique_ptr<webhook::http::http_listener> public_listener;
@@ -99,17 +102,13 @@ struct app::parts {
 
 app::app(asio::io_context& io, config::settings settings, app_options options)
     : parts_(std::make_unique<parts>(parts{io, std::move(options), nullptr, nullptr, nullptr,
-                                           nullptr, nullptr, nullptr, nullptr})) {
+                                           nullptr, nullptr, nullptr, nullptr, nullptr, nullptr})) {
   parts_->settings = derive(std::move(settings), parts_->options);
   parts_->server_tls = make_server_tls(parts_->settings->config.server);
   webhook::http::http_client_options client_options = parts_->options.http;
   client_options.user_agent = std::string("robofy-wa-bridge/") + version_string;
   parts_->client = webhook::http::make_http_client(io.get_executor(), std::move(client_options));
-  parts_->work = std::make_shared<pipeline>(
-      io.get_executor(), parts_->settings, robofy::client::make_chat_service(parts_->client),
-      webhook::meta::make_graph_message_sender(parts_->client));
-  parts_->webhook = std::make_shared<webhook::meta::webhook_endpoint>(
-      parts_->work, endpoint_settings_of(parts_->settings->config));
+  parts_->clock = parts_->options.clock ? parts_->options.clock : webhook::io::make_system_clock();
 }
 
 app::~app() = default;
@@ -125,13 +124,22 @@ void app::start() {
         "(LimitNOFILE= under systemd, ulimit -n)",
         descriptors.soft, descriptors_needed(config), admin_max_connections, config.queue.workers);
   }
+  // The journal is replayed before the listeners open, so /readyz is 200 only once it is back.
+  queue::spool_recovery recovered;
+  std::unique_ptr<queue::spool> journal;
   if (config.spool.dir) {
-    // Replayed before the listeners open, so /readyz is 200 only once the journal is back.
-    queue::spool_recovery recovered;
-    auto journal = queue::spool::open(parts_->io.get_executor(), *config.spool.dir, recovered,
-                                      parts_->options.spool);
-    parts_->work->attach_spool(std::move(journal), recovered);
+    journal = queue::spool::open(parts_->io.get_executor(), *config.spool.dir, recovered,
+                                 parts_->options.spool);
   }
+  parts_->local = std::make_shared<store::local_store>(
+      parts_->io.get_executor(), config.queue.capacity, std::move(journal), recovered);
+  parts_->work = std::make_shared<pipeline>(
+      parts_->io.get_executor(), parts_->settings,
+      pipeline_services{parts_->local, robofy::client::make_chat_service(parts_->client),
+                        webhook::meta::make_graph_message_sender(parts_->client), parts_->clock});
+  parts_->work->note_recovered(parts_->local->recovered());
+  parts_->webhook =
+      std::make_shared<webhook::meta::webhook_endpoint>(parts_->work, endpoint_settings_of(config));
   parts_->admin_listener = std::make_unique<webhook::http::http_listener>(
       parts_->io.get_executor(), endpoint_of(config.admin.listen, "admin.listen"),
       std::make_shared<admin_endpoint>([this] { return ready(); },
@@ -201,8 +209,8 @@ void app::reload(config::settings settings) {
   }
   parts_->settings = derived;
   if (tls) parts_->server_tls = tls;
-  parts_->work->update(derived);
-  parts_->webhook->update(endpoint_settings_of(derived->config));
+  if (parts_->work) parts_->work->update(derived);
+  if (parts_->webhook) parts_->webhook->update(endpoint_settings_of(derived->config));
   if (parts_->public_listener) {
     parts_->public_listener->update(public_limits(derived->config.server), tls);
   }
@@ -220,17 +228,15 @@ bool app::ready() const {
 }
 
 std::string app::metrics_text() const {
-  static const webhook::http::listener_counters not_listening{};
   const pipeline& work = *parts_->work;
   return render_metrics(metrics_view{
-      parts_->webhook->counters(),
-      parts_->public_listener ? parts_->public_listener->counters() : not_listening,
-      work.admissions(), work.work(), work.queued(), work.capacity(),
-      work.conversations_in_flight(), work.spool_stats(),
+      parts_->webhook->counters(), parts_->public_listener->counters(), work.admissions(),
+      work.answering(), work.queued(), work.capacity(), work.conversations_in_flight(),
+      parts_->local ? parts_->local->journal_stats() : std::nullopt,
       work.robofy_breaker().current() != circuit_breaker::state::closed,
       work.graph_breaker().current() != circuit_breaker::state::closed, ready(), version_string});
 }
-const pipeline& app::work() const {
+const pipeline& app::pipeline_view() const {
   return *parts_->work;
 }
 asio::any_io_executor app::executor() const {

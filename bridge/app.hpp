@@ -18,7 +18,8 @@ struct app_options {
   // Adjusts the timing derived from each configuration load (retry delays, breakers, typing
   // refresh); tests shorten the waits with it.
   std::function<void(runtime_settings&)> tune;
-  queue::spool_options spool;  // journal tuning (tests compact sooner)
+  queue::spool_options spool;                 // journal tuning (tests compact sooner)
+  std::shared_ptr<webhook::io::clock> clock;  // the system clock unless a test brings its own
 };
 
 // The whole bridge on one io_context: the public webhook listener, the admin listener, the
@@ -49,7 +50,8 @@ class app {
   bool ready() const;
   // The Prometheus text GET /metrics answers.
   std::string metrics_text() const;
-  const pipeline& work() const;
+  // The pipeline (admission counters, worker counters, breakers). Only after start().
+  const pipeline& pipeline_view() const;
   // The executor everything of the app runs on.
   boost::asio::any_io_executor executor() const;
 

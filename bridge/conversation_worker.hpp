@@ -4,6 +4,7 @@
 #include <map>
 #include <memory>
 #include <random>
+#include <span>
 
 #include "bridge/circuit_breaker.hpp"
 #include "bridge/histogram.hpp"
@@ -11,8 +12,8 @@
 #include "bridge/send_pacer.hpp"
 #include "bridge/sent_index.hpp"
 #include "bridge/store/pending_message.hpp"
-#include "queue/conversation_queue.hpp"
 #include "robofy/client/chat_service.hpp"
+#include "webhook/io/clock.hpp"
 #include "webhook/meta/graph_sender.hpp"
 
 namespace bridge {
@@ -30,17 +31,19 @@ struct worker_counters {
   std::size_t read_marks = 0;     // mark-read / typing calls
   std::size_t pair_limited = 0;   // 131056 answers (pair rate limit) waited out
   std::size_t answers_cut = 0;    // answers cut to replies.max_parts messages
-  std::map<std::string, std::uint64_t> robofy_outcomes;  // answered, retryable_error, ...
+  std::map<std::string, std::uint64_t> robofy_outcomes;  // answered, retry, permanent, ...
   std::map<std::pair<std::string, std::string>, std::uint64_t> graph_outcomes;  // {outcome, code}
   latency_histogram robofy_seconds;                                             // one Robofy call
   latency_histogram graph_seconds;                                              // one Graph call
   latency_histogram message_seconds;  // accepted -> last part of the reply accepted by Meta
 };
 
-// What a worker needs besides the batch: the upstreams, shared state, and somewhere to count.
+// What a worker needs besides the messages: the upstreams, the clock, shared state, and
+// somewhere to count.
 struct worker_context {
   robofy::client::chat_service& chat;
   webhook::meta::message_sender& sender;
+  webhook::io::clock& clock;
   circuit_breaker& robofy_breaker;  // shared by every worker
   circuit_breaker& graph_breaker;
   send_pacer& pacer;  // outbound pace per business number
@@ -49,15 +52,15 @@ struct worker_context {
   std::mt19937_64& random;
 };
 
-// Answers one conversation's batch. The messages to answer are joined (in order, newline-
-// separated) into one Robofy query, retried with backoff behind the circuit breaker; the answer,
-// or replies.fallback_text when Robofy cannot answer, is formatted for WhatsApp, split into
-// parts and sent in order, each after the previous was accepted, paced per business number.
-// A batch of only unsupported messages gets replies.unsupported_text without asking Robofy.
-// While Robofy thinks the customer sees the message read and "typing…". Never throws for
-// upstream failures.
-boost::asio::awaitable<void> answer_batch(
-    const queue::conversation_batch<store::pending_message>& batch,
-    std::shared_ptr<const runtime_settings> settings, worker_context context);
+// Answers messages of one conversation (oldest first). The messages to answer are joined (in
+// order, newline-separated) into one Robofy query, retried with backoff behind the circuit
+// breaker; the answer, or replies.fallback_text when Robofy cannot answer, is formatted for
+// WhatsApp, split into parts (at most replies.max_parts) and sent in order, each after the
+// previous was accepted, paced per business number. Only messages the bridge cannot read get
+// replies.unsupported_text without asking Robofy. While Robofy thinks, the customer sees the
+// message read and "typing…". Never throws for upstream failures.
+boost::asio::awaitable<void> answer_messages(std::span<const store::pending_message> messages,
+                                             std::shared_ptr<const runtime_settings> settings,
+                                             worker_context context);
 
 }  // namespace bridge

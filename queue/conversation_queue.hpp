@@ -99,16 +99,18 @@ class conversation_queue {
 
   // Ends the work on a batch taken by take(): frees its capacity, and lets the next waiting items
   // of the conversation be taken.
-  void finish(const batch& done) {
-    size_ -= std::min(size_, done.items.size());
-    auto it = mailboxes_.find(done.conversation);
+  void finish(const batch& done) { finish(done.conversation, done.items.size()); }
+  // The same for a batch of `count` items of `conversation`.
+  void finish(const std::string& conversation, std::size_t count) {
+    size_ -= std::min(size_, count);
+    auto it = mailboxes_.find(conversation);
     if (it == mailboxes_.end()) return;
     mailbox& box = it->second;
     box.held = false;
     if (box.pending.empty()) {
       mailboxes_.erase(it);
     } else if (!box.announced) {
-      announce(done.conversation, box);
+      announce(conversation, box);
     }
   }
 

@@ -147,4 +147,16 @@ chat_reply parse_chat_reply(int http_status, std::string_view body) {
   return reply;
 }
 
+std::string_view to_string(chat_outcome outcome) noexcept {
+  switch (outcome) {
+    case chat_outcome::answered:
+      return "answered";
+    case chat_outcome::retry:
+      return "retry";
+    case chat_outcome::permanent:
+      return "permanent";
+  }
+  return "unknown";
+}
+
 }  // namespace bridge::robofy

@@ -38,6 +38,9 @@ inline constexpr std::string_view chat_path = "/v1/ai-agent/whatsapp/chat";
 // What to do after a call: forward the answer, call again later, or give up (fallback text).
 enum class chat_outcome { answered, retry, permanent };
 
+// Returns "answered", "retry" or "permanent" (log and metric label). Never throws.
+std::string_view to_string(chat_outcome outcome) noexcept;
+
 // A call's result. answer is set only when answered; the error fields come from Robofy's error
 // body {"message", "error": {"code", "detail"|"details"}} when present (error_code "bad_reply"
 // for a 2xx that carries no usable answer).

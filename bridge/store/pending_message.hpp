@@ -10,6 +10,8 @@ namespace bridge::store {
 struct pending_message {
   webhook::meta::inbound_message message;
   std::chrono::steady_clock::time_point accepted_at;
+  // Its answer may have been sent before a crash (it was being answered and is answered again).
+  bool in_doubt = false;
 };
 
 // The mailbox a message belongs to: one business number talking with one customer.

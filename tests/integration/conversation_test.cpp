@@ -191,8 +191,10 @@ BOOST_AUTO_TEST_CASE(pair_rate_limit_waits_for_that_customer_only) {
   const auto other_position = std::find(order.begin(), order.end(), other) - order.begin();
   BOOST_TEST(other_position <= 1);
   BOOST_TEST(order.back() == limited);
-  BOOST_TEST(bridge.on_loop([](bridge::app& a) { return a.work().work().pair_limited; }) == 2u);
-  BOOST_TEST(bridge.on_loop([](bridge::app& a) { return a.work().work().send_failures; }) == 0u);
+  BOOST_TEST(bridge.on_loop(
+                 [](bridge::app& a) { return a.pipeline_view().answering().pair_limited; }) == 2u);
+  BOOST_TEST(bridge.on_loop(
+                 [](bridge::app& a) { return a.pipeline_view().answering().send_failures; }) == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(stale_messages_are_counted_and_not_answered) {
@@ -203,7 +205,8 @@ BOOST_AUTO_TEST_CASE(stale_messages_are_counted_and_not_answered) {
       post_messages(bridge, {{test_number, "919300000020", "wamid.fresh", "fresh"}}).status, 200u);
   BOOST_REQUIRE(bridge.graph().wait_for_requests(1, wait_limit));
   BOOST_TEST(bridge.robofy().request_count() == 1u);
-  BOOST_TEST(bridge.on_loop([](bridge::app& a) { return a.work().admissions().stale; }) == 1u);
+  BOOST_TEST(bridge.on_loop([](bridge::app& a) { return a.pipeline_view().admissions().stale; }) ==
+             1u);
 }
 
 BOOST_AUTO_TEST_CASE(a_failed_status_is_tied_to_the_conversation_that_sent_it) {
@@ -216,7 +219,7 @@ BOOST_AUTO_TEST_CASE(a_failed_status_is_tied_to_the_conversation_that_sent_it) {
   const std::string from = "\"id\":\"wamid.out.2\"";
   statuses.replace(statuses.find(from), from.size(), "\"id\":\"wamid.out.1\"");
   BOOST_REQUIRE_EQUAL(post(bridge, statuses).status, 200u);
-  const auto counts = bridge.on_loop([](bridge::app& a) { return a.work().admissions(); });
+  const auto counts = bridge.on_loop([](bridge::app& a) { return a.pipeline_view().admissions(); });
   BOOST_TEST(counts.failed_statuses_matched == 1u);
   BOOST_TEST(counts.by_status.at("delivered") == 1u);
   BOOST_TEST(counts.by_status.at("read") == 1u);

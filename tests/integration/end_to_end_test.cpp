@@ -80,7 +80,7 @@ BOOST_AUTO_TEST_CASE(signed_text_message_is_answered_once_with_robofys_answer) {
       post_signed(bridge.webhook(), "/webhook", fixture("payloads/text.json"), test_app_secret);
   BOOST_TEST(again.status == 200u);
   const auto duplicates =
-      bridge.on_loop([](bridge::app& a) { return a.work().admissions().duplicates; });
+      bridge.on_loop([](bridge::app& a) { return a.pipeline_view().admissions().duplicates; });
   BOOST_TEST(duplicates == 1u);
   BOOST_TEST(bridge.robofy().request_count() == 1u);
 }
@@ -279,7 +279,8 @@ BOOST_AUTO_TEST_CASE(message_for_an_unknown_number_is_acknowledged_and_not_forwa
   const auto calls = bridge.robofy().requests();
   BOOST_REQUIRE_EQUAL(calls.size(), 1u);
   BOOST_TEST(parse_robofy_request(calls.front().body).query == "routed");
-  BOOST_TEST(bridge.on_loop([](bridge::app& a) { return a.work().admissions().unrouted; }) == 1u);
+  BOOST_TEST(
+      bridge.on_loop([](bridge::app& a) { return a.pipeline_view().admissions().unrouted; }) == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(wildcard_route_and_route_token_override) {
@@ -322,7 +323,7 @@ BOOST_AUTO_TEST_CASE(reactions_unsupported_types_and_statuses_are_counted_not_an
   BOOST_REQUIRE(bridge.graph().wait_for_requests(1, wait_limit));
   BOOST_TEST(bridge.robofy().request_count() == 1u);
   BOOST_TEST(bridge.graph().request_count() == 1u);
-  const auto counts = bridge.on_loop([](bridge::app& a) { return a.work().admissions(); });
+  const auto counts = bridge.on_loop([](bridge::app& a) { return a.pipeline_view().admissions(); });
   BOOST_TEST(counts.skipped == 2u);  // the reaction, and the poll Meta calls "unsupported"
   BOOST_TEST(counts.statuses == 4u);
   BOOST_TEST(counts.by_status.at("failed") == 1u);

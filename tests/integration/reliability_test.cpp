@@ -81,7 +81,8 @@ BOOST_AUTO_TEST_CASE(accepted_messages_survive_a_restart_on_the_same_spool_and_a
   running_bridge second(with_spool);
   BOOST_REQUIRE(second.graph().wait_until([](const auto& graph) { return total_lines(graph) >= 3; },
                                           wait_limit));
-  BOOST_TEST(second.on_loop([](bridge::app& a) { return a.work().admissions().recovered; }) == 3u);
+  BOOST_TEST(second.on_loop(
+                 [](bridge::app& a) { return a.pipeline_view().admissions().recovered; }) == 3u);
   const auto graph = second.graph().requests();
   BOOST_TEST(lines_heard_by(graph, "919800000001") == (std::vector<std::string>{"one", "three"}));
   BOOST_TEST(lines_heard_by(graph, "919800000002") == std::vector<std::string>{"two"});
@@ -90,7 +91,8 @@ BOOST_AUTO_TEST_CASE(accepted_messages_survive_a_restart_on_the_same_spool_and_a
   BOOST_TEST(
       post_signed(second.webhook(), "/webhook", delivery_body(delivery), test_app_secret).status ==
       200u);
-  BOOST_TEST(second.on_loop([](bridge::app& a) { return a.work().admissions().duplicates; }) == 3u);
+  BOOST_TEST(second.on_loop(
+                 [](bridge::app& a) { return a.pipeline_view().admissions().duplicates; }) == 3u);
   const std::size_t robofy_calls = second.robofy().request_count();
   // Once the duplicate POST was answered, nothing more is asked or sent for it.
   BOOST_TEST(post_signed(second.webhook(), "/webhook",
@@ -155,7 +157,8 @@ BOOST_AUTO_TEST_CASE(the_same_post_five_times_is_answered_once) {
     BOOST_TEST(post_signed(bridge.webhook(), "/webhook", body, test_app_secret).status == 200u);
   }
   BOOST_REQUIRE(bridge.graph().wait_for_requests(1, wait_limit));
-  BOOST_TEST(bridge.on_loop([](bridge::app& a) { return a.work().admissions().duplicates; }) == 4u);
+  BOOST_TEST(bridge.on_loop(
+                 [](bridge::app& a) { return a.pipeline_view().admissions().duplicates; }) == 4u);
   BOOST_TEST(bridge.robofy().request_count() == 1u);
   BOOST_TEST(bridge.graph().request_count() == 1u);
 }
@@ -316,7 +319,7 @@ BOOST_AUTO_TEST_CASE(robofy_down_then_back_fallback_once_each_no_retry_storm_the
   // Robofy comes back; once the pause is over the next question is answered for real.
   bridge.robofy().set_responder(robofy_echo());
   const auto retry_at =
-      bridge.on_loop([](bridge::app& a) { return a.work().robofy_breaker().retry_at(); });
+      bridge.on_loop([](bridge::app& a) { return a.pipeline_view().robofy_breaker().retry_at(); });
   std::this_thread::sleep_until(retry_at + 50ms);  // the breaker's own pause, not a sync point
   BOOST_REQUIRE_EQUAL(
       post_signed(bridge.webhook(), "/webhook",
@@ -327,8 +330,9 @@ BOOST_AUTO_TEST_CASE(robofy_down_then_back_fallback_once_each_no_retry_storm_the
   BOOST_REQUIRE(bridge.graph().wait_for_requests(11, wait_limit));
   BOOST_TEST(parse_graph_request(bridge.graph().requests().back().body).text ==
              "Echo: are you back?");
-  BOOST_TEST((bridge.on_loop([](bridge::app& a) { return a.work().robofy_breaker().current(); }) ==
-              bridge::circuit_breaker::state::closed));
+  BOOST_TEST((bridge.on_loop([](bridge::app& a) {
+    return a.pipeline_view().robofy_breaker().current();
+  }) == bridge::circuit_breaker::state::closed));
 }
 
 BOOST_AUTO_TEST_CASE(graph_throttling_for_a_while_then_replies_arrive_once_in_order) {
@@ -369,7 +373,8 @@ BOOST_AUTO_TEST_CASE(graph_throttling_for_a_while_then_replies_arrive_once_in_or
       [&](const auto& graph) { return accepted_lines(graph).size() >= 3; }, wait_limit));
   BOOST_TEST(accepted_lines(bridge.graph().requests()) ==
              (std::vector<std::string>{"line 0", "line 1", "line 2"}));
-  BOOST_TEST(bridge.on_loop([](bridge::app& a) { return a.work().work().send_failures; }) == 0u);
+  BOOST_TEST(bridge.on_loop(
+                 [](bridge::app& a) { return a.pipeline_view().answering().send_failures; }) == 0u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

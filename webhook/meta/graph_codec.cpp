@@ -175,7 +175,7 @@ graph_reply parse_graph_reply(int http_status, std::string_view body) {
 }
 
 std::string error_label(const graph_reply& reply) {
-  if (reply.outcome == graph_outcome::sent) return "ok";
+  if (reply.outcome == graph_outcome::sent) return "none";
   if (reply.code != 0) return std::to_string(reply.code);
   return "http_" + std::to_string(reply.http_status);
 }

@@ -47,7 +47,7 @@ graph_reply parse_graph_reply(int http_status, std::string_view body);
 // throws.
 bool is_retryable_graph_code(int code) noexcept;
 
-// Returns a low-cardinality metric label: "ok" for sent, else the Graph code ("131047") or, with
+// Returns a low-cardinality metric label: "none" for sent, else the Graph code ("131047") or, with
 // no code, "http_<status>". Throws std::bad_alloc only.
 std::string error_label(const graph_reply& reply);
 

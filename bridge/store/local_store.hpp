@@ -1,0 +1,65 @@
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "bridge/store/message_store.hpp"
+#include "queue/conversation_queue.hpp"
+#include "queue/dedupe_set.hpp"
+#include "queue/spool.hpp"
+
+namespace bridge::store {
+
+// The store of one process: messages in per-conversation mailboxes in memory, wamids in a
+// dedupe set, and, with spool.dir, every step journaled so a restart (kill -9 included) answers
+// what was accepted and not finished. Not thread-safe: one executor.
+class local_store final : public message_store {
+ public:
+  // Meta retries a delivery for up to 7 days; ids are remembered that long unless this many newer
+  // ones push them out first.
+  static constexpr std::size_t dedupe_max_entries = 1'000'000;
+  static constexpr std::chrono::seconds dedupe_retention{std::chrono::hours(24 * 7)};
+
+  // A store of at most `capacity` unfinished messages; memory only when `journal` is null.
+  // With a journal, `recovered` (what opening it found) is queued ahead of anything new, in its
+  // original order, and its remembered ids are remembered again; messages that were being
+  // answered are logged as in doubt.
+  local_store(boost::asio::any_io_executor executor, std::size_t capacity,
+              std::unique_ptr<queue::spool> journal = nullptr,
+              const queue::spool_recovery& recovered = {});
+
+  boost::asio::awaitable<admission_result> admit(std::vector<admission_entry> entries) override;
+  boost::asio::awaitable<std::optional<claim>> claim_next() override;
+  boost::asio::awaitable<boost::system::error_code> take_more(claim& held) override;
+  boost::asio::awaitable<boost::system::error_code> begin_send(
+      const claim& held, std::span<const std::string> ids) override;
+  boost::asio::awaitable<boost::system::error_code> finish(
+      const claim& held, std::span<const std::string> ids) override;
+  boost::asio::awaitable<void> release(claim held) override;
+  leftovers close() override;
+
+  std::size_t unfinished() const override { return queue_.size(); }
+  std::size_t capacity() const override { return queue_.capacity(); }
+  void set_capacity(std::size_t capacity) override { queue_.set_capacity(capacity); }
+  bool writable() const override { return !journal_ || journal_->writable(); }
+
+  // Messages replayed from the journal at start.
+  std::size_t recovered() const { return recovered_; }
+  // The journal's figures, when there is one.
+  std::optional<queue::spool_stats> journal_stats() const;
+
+ private:
+  void replay(const queue::spool_recovery& recovered);
+
+  queue::conversation_queue<pending_message> queue_;
+  queue::dedupe_set seen_;
+  std::unique_ptr<queue::spool> journal_;  // null: memory only
+  // Messages of each claimed conversation: how many the claim took from the queue.
+  std::unordered_map<std::string, std::vector<std::string>> held_;
+  std::size_t recovered_ = 0;
+};
+
+}  // namespace bridge::store

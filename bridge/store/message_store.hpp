@@ -1,0 +1,96 @@
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/system/error_code.hpp>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "bridge/store/pending_message.hpp"
+
+// Where accepted messages live until they are answered: the one interface the pipeline and the
+// workers talk to. The local store (memory, or a journal in spool.dir) is one implementation;
+// Redis, shared by several replicas, is the other.
+namespace bridge::store {
+
+// One message of a delivery as admission hands it over.
+struct admission_entry {
+  pending_message message;
+  // True: store it and queue it for an answer. False: only remember its wamid, so Meta's
+  // retries are known as duplicates (reactions, stale or unrouted messages, ...).
+  bool answer = true;
+};
+
+// What became of one admission_entry.
+enum class verdict {
+  stored,      // queued for an answer
+  remembered,  // its wamid is remembered; nothing to answer
+  duplicate,   // its wamid was seen before: nothing happened
+  no_room,     // the store is at queue.capacity: refused, with every entry after it
+};
+
+// The answer to one admit() call.
+struct admission_result {
+  std::vector<verdict> verdicts;  // one per entry, in order
+  // Set when the store could not take the delivery at all (journal write failed, store
+  // unreachable): nothing of it may be taken as accepted (Meta gets 503 and retries).
+  boost::system::error_code error;
+};
+
+// A conversation held by one worker: every message that was waiting, oldest first, and the proof
+// of ownership each later step shows. While a claim is held, nobody else answers the conversation.
+struct claim {
+  std::string conversation;
+  std::uint64_t fence = 0;  // rises with every claim of the conversation (shared stores)
+  std::vector<pending_message> messages;
+};
+
+// What a stopping store could not hand out or finish.
+struct leftovers {
+  std::vector<std::string> waiting;    // wamids nobody had started answering
+  std::vector<std::string> answering;  // wamids a worker was answering
+  bool kept = false;                   // true: they stay stored for the next start
+};
+
+// The store of accepted messages. Every call must come from the executor the store was made on.
+class message_store {
+ public:
+  virtual ~message_store() = default;
+
+  // Admission (dedupe, capacity, store) for one delivery's messages, in order and atomically per
+  // message: an entry whose wamid was seen is a duplicate; once the capacity is reached, that
+  // entry and all after it are refused (no_room); every other entry is stored or remembered.
+  // Stored messages are durable before this completes when the store is durable.
+  virtual boost::asio::awaitable<admission_result> admit(std::vector<admission_entry> entries) = 0;
+  // Waits for a conversation with waiting messages that nobody holds and claims it with all of
+  // them. nullopt once the store is closed.
+  virtual boost::asio::awaitable<std::optional<claim>> claim_next() = 0;
+  // Adds to `held` the messages its conversation received since it was claimed, in order.
+  virtual boost::asio::awaitable<boost::system::error_code> take_more(claim& held) = 0;
+  // Records that answering `ids` of `held` begins, durably, before anything is sent: after a
+  // crash these are answered again and logged as in doubt. An error means the claim is no
+  // longer ours (or the store is closing): send nothing.
+  virtual boost::asio::awaitable<boost::system::error_code> begin_send(
+      const claim& held, std::span<const std::string> ids) = 0;
+  // Records that `ids` of `held` are finished (answered, or given up for good).
+  virtual boost::asio::awaitable<boost::system::error_code> finish(
+      const claim& held, std::span<const std::string> ids) = 0;
+  // Gives the conversation back: its capacity is freed and messages that arrived meanwhile can
+  // be claimed (by any worker).
+  virtual boost::asio::awaitable<void> release(claim held) = 0;
+  // Stops handing out claims (waiting claim_next calls get nullopt) and says what was left.
+  virtual leftovers close() = 0;
+
+  // Accepted messages not yet finished (being answered included).
+  virtual std::size_t unfinished() const = 0;
+  virtual std::size_t capacity() const = 0;
+  // Applies to admissions from now on (configuration reload).
+  virtual void set_capacity(std::size_t capacity) = 0;
+  // False while the store cannot record progress (a full disk, an unreachable Redis): not ready.
+  virtual bool writable() const = 0;
+};
+
+}  // namespace bridge::store
