@@ -9,8 +9,11 @@
 #include "bridge/admin_endpoint.hpp"
 #include "bridge/descriptor_limit.hpp"
 #include "bridge/metrics.hpp"
+#include "bridge/replica.hpp"
 #include "bridge/server_tls.hpp"
 #include "bridge/store/local_store.hpp"
+#include "bridge/store/redis_checks.hpp"
+#include "bridge/store/redis_store.hpp"
 #include "bridge/version.hpp"
 #include "robofy/client/chat_service.hpp"
 #include "webhook/http/listener.hpp"
@@ -85,26 +88,63 @@ std::shared_ptr<const runtime_settings> derive(config::settings settings,
 }  // namespace
 
 struct app::parts {
+  parts(asio::io_context& context, app_options opts) : io(context), options(std::move(opts)) {}
+
   asio::io_context& io;
   app_options options;
   std::shared_ptr<const runtime_settings> settings;
   std::shared_ptr<asio::ssl::context> server_tls;
   std::shared_ptr<webhook::http::http_client> client;
   std::shared_ptr<webhook::io::clock> clock;
-  std::shared_ptr<store::local_store> local;  // the store, when it is this process's own
+  std::optional<queue::redis::client_options> redis_options;  // set when redis is configured
+  std::shared_ptr<queue::redis::client> redis;
+  std::shared_ptr<store::local_store> local;   // the store, when it is this process's own
+  std::shared_ptr<store::redis_store> shared;  // the store, when it is Redis
   std::shared_ptr<pipeline> work;
   std::shared_ptr<webhook::meta::webhook_endpoint> webhook;
   std::unique_ptr<webhook::http::http_listener> public_listener;
   std::unique_ptr<webhook::http::http_listener> admin_listener;
+  webhook::io::task_group tasks{io.get_executor(), "app"};
   bool started = false;
   bool draining = false;
 };
 
+namespace {
+
+// The Redis client's options from the redis: block; throws std::invalid_argument naming the key.
+queue::redis::client_options redis_options_of(const config::redis_settings& redis) {
+  auto url = queue::redis::parse_url(redis.url);
+  if (!url) throw std::invalid_argument("redis.url: " + url.error().message);
+  queue::redis::client_options options;
+  options.server = *url;
+  options.password = redis.password;
+  options.tls_ca_file = redis.tls_ca_file;
+  options.timeout = redis.timeout;
+  return options;
+}
+
+// Warns (once, at start) about Redis settings weaker than §8 asks for.
+asio::awaitable<void> check_redis(std::shared_ptr<queue::redis::client> redis) {
+  const store::redis_durability settings = co_await store::read_durability(*redis);
+  if (!settings.readable) {
+    spdlog::info(
+        "Redis refused CONFIG GET (a managed service?): appendonly, appendfsync and "
+        "maxmemory-policy were not checked; see the operator guide");
+    co_return;
+  }
+  for (const std::string& warning : store::durability_warnings(settings))
+    spdlog::warn("{}", warning);
+}
+
+}  // namespace
+
 app::app(asio::io_context& io, config::settings settings, app_options options)
-    : parts_(std::make_unique<parts>(parts{io, std::move(options), nullptr, nullptr, nullptr,
-                                           nullptr, nullptr, nullptr, nullptr, nullptr, nullptr})) {
+    : parts_(std::make_unique<parts>(io, std::move(options))) {
   parts_->settings = derive(std::move(settings), parts_->options);
   parts_->server_tls = make_server_tls(parts_->settings->config.server);
+  if (parts_->settings->config.redis) {
+    parts_->redis_options = redis_options_of(*parts_->settings->config.redis);
+  }
   webhook::http::http_client_options client_options = parts_->options.http;
   client_options.user_agent = std::string("robofy-wa-bridge/") + version_string;
   parts_->client = webhook::http::make_http_client(io.get_executor(), std::move(client_options));
@@ -124,20 +164,12 @@ void app::start() {
         "(LimitNOFILE= under systemd, ulimit -n)",
         descriptors.soft, descriptors_needed(config), admin_max_connections, config.queue.workers);
   }
-  // The journal is replayed before the listeners open, so /readyz is 200 only once it is back.
-  queue::spool_recovery recovered;
-  std::unique_ptr<queue::spool> journal;
-  if (config.spool.dir) {
-    journal = queue::spool::open(parts_->io.get_executor(), *config.spool.dir, recovered,
-                                 parts_->options.spool);
-  }
-  parts_->local = std::make_shared<store::local_store>(
-      parts_->io.get_executor(), config.queue.capacity, std::move(journal), recovered);
+  std::shared_ptr<store::message_store> store = open_store();
   parts_->work = std::make_shared<pipeline>(
       parts_->io.get_executor(), parts_->settings,
-      pipeline_services{parts_->local, robofy::client::make_chat_service(parts_->client),
+      pipeline_services{store, robofy::client::make_chat_service(parts_->client),
                         webhook::meta::make_graph_message_sender(parts_->client), parts_->clock});
-  parts_->work->note_recovered(parts_->local->recovered());
+  if (parts_->local) parts_->work->note_recovered(parts_->local->recovered());
   parts_->webhook =
       std::make_shared<webhook::meta::webhook_endpoint>(parts_->work, endpoint_settings_of(config));
   parts_->admin_listener = std::make_unique<webhook::http::http_listener>(
@@ -152,7 +184,7 @@ void app::start() {
   parts_->admin_listener->start();
   parts_->public_listener->start();
   parts_->started = true;
-  if (!config.spool.dir) {
+  if (!config.spool.dir && !config.redis) {
     spdlog::info(
         "no spool.dir: accepted messages are kept in memory only; a crash loses those "
         "not yet answered");
@@ -166,12 +198,43 @@ void app::start() {
                    std::to_string(parts_->admin_listener->local_endpoint().port()));
 }
 
+std::shared_ptr<store::message_store> app::open_store() {
+  const config::settings& config = parts_->settings->config;
+  if (config.redis) {
+    parts_->redis = queue::redis::make_client(parts_->io.get_executor(), *parts_->redis_options);
+    store::redis_store_options options;
+    options.key_prefix = config.redis->key_prefix;
+    options.lease = config.redis->lease;
+    options.capacity = config.queue.capacity;
+    options.min_replica_acks = config.redis->min_replica_acks;
+    options.timeout = config.redis->timeout;
+    options.owner = incarnation_name();
+    parts_->shared = std::make_shared<store::redis_store>(parts_->io.get_executor(), parts_->redis,
+                                                          parts_->clock, options);
+    parts_->shared->start();
+    parts_->tasks.spawn(check_redis(parts_->redis));
+    spdlog::info("shared store: Redis at {} (key prefix {}), this replica is {}",
+                 parts_->redis_options->server.to_string(), options.key_prefix, options.owner);
+    return parts_->shared;
+  }
+  // The journal is replayed before the listeners open, so /readyz is 200 only once it is back.
+  queue::spool_recovery recovered;
+  std::unique_ptr<queue::spool> journal;
+  if (config.spool.dir) {
+    journal = queue::spool::open(parts_->io.get_executor(), *config.spool.dir, recovered,
+                                 parts_->options.spool);
+  }
+  parts_->local = std::make_shared<store::local_store>(
+      parts_->io.get_executor(), config.queue.capacity, std::move(journal), recovered);
+  return parts_->local;
+}
+
 asio::awaitable<std::size_t> app::shutdown() {
   parts_->draining = true;
   const auto grace = parts_->settings->config.shutdown.grace;
   spdlog::info("draining: answering accepted messages for up to {} ms", grace.count());
   const bool finished = co_await parts_->work->drain(grace);
-  const std::size_t dropped = parts_->work->stop();
+  const std::size_t dropped = co_await parts_->work->stop();
   if (parts_->public_listener) parts_->public_listener->stop();
   if (parts_->admin_listener) parts_->admin_listener->stop();
   if (finished) {
@@ -195,6 +258,12 @@ void app::reload(config::settings settings) {
   }
   if (settings.spool.dir != old.spool.dir) {
     spdlog::warn("reload: spool.dir changed; it applies after a restart");
+  }
+  if (static_cast<bool>(settings.redis) != static_cast<bool>(old.redis) ||
+      (settings.redis &&
+       (settings.redis->url != old.redis->url ||
+        static_cast<bool>(settings.redis->sentinel) != static_cast<bool>(old.redis->sentinel)))) {
+    spdlog::warn("reload: redis.url or redis.sentinel changed; they apply after a restart");
   }
   if (settings.queue.workers != old.queue.workers) {
     spdlog::warn("reload: queue.workers changed; it applies after a restart");

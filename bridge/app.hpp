@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "bridge/pipeline.hpp"
+#include "bridge/store/message_store.hpp"
 #include "config/settings.hpp"
 #include "queue/spool.hpp"
 #include "webhook/http/client.hpp"
@@ -56,6 +57,9 @@ class app {
   boost::asio::any_io_executor executor() const;
 
  private:
+  // The store: Redis when configured, else this process's own (with its journal when spool.dir).
+  std::shared_ptr<store::message_store> open_store();
+
   struct parts;
   std::unique_ptr<parts> parts_;
 };

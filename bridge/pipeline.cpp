@@ -229,30 +229,32 @@ awaitable<bool> pipeline::answer_part(const store::claim& held,
 }
 
 void pipeline::note_finished() {
-  if (draining_ && services_.store->unfinished() == 0) drained_.cancel();
+  if (draining_ && services_.store->local_backlog() == 0) drained_.cancel();
 }
 
 void pipeline::begin_drain() {
   draining_ = true;
+  services_.store->begin_drain();
 }
 
 awaitable<bool> pipeline::drain(std::chrono::milliseconds grace) {
   begin_drain();
-  if (services_.store->unfinished() == 0) co_return true;
+  if (services_.store->local_backlog() == 0) co_return true;
   drained_.expires_after(grace);
   co_await drained_.async_wait(asio::as_tuple(asio::use_awaitable));
-  co_return services_.store->unfinished() == 0;
+  co_return services_.store->local_backlog() == 0;
 }
 
-std::size_t pipeline::stop() {
+awaitable<std::size_t> pipeline::stop() {
   const store::leftovers left = services_.store->close();
   workers_.cancel();
+  co_await services_.store->hand_back();
   const auto report = [&](const std::string& id, const char* where) {
-    if (left.kept) {
-      spdlog::warn(
-          "message {} {} at shutdown; it stays in the journal and is answered after "
-          "the restart",
-          id, where);
+    if (left.kept_in == "Redis") {
+      spdlog::warn("conversation {} {} at shutdown; another replica answers it", id, where);
+    } else if (left.kept) {
+      spdlog::warn("message {} {} at shutdown; it stays in {} and is answered after the restart",
+                   id, where, left.kept_in);
     } else {
       spdlog::error("message {} dropped at shutdown: {}", id, where);
     }
@@ -261,7 +263,7 @@ std::size_t pipeline::stop() {
     report(id, "was still being answered");
   for (const auto& id : left.waiting)
     report(id, "was still waiting in the queue");
-  return left.answering.size() + left.waiting.size();
+  co_return left.answering.size() + left.waiting.size();
 }
 
 void pipeline::update(std::shared_ptr<const runtime_settings> settings) {

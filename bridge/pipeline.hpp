@@ -42,9 +42,10 @@ class pipeline final : public webhook::meta::delivery_sink {
   void begin_drain();
   // Waits until every accepted message is finished or `grace` passes; true when all finished.
   boost::asio::awaitable<bool> drain(std::chrono::milliseconds grace);
-  // Stops the workers and logs, one line per wamid, every accepted message left unanswered
-  // (kept in a durable store, dropped otherwise). Returns how many there were.
-  std::size_t stop();
+  // Stops the workers, gives back what a shared store holds for this replica, and logs, one line
+  // per wamid (per conversation for a shared store), what was left unanswered (kept in a durable
+  // store, dropped otherwise). Returns how many there were.
+  boost::asio::awaitable<std::size_t> stop();
 
   // Counts the messages the store replayed at start (a journal), for the metrics.
   void note_recovered(std::size_t count) { admission_counters_.recovered += count; }

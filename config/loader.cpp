@@ -56,8 +56,9 @@ namespace {
 using namespace std::string_view_literals;
 
 // The keys each mapping may hold (DESIGN.md §3). Secrets also accept "<key>_file".
-constexpr std::array top_keys = {"server"sv, "admin"sv, "meta"sv,    "robofy"sv,  "routes"sv,
-                                 "queue"sv,  "spool"sv, "replies"sv, "logging"sv, "shutdown"sv};
+constexpr std::array top_keys = {"server"sv,  "admin"sv,   "meta"sv,    "robofy"sv,
+                                 "routes"sv,  "queue"sv,   "spool"sv,   "redis"sv,
+                                 "replies"sv, "logging"sv, "shutdown"sv};
 constexpr std::array server_keys = {"listen"sv,
                                     "webhook_path"sv,
                                     "tls"sv,
@@ -79,6 +80,12 @@ constexpr std::array route_keys = {"phone_number_id"sv,   "pid"sv,
 constexpr std::array queue_keys = {"capacity"sv, "workers"sv, "coalesce_window"sv,
                                    "max_message_age"sv};
 constexpr std::array spool_keys = {"dir"sv};
+constexpr std::array redis_keys = {"url"sv,     "password"sv, "password_file"sv,
+                                   "tls"sv,     "sentinel"sv, "key_prefix"sv,
+                                   "timeout"sv, "lease"sv,    "min_replica_acks"sv};
+constexpr std::array redis_tls_keys = {"ca_file"sv};
+constexpr std::array sentinel_keys = {"master_name"sv, "addresses"sv, "password"sv,
+                                      "password_file"sv};
 constexpr std::array replies_keys = {"fallback_text"sv, "unsupported_text"sv, "typing_indicator"sv,
                                      "max_parts"sv, "cut_notice"sv};
 constexpr std::array logging_keys = {"level"sv, "format"sv, "redact_phone_numbers"sv};
@@ -705,6 +712,74 @@ void read_spool(reader& r, const section& top, spool_settings& out) {
   if (auto t = r.text(*s, "dir"); t && !t->value.empty()) out.dir = std::move(t->value);
 }
 
+// A secret that may be left out (empty when absent).
+std::string optional_secret(reader& r, const section& s, std::string_view name) {
+  secret got = r.read_secret(s, name);
+  return got.status == secret::state::present ? std::move(got.value) : std::string();
+}
+
+void read_sentinel(reader& r, const section& redis, redis_settings& out) {
+  if (!redis.find("sentinel") || redis.value("sentinel").IsNull()) return;
+  const auto s = r.open_child(redis, "sentinel", sentinel_keys);
+  if (!s) return;
+  redis_sentinel_settings sentinel;
+  if (!s->find("master_name")) r.report(s->line, s->key("master_name"), "is required");
+  r.read_string(*s, "master_name", sentinel.master_name, true);
+  const field* list = s->find("addresses");
+  if (!list || !list->value.IsSequence() || list->value.size() == 0) {
+    r.report(list ? line_of(list->key) : s->line, s->key("addresses"),
+             "expected a list of sentinel addresses (\"host:port\"), at least one");
+  } else {
+    for (std::size_t i = 0; i < list->value.size(); ++i) {
+      const YAML::Node item = list->value[i];
+      const std::string key = s->key("addresses") + "[" + std::to_string(i) + "]";
+      auto address =
+          item.IsScalar() ? parse_listen_address(item.Scalar()) : parsed<listen_address>{};
+      if (!item.IsScalar() || !address.value || address.value->port == 0) {
+        r.report(line_of(item), key,
+                 "expected \"host:port\"" + (address.error.empty() ? "" : ": " + address.error));
+        continue;
+      }
+      sentinel.addresses.push_back(*address.value);
+    }
+  }
+  sentinel.password = optional_secret(r, *s, "password");
+  out.sentinel = std::move(sentinel);
+}
+
+void read_redis(reader& r, const section& top, std::optional<redis_settings>& out) {
+  if (!top.find("redis") || top.value("redis").IsNull()) return;
+  const auto s = r.open_child(top, "redis", redis_keys);
+  if (!s) return;
+  redis_settings redis;
+  if (!s->find("url")) r.report(s->line, s->key("url"), "is required when redis is set");
+  if (auto t = r.text(*s, "url")) {
+    if (!t->value.starts_with("redis://") && !t->value.starts_with("rediss://")) {
+      r.report(t->line, t->key, "must start with redis:// or rediss:// (TLS)");
+    } else {
+      redis.url = std::move(t->value);
+    }
+  }
+  redis.password = optional_secret(r, *s, "password");
+  if (!s->value("tls").IsNull() && s->find("tls")) {
+    if (const auto tls = r.open_child(*s, "tls", redis_tls_keys)) {
+      r.read_string(*tls, "ca_file", redis.tls_ca_file, true);
+    }
+  }
+  read_sentinel(r, *s, redis);
+  r.read_string(*s, "key_prefix", redis.key_prefix, true);
+  r.read_duration(*s, "timeout", redis.timeout);
+  r.read_duration(*s, "lease", redis.lease);
+  r.read_integer(*s, "min_replica_acks", redis.min_replica_acks, 0, 16);
+  if (redis.lease < 3 * redis.timeout) {
+    const field* f = s->find("lease");
+    r.report(f ? line_of(f->key) : s->line, s->key("lease"),
+             "must be at least 3 times redis.timeout: the lease is renewed at a third of it, "
+             "and a renewal may take a whole timeout");
+  }
+  out = std::move(redis);
+}
+
 void read_replies(reader& r, const section& top, reply_settings& out) {
   const auto s = r.open_child(top, "replies", replies_keys);
   if (!s) return;
@@ -813,6 +888,13 @@ settings load_string(std::string_view yaml_text, std::string_view file_name,
   read_routes(r, *top, out.routes, without_token);
   read_queue(r, *top, out.queue);
   read_spool(r, *top, out.spool);
+  read_redis(r, *top, out.redis);
+  if (out.redis && out.spool.dir) {
+    const field* f = top->find("redis");
+    r.report(f ? line_of(f->key) : 0, "redis",
+             "cannot be used with spool.dir: several replicas keep everything in Redis (remove "
+             "spool.dir), one process keeps it in its spool (remove redis)");
+  }
   read_replies(r, *top, out.replies);
   read_logging(r, *top, out.logging);
   read_shutdown(r, *top, out.shutdown);

@@ -85,6 +85,25 @@ struct spool_settings {
   std::optional<std::string> dir;  // absent: memory only
 };
 
+// Redis Sentinel: the primary is found by asking the sentinels instead of redis.url's host.
+struct redis_sentinel_settings {
+  std::string master_name;
+  std::vector<listen_address> addresses;  // "host:port" of each sentinel
+  std::string password;                   // secret; empty: sentinels without AUTH
+};
+
+// The shared store of several replicas (DESIGN.md §8).
+struct redis_settings {
+  std::string url;          // redis://[user@]host[:port][/db] or rediss:// (TLS)
+  std::string password;     // secret; empty: no AUTH
+  std::string tls_ca_file;  // rediss:// verifies the server against it (system store when empty)
+  std::optional<redis_sentinel_settings> sentinel;
+  std::string key_prefix = "robofy-wa-bridge";  // every key starts with it
+  duration timeout = std::chrono::seconds(2);   // one round trip; acceptance answers 503 beyond
+  duration lease = std::chrono::seconds(30);    // a conversation's owner renews it at a third
+  int min_replica_acks = 0;  // > 0: WAIT for that many Redis replicas before Meta's 200
+};
+
 struct reply_settings {
   std::string fallback_text = "Sorry, I can't answer right now. Please try again in a moment.";
   std::string unsupported_text = "Sorry, I can only read text messages.";
@@ -118,6 +137,7 @@ struct settings {
   std::vector<route> routes;
   queue_settings queue;
   spool_settings spool;
+  std::optional<redis_settings> redis;  // absent: one process (memory or spool)
   reply_settings replies;
   logging_settings logging;
   shutdown_settings shutdown;

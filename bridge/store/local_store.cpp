@@ -151,6 +151,7 @@ asio::awaitable<void> local_store::release(claim held) {
 leftovers local_store::close() {
   leftovers left;
   left.kept = journal_ != nullptr;
+  left.kept_in = "the journal";
   for (const auto& [conversation, ids] : held_) {
     left.answering.insert(left.answering.end(), ids.begin(), ids.end());
   }

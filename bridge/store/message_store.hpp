@@ -51,8 +51,9 @@ struct claim {
 // What a stopping store could not hand out or finish.
 struct leftovers {
   std::vector<std::string> waiting;    // wamids nobody had started answering
-  std::vector<std::string> answering;  // wamids a worker was answering
-  bool kept = false;                   // true: they stay stored for the next start
+  std::vector<std::string> answering;  // wamids (or conversations) a worker was answering
+  bool kept = false;                   // true: they stay stored
+  std::string kept_in;                 // where: "the journal", "Redis"
 };
 
 // The store of accepted messages. Every call must come from the executor the store was made on.
@@ -83,6 +84,15 @@ class message_store {
   virtual boost::asio::awaitable<void> release(claim held) = 0;
   // Stops handing out claims (waiting claim_next calls get nullopt) and says what was left.
   virtual leftovers close() = 0;
+  // The process is stopping: a shared store stops claiming new conversations (other replicas
+  // answer them); a local one keeps going, since nobody else can.
+  virtual void begin_drain() {}
+  // After close(): gives back what this process still holds, so others can answer it at once
+  // (a shared store); a local store keeps it for the next start.
+  virtual boost::asio::awaitable<void> hand_back() { co_return; }
+  // What this process must finish before it may stop: every unfinished message for a local
+  // store, the conversations it holds for a shared one.
+  virtual std::size_t local_backlog() const { return unfinished(); }
 
   // Accepted messages not yet finished (being answered included).
   virtual std::size_t unfinished() const = 0;

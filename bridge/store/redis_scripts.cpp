@@ -1,0 +1,212 @@
+#include "bridge/store/redis_scripts.hpp"
+
+namespace bridge::store::redis_scripts {
+
+namespace {
+
+// Shared by every script: Redis's own clock (never a replica's) and the lease check.
+constexpr const char* prelude = R"lua(#!lua
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local function tag(prefix, partition)
+  return prefix .. ':{' .. partition .. '}:'
+end
+-- True when `owner` holds conversation `conv` with `fence` (and, if `live`, before the deadline).
+local function owns(k, conv, owner, fence, live)
+  local lease = redis.call('HMGET', k .. 'lease:' .. conv, 'owner', 'fence', 'until')
+  if lease[1] ~= owner or lease[2] ~= fence then return false end
+  if live and tonumber(lease[3]) < now_ms() then return false end
+  return true
+end
+-- Appends the claimed messages of `ids` to `entry`: wamid, stored value, in doubt.
+local function describe(k, conv, ids, entry)
+  for _, id in ipairs(ids) do
+    entry[#entry + 1] = id
+    entry[#entry + 1] = redis.call('GET', k .. 'm:' .. id) or ''
+    entry[#entry + 1] = redis.call('SISMEMBER', k .. 'doubt:' .. conv, id)
+  end
+end
+-- Moves every element of list `from` to the end of list `to`, in order.
+local function move_all(from, to)
+  local ids = redis.call('LRANGE', from, 0, -1)
+  for _, id in ipairs(ids) do redis.call('RPUSH', to, id) end
+  redis.call('DEL', from)
+  return ids
+end
+-- Makes a conversation with waiting messages and no owner claimable.
+local function make_ready(k, conv)
+  if redis.call('LLEN', k .. 'q:' .. conv) > 0 and redis.call('EXISTS', k .. 'lease:' .. conv) == 0
+      and redis.call('SADD', k .. 'readyset', conv) == 1 then
+    redis.call('RPUSH', k .. 'ready', conv)
+  end
+end
+-- Gives a conversation's held messages back to its waiting list (before newer ones, in order);
+-- those whose send had begun are in doubt from now on.
+local function hand_back(k, conv)
+  local held = redis.call('LRANGE', k .. 'held:' .. conv, 0, -1)
+  for i = #held, 1, -1 do redis.call('LPUSH', k .. 'q:' .. conv, held[i]) end
+  for _, id in ipairs(redis.call('SMEMBERS', k .. 'begun:' .. conv)) do
+    redis.call('SADD', k .. 'doubt:' .. conv, id)
+  end
+  redis.call('DEL', k .. 'held:' .. conv, k .. 'begun:' .. conv, k .. 'lease:' .. conv)
+  redis.call('ZREM', k .. 'leases', conv)
+end
+)lua";
+
+queue::redis::script with_prelude(const char* body) {
+  return queue::redis::script(std::string(prelude) + body);
+}
+
+}  // namespace
+
+const queue::redis::script& admit() {
+  static const queue::redis::script s = with_prelude(R"lua(
+local prefix, capacity, ttl, n = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
+local now = now_ms()
+local out = {}
+local full = false
+for i = 0, n - 1 do
+  local a = 5 + i * 5
+  local k, id, conv, answer, payload = tag(prefix, ARGV[a]), ARGV[a + 1], ARGV[a + 2], ARGV[a + 3],
+                                       ARGV[a + 4]
+  if full then
+    out[#out + 1] = 'full'
+  elseif redis.call('EXISTS', k .. 'seen:' .. id) == 1 then
+    out[#out + 1] = 'dup'
+  elseif answer == '0' then
+    redis.call('SET', k .. 'seen:' .. id, '1', 'EX', ttl)
+    out[#out + 1] = 'kept'
+  elseif tonumber(redis.call('GET', KEYS[1]) or '0') >= capacity then
+    -- This message and every later one of the delivery are refused: Meta's retry brings them
+    -- again, in order.
+    full = true
+    out[#out + 1] = 'full'
+  else
+    redis.call('SET', k .. 'seen:' .. id, '1', 'EX', ttl)
+    redis.call('SET', k .. 'm:' .. id, now .. '\n' .. payload)
+    redis.call('RPUSH', k .. 'q:' .. conv, id)
+    redis.call('INCR', KEYS[1])
+    make_ready(k, conv)
+    out[#out + 1] = 'stored'
+  end
+end
+return out
+)lua");
+  return s;
+}
+
+const queue::redis::script& claim() {
+  static const queue::redis::script s = with_prelude(R"lua(
+local prefix, owner, lease, want = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+local partitions, first = tonumber(ARGV[5]), tonumber(ARGV[6])
+local now = now_ms()
+local claims = {}
+local function take(k, p, conv, took_over)
+  local ids = redis.call('LRANGE', k .. 'q:' .. conv, 0, -1)
+  if #ids == 0 then return end
+  local fence = redis.call('INCR', k .. 'fence')
+  redis.call('HSET', k .. 'lease:' .. conv, 'owner', owner, 'fence', fence, 'until', now + lease)
+  redis.call('ZADD', k .. 'leases', now + lease, conv)
+  move_all(k .. 'q:' .. conv, k .. 'held:' .. conv)
+  local entry = {conv, tostring(p), tostring(fence), took_over}
+  describe(k, conv, ids, entry)
+  claims[#claims + 1] = entry
+end
+for i = 0, partitions - 1 do
+  if #claims >= want then break end
+  local p = (first + i) % partitions
+  local k = tag(prefix, p)
+  -- Expired leases first: their owner died, froze or lost Redis.
+  local expired = redis.call('ZRANGEBYSCORE', k .. 'leases', '-inf', now, 'LIMIT', 0,
+                             want - #claims)
+  for _, conv in ipairs(expired) do
+    hand_back(k, conv)
+    redis.call('SREM', k .. 'readyset', conv)
+    take(k, p, conv, 1)
+  end
+  while #claims < want do
+    local conv = redis.call('LPOP', k .. 'ready')
+    if not conv then break end
+    redis.call('SREM', k .. 'readyset', conv)
+    if redis.call('EXISTS', k .. 'lease:' .. conv) == 0 then take(k, p, conv, 0) end
+  end
+end
+return claims
+)lua");
+  return s;
+}
+
+const queue::redis::script& renew() {
+  static const queue::redis::script s = with_prelude(R"lua(
+local prefix, owner, lease = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local now = now_ms()
+local out = {}
+for a = 4, #ARGV, 3 do
+  local k, conv, fence = tag(prefix, ARGV[a]), ARGV[a + 1], ARGV[a + 2]
+  if owns(k, conv, owner, fence, false) then
+    redis.call('HSET', k .. 'lease:' .. conv, 'until', now + lease)
+    redis.call('ZADD', k .. 'leases', now + lease, conv)
+    out[#out + 1] = 1
+  else
+    out[#out + 1] = 0
+  end
+end
+return out
+)lua");
+  return s;
+}
+
+const queue::redis::script& begin_send() {
+  static const queue::redis::script s = with_prelude(R"lua(
+local k, conv, owner, fence = tag(ARGV[1], ARGV[2]), ARGV[3], ARGV[4], ARGV[5]
+if not owns(k, conv, owner, fence, true) then return 0 end
+for a = 6, #ARGV do redis.call('SADD', k .. 'begun:' .. conv, ARGV[a]) end
+return 1
+)lua");
+  return s;
+}
+
+const queue::redis::script& finish() {
+  static const queue::redis::script s = with_prelude(R"lua(
+local k, conv, owner, fence = tag(ARGV[1], ARGV[2]), ARGV[3], ARGV[4], ARGV[5]
+if not owns(k, conv, owner, fence, false) then return 0 end
+for a = 6, #ARGV do
+  local id = ARGV[a]
+  if redis.call('LREM', k .. 'held:' .. conv, 1, id) == 1 then
+    redis.call('DECR', KEYS[1])
+    redis.call('DEL', k .. 'm:' .. id)
+  end
+  redis.call('SREM', k .. 'begun:' .. conv, id)
+  redis.call('SREM', k .. 'doubt:' .. conv, id)
+end
+return 1
+)lua");
+  return s;
+}
+
+const queue::redis::script& release() {
+  static const queue::redis::script s = with_prelude(R"lua(
+local k, conv, owner, fence = tag(ARGV[1], ARGV[2]), ARGV[3], ARGV[4], ARGV[5]
+if not owns(k, conv, owner, fence, false) then return 0 end
+hand_back(k, conv)
+make_ready(k, conv)
+return 1
+)lua");
+  return s;
+}
+
+const queue::redis::script& take_more() {
+  static const queue::redis::script s = with_prelude(R"lua(
+local k, conv, owner, fence = tag(ARGV[1], ARGV[2]), ARGV[3], ARGV[4], ARGV[5]
+if not owns(k, conv, owner, fence, true) then return {0} end
+local ids = move_all(k .. 'q:' .. conv, k .. 'held:' .. conv)
+local out = {1}
+describe(k, conv, ids, out)
+return out
+)lua");
+  return s;
+}
+
+}  // namespace bridge::store::redis_scripts

@@ -1,0 +1,55 @@
+#pragma once
+
+#include "queue/redis/script.hpp"
+
+// The Lua scripts of the Redis store: each is one atomic step (Redis runs a script alone), and
+// each checks what it relies on itself, so a retried step after a lost reply is harmless.
+//
+// Keys (P = redis.key_prefix, p = a conversation's partition, {p} its hash tag, so the keys of
+// one conversation share a Redis Cluster slot; shared counters have their own):
+//   P:{cap}:unfinished   messages stored and not finished (queue.capacity counts these)
+//   P:{p}:seen:<wamid>   a remembered wamid (expires after 7 days)
+//   P:{p}:m:<wamid>      a stored message: "<accepted unix ms>\n<payload>"
+//   P:{p}:q:<conv>       wamids waiting in a conversation, oldest first
+//   P:{p}:held:<conv>    wamids the conversation's owner claimed
+//   P:{p}:begun:<conv>   held wamids whose send has begun
+//   P:{p}:doubt:<conv>   wamids whose send began under an owner that lost the conversation
+//   P:{p}:lease:<conv>   the owner: {owner, fence, until (Redis time, ms)}
+//   P:{p}:leases         conversations by lease deadline (what expired leases to take over)
+//   P:{p}:ready, P:{p}:readyset   conversations with waiting messages and no owner
+//   P:{p}:fence          the partition's fencing counter (rises with every claim)
+namespace bridge::store::redis_scripts {
+
+// Admission of one delivery's messages, in order (see message_store::admit).
+// KEYS: unfinished. ARGV: prefix, capacity, dedupe ttl (s), n, then n × {partition, wamid,
+// conversation, answer (1|0), payload}. Returns one word per message: stored, kept, dup, full.
+const queue::redis::script& admit();
+
+// Claims up to `want` conversations: expired leases first (their messages come back, those whose
+// send had begun marked in doubt), then ready ones. ARGV: prefix, owner, lease (ms), want,
+// partitions, first partition. Returns claims {conversation, partition, fence, took_over,
+// then per message: wamid, stored value, in doubt (1|0)}.
+const queue::redis::script& claim();
+
+// Renews this owner's leases. ARGV: prefix, owner, lease (ms), then triples {partition,
+// conversation, fence}. Returns 1 (renewed) or 0 (lost) per triple.
+const queue::redis::script& renew();
+
+// Records that the send of some held messages begins. ARGV: prefix, partition, conversation,
+// owner, fence, wamids... Returns 1, or 0 when the lease is lost or expired.
+const queue::redis::script& begin_send();
+
+// Records that held messages are finished and frees their capacity. KEYS: unfinished.
+// ARGV: prefix, partition, conversation, owner, fence, wamids... Returns 1, or 0 when fenced.
+const queue::redis::script& finish();
+
+// Gives a conversation back: anything still held is waiting again (in doubt when its send had
+// begun), and the conversation is ready when messages wait. ARGV: prefix, partition,
+// conversation, owner, fence. Returns 1, or 0 when fenced.
+const queue::redis::script& release();
+
+// Moves what arrived since the claim into the claim. ARGV: prefix, partition, conversation, owner,
+// fence. Returns {1, then per message: wamid, stored value, in doubt} or {0} when fenced.
+const queue::redis::script& take_more();
+
+}  // namespace bridge::store::redis_scripts

@@ -1,0 +1,376 @@
+#include "bridge/store/redis_store.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <charconv>
+
+#include "bridge/store/errc.hpp"
+#include "bridge/store/message_codec.hpp"
+#include "bridge/store/redis_scripts.hpp"
+
+namespace bridge::store {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+using queue::redis::reply;
+
+namespace {
+
+constexpr auto dedupe_ttl = std::chrono::hours(24 * 7);  // Meta retries for up to 7 days
+constexpr std::size_t max_claims_per_round = 64;
+constexpr std::chrono::milliseconds health_interval{1000};
+
+std::string text_of(const reply& r) {
+  const auto t = r.text();
+  if (t) return std::string(*t);
+  if (const auto i = r.integer()) return std::to_string(*i);
+  return {};
+}
+
+std::uint64_t number_of(const reply& r) {
+  if (const auto i = r.integer()) return static_cast<std::uint64_t>(*i);
+  std::uint64_t value = 0;
+  if (const auto t = r.text()) std::from_chars(t->data(), t->data() + t->size(), value);
+  return value;
+}
+
+// A failed round trip or an error reply as the store's error: Redis cannot take this now.
+error_code failure_of(const boost::system::result<reply>& r) {
+  if (!r)
+    return r.error() == asio::error::operation_aborted ? r.error()
+                                                       : make_error_code(errc::unavailable);
+  if (r->is_error()) {
+    return queue::redis::is_transient(r->error_kind()) ? make_error_code(errc::unavailable)
+                                                       : make_error_code(errc::bad_reply);
+  }
+  return {};
+}
+
+}  // namespace
+
+redis_store::redis_store(asio::any_io_executor executor,
+                         std::shared_ptr<queue::redis::client> redis,
+                         std::shared_ptr<webhook::io::clock> clock, redis_store_options options)
+    : executor_(executor),
+      redis_(std::move(redis)),
+      clock_(std::move(clock)),
+      options_(std::move(options)),
+      claims_(executor, max_claims_per_round),
+      wake_(executor),
+      tasks_(executor, "redis store") {}
+
+redis_store::~redis_store() {
+  tasks_.cancel();
+}
+
+std::uint32_t redis_store::partition_of(std::string_view conversation) {
+  // FNV-1a: the same on every replica and every start (std::hash promises neither).
+  std::uint64_t hash = 14695981039346656037ull;
+  for (const char c : conversation) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= 1099511628211ull;
+  }
+  return static_cast<std::uint32_t>(hash % partitions);
+}
+
+void redis_store::start() {
+  tasks_.spawn(dispatch());
+  tasks_.spawn(renew_leases());
+  tasks_.spawn(watch_health());
+}
+
+asio::awaitable<admission_result> redis_store::admit(std::vector<admission_entry> entries) {
+  admission_result result;
+  if (entries.empty()) co_return result;
+  std::vector<std::string> args{options_.key_prefix, std::to_string(options_.capacity),
+                                std::to_string(dedupe_ttl.count() * 3600),
+                                std::to_string(entries.size())};
+  args.reserve(4 + 5 * entries.size());
+  for (const admission_entry& entry : entries) {
+    const webhook::meta::inbound_message& m = entry.message.message;
+    const std::string conversation = conversation_key(m);
+    args.push_back(std::to_string(partition_of(conversation)));
+    args.push_back(m.id);
+    args.push_back(conversation);
+    args.push_back(entry.answer ? "1" : "0");
+    args.push_back(entry.answer ? encode_message(m) : std::string());
+  }
+  const std::vector<std::string> keys{options_.key_prefix + ":{cap}:unfinished"};
+  const auto answer = co_await redis_->run_script(redis_scripts::admit(), keys, args);
+  if (const error_code ec = failure_of(answer)) {
+    ++stats_.refusals;
+    result.error = ec;
+    co_return result;
+  }
+  const auto& words = answer->elements();
+  if (words.size() != entries.size()) {
+    result.error = make_error_code(errc::bad_reply);
+    co_return result;
+  }
+  bool stored_any = false;
+  for (const reply& word : words) {
+    const std::string w = text_of(word);
+    result.verdicts.push_back(w == "stored" ? verdict::stored
+                              : w == "kept" ? verdict::remembered
+                              : w == "dup"  ? verdict::duplicate
+                                            : verdict::no_room);
+    stored_any = stored_any || w == "stored";
+  }
+  // A 200 only once enough Redis replicas have it too (a duplicate waits as well: its first
+  // acceptance may not have reached them).
+  if (options_.min_replica_acks > 0) {
+    if (const error_code ec = co_await replicate()) {
+      ++stats_.refusals;
+      result.error = ec;
+      co_return result;
+    }
+  }
+  if (stored_any && waiting_ > 0) wake_.cancel();  // work for an idle worker of ours
+  co_return result;
+}
+
+asio::awaitable<error_code> redis_store::replicate() {
+  // WAIT blocks on the server: give it less than the client's round-trip deadline.
+  const auto wait_ms = std::max<long long>(1, options_.timeout.count() / 2);
+  const auto acks = co_await redis_->command("WAIT", std::to_string(options_.min_replica_acks),
+                                             std::to_string(wait_ms));
+  if (const error_code ec = failure_of(acks)) co_return ec;
+  if (acks->integer().value_or(0) < options_.min_replica_acks) {
+    ++stats_.wait_short;
+    co_return make_error_code(errc::not_replicated);
+  }
+  ++stats_.wait_acknowledged;
+  co_return error_code{};
+}
+
+asio::awaitable<std::optional<claim>> redis_store::claim_next() {
+  if (closed_) co_return std::nullopt;
+  ++waiting_;
+  wake_.cancel();
+  auto [ec, taken] = co_await claims_.async_receive(asio::as_tuple(asio::use_awaitable));
+  --waiting_;
+  if (ec) co_return std::nullopt;
+  --buffered_;
+  co_return std::move(taken);
+}
+
+asio::awaitable<void> redis_store::dispatch() {
+  for (;;) {
+    const std::size_t want = claiming_ && waiting_ > buffered_ ? waiting_ - buffered_ : 0;
+    std::size_t got = 0;
+    if (want > 0) got = co_await claim_some(std::min(want, max_claims_per_round));
+    if (got > 0) continue;
+    // Nothing to do, or nothing ready: look again soon (other replicas' deliveries are only seen
+    // by looking), or at once when a worker starts waiting or this replica stores something.
+    wake_.expires_after(options_.idle_poll);
+    co_await wake_.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+}
+
+asio::awaitable<std::size_t> redis_store::claim_some(std::size_t want) {
+  const std::uint32_t first = next_partition_;
+  next_partition_ = (next_partition_ + 1) % partitions;
+  const std::vector<std::string> args{options_.key_prefix,
+                                      options_.owner,
+                                      std::to_string(options_.lease.count()),
+                                      std::to_string(want),
+                                      std::to_string(partitions),
+                                      std::to_string(first)};
+  const auto answer =
+      co_await redis_->run_script(redis_scripts::claim(), std::span<const std::string>{}, args);
+  if (failure_of(answer)) co_return 0;
+  std::size_t got = 0;
+  for (const reply& entry : answer->elements()) {
+    const auto& f = entry.elements();
+    if (f.size() < 4) continue;
+    claim taken{text_of(f[0]), number_of(f[2]), messages_of(f, 4)};
+    const auto partition = static_cast<std::uint32_t>(number_of(f[1]));
+    if (number_of(f[3]) == 1) {
+      ++stats_.takeovers;
+      spdlog::warn("conversation {} taken over from a replica whose lease expired ({} message(s))",
+                   taken.conversation, taken.messages.size());
+    }
+    for (const pending_message& m : taken.messages) {
+      if (m.in_doubt) {
+        spdlog::warn(
+            "message {} was being answered by a replica that lost the conversation; answering it "
+            "again: in doubt (the customer may see the answer twice)",
+            m.message.id);
+      }
+    }
+    held_[taken.conversation] = holding{partition, taken.fence};
+    stats_.owned = held_.size();
+    if (!claims_.try_send(error_code{}, std::move(taken))) break;  // cannot happen: want bounds
+    ++buffered_;
+    ++got;
+  }
+  co_return got;
+}
+
+std::vector<pending_message> redis_store::messages_of(const std::vector<reply>& fields,
+                                                      std::size_t first) const {
+  std::vector<pending_message> messages;
+  const auto wall = clock_->wall_now();
+  const auto steady = clock_->now();
+  for (std::size_t i = first; i + 2 < fields.size(); i += 3) {
+    const std::string id = text_of(fields[i]);
+    const std::string stored = text_of(fields[i + 1]);
+    const std::size_t newline = stored.find('\n');
+    long long accepted_ms = 0;
+    if (newline != std::string::npos) {
+      std::from_chars(stored.data(), stored.data() + newline, accepted_ms);
+    }
+    auto message =
+        decode_message(newline == std::string::npos ? std::string_view{}
+                                                    : std::string_view(stored).substr(newline + 1));
+    if (!message) {
+      spdlog::error("stored message {} cannot be read; it is skipped", id);
+      continue;
+    }
+    // How long ago Redis accepted it, in this process's steady time.
+    const auto accepted =
+        std::chrono::system_clock::time_point(std::chrono::milliseconds(accepted_ms));
+    const auto age = std::max(wall - accepted, std::chrono::system_clock::duration::zero());
+    messages.push_back(pending_message{
+        std::move(*message), steady - std::chrono::duration_cast<webhook::io::clock::duration>(age),
+        number_of(fields[i + 2]) == 1});
+  }
+  return messages;
+}
+
+asio::awaitable<error_code> redis_store::take_more(claim& held) {
+  const auto it = held_.find(held.conversation);
+  if (it == held_.end()) co_return make_error_code(errc::fenced);
+  const std::vector<std::string> args{options_.key_prefix, std::to_string(it->second.partition),
+                                      held.conversation, options_.owner,
+                                      std::to_string(held.fence)};
+  const auto answer =
+      co_await redis_->run_script(redis_scripts::take_more(), std::span<const std::string>{}, args);
+  if (const error_code ec = failure_of(answer)) co_return ec;
+  const auto& f = answer->elements();
+  if (f.empty() || number_of(f[0]) != 1) {
+    ++stats_.fenced;
+    co_return make_error_code(errc::fenced);
+  }
+  for (pending_message& m : messages_of(f, 1))
+    held.messages.push_back(std::move(m));
+  co_return error_code{};
+}
+
+asio::awaitable<error_code> redis_store::fenced_step(const queue::redis::script& s,
+                                                     const claim& held,
+                                                     std::span<const std::string> ids,
+                                                     bool with_counter) {
+  const auto it = held_.find(held.conversation);
+  if (it == held_.end()) co_return make_error_code(errc::fenced);
+  std::vector<std::string> args{options_.key_prefix, std::to_string(it->second.partition),
+                                held.conversation, options_.owner, std::to_string(held.fence)};
+  args.insert(args.end(), ids.begin(), ids.end());
+  std::vector<std::string> keys;
+  if (with_counter) keys.push_back(options_.key_prefix + ":{cap}:unfinished");
+  const auto answer = co_await redis_->run_script(s, keys, args);
+  if (const error_code ec = failure_of(answer)) co_return ec;
+  if (answer->integer().value_or(0) != 1) {
+    ++stats_.fenced;
+    co_return make_error_code(errc::fenced);
+  }
+  co_return error_code{};
+}
+
+asio::awaitable<error_code> redis_store::begin_send(const claim& held,
+                                                    std::span<const std::string> ids) {
+  const error_code ec = co_await fenced_step(redis_scripts::begin_send(), held, ids, false);
+  if (ec == errc::fenced) {
+    spdlog::warn("conversation {} is no longer ours (lease lost); its answer is dropped here",
+                 held.conversation);
+  }
+  co_return ec;
+}
+
+asio::awaitable<error_code> redis_store::finish(const claim& held,
+                                                std::span<const std::string> ids) {
+  // A lost reply is retried: finishing twice is harmless (the script removes what is there).
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    const error_code ec = co_await fenced_step(redis_scripts::finish(), held, ids, true);
+    if (ec != errc::unavailable) co_return ec;
+    co_await clock_->sleep_for(options_.timeout / 4);
+  }
+  co_return make_error_code(errc::unavailable);
+}
+
+asio::awaitable<void> redis_store::release(claim held) {
+  const auto it = held_.find(held.conversation);
+  if (it == held_.end()) co_return;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    const error_code ec =
+        co_await fenced_step(redis_scripts::release(), held, std::span<const std::string>{}, false);
+    if (ec != errc::unavailable) break;
+    co_await clock_->sleep_for(options_.timeout / 4);
+  }
+  // Given back (or lost: then its lease expires and another replica takes it over).
+  held_.erase(held.conversation);
+  stats_.owned = held_.size();
+}
+
+asio::awaitable<void> redis_store::renew_leases() {
+  for (;;) {
+    co_await clock_->sleep_for(options_.lease / 3);
+    if (held_.empty()) continue;
+    std::vector<std::string> args{options_.key_prefix, options_.owner,
+                                  std::to_string(options_.lease.count())};
+    std::vector<std::string> order;
+    for (const auto& [conversation, h] : held_) {
+      args.push_back(std::to_string(h.partition));
+      args.push_back(conversation);
+      args.push_back(std::to_string(h.fence));
+      order.push_back(conversation);
+    }
+    const auto answer =
+        co_await redis_->run_script(redis_scripts::renew(), std::span<const std::string>{}, args);
+    if (failure_of(answer)) continue;  // tried again at the next third
+    const auto& flags = answer->elements();
+    for (std::size_t i = 0; i < flags.size() && i < order.size(); ++i) {
+      if (number_of(flags[i]) == 1) continue;
+      ++stats_.fenced;
+      spdlog::warn("lease on conversation {} lost (taken over after it expired)", order[i]);
+    }
+  }
+}
+
+asio::awaitable<void> redis_store::watch_health() {
+  for (;;) {
+    const auto pong = co_await redis_->command("GET", options_.key_prefix + ":{cap}:unfinished");
+    healthy_ = !failure_of(pong);
+    if (healthy_) stats_.unfinished = number_of(*pong);
+    co_await clock_->sleep_for(health_interval);
+  }
+}
+
+void redis_store::begin_drain() {
+  claiming_ = false;
+}
+
+leftovers redis_store::close() {
+  closed_ = true;
+  claiming_ = false;
+  claims_.close();
+  leftovers left;
+  left.kept = true;  // in Redis, for the other replicas
+  left.kept_in = "Redis";
+  for (const auto& [conversation, h] : held_)
+    left.answering.push_back(conversation);
+  return left;
+}
+
+asio::awaitable<void> redis_store::hand_back() {
+  std::vector<std::pair<std::string, holding>> owned(held_.begin(), held_.end());
+  for (const auto& [conversation, h] : owned) {
+    co_await release(claim{conversation, h.fence, {}});
+    spdlog::info("conversation {} handed back for another replica to answer", conversation);
+  }
+  tasks_.cancel();
+}
+
+}  // namespace bridge::store

@@ -1,0 +1,119 @@
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/experimental/channel.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "bridge/store/message_store.hpp"
+#include "queue/redis/client.hpp"
+#include "webhook/io/clock.hpp"
+#include "webhook/io/task_group.hpp"
+
+namespace bridge::store {
+
+// How the Redis store behaves (from the redis: block of the configuration).
+struct redis_store_options {
+  std::string key_prefix = "robofy-wa-bridge";
+  std::chrono::milliseconds lease{30'000};
+  std::size_t capacity = 10'000;             // queue.capacity, over all replicas together
+  int min_replica_acks = 0;                  // > 0: WAIT for that many Redis replicas before a 200
+  std::chrono::milliseconds timeout{2'000};  // WAIT gives up after a part of it
+  std::string owner;  // who holds claims: unique per process (replica name + incarnation)
+  std::chrono::milliseconds idle_poll{25};  // how often an idle replica looks for work
+};
+
+// What the Redis store did, for /metrics.
+struct redis_store_stats {
+  std::uint64_t takeovers = 0;          // conversations claimed from an expired lease
+  std::uint64_t fenced = 0;             // steps refused because the claim was lost
+  std::uint64_t refusals = 0;           // admissions refused because Redis could not take them
+  std::uint64_t wait_acknowledged = 0;  // WAITs that got min_replica_acks replicas
+  std::uint64_t wait_short = 0;         // WAITs that did not
+  std::size_t owned = 0;                // conversations this replica holds now
+  std::size_t unfinished = 0;           // messages stored and not finished (all replicas), as of
+                                        // the last look
+};
+
+// The store several replicas share (DESIGN.md §8): every message, wamid, conversation and lease
+// lives in Redis. Admission is one script per delivery (dedupe, capacity, store, make ready);
+// a dispatcher claims ready conversations (and expired leases) for this replica's idle workers;
+// claims are leased and fenced: begin_send, finish, take_more and release check the owner and
+// the fencing number in the same script, so a replica that lost its lease can never record a
+// send or move a conversation on. Leases are renewed at a third of their length. Redis's clock
+// decides every deadline. Not thread-safe: one executor.
+class redis_store final : public message_store {
+ public:
+  redis_store(boost::asio::any_io_executor executor, std::shared_ptr<queue::redis::client> redis,
+              std::shared_ptr<webhook::io::clock> clock, redis_store_options options);
+  ~redis_store() override;
+
+  boost::asio::awaitable<admission_result> admit(std::vector<admission_entry> entries) override;
+  boost::asio::awaitable<std::optional<claim>> claim_next() override;
+  boost::asio::awaitable<boost::system::error_code> take_more(claim& held) override;
+  boost::asio::awaitable<boost::system::error_code> begin_send(
+      const claim& held, std::span<const std::string> ids) override;
+  boost::asio::awaitable<boost::system::error_code> finish(
+      const claim& held, std::span<const std::string> ids) override;
+  boost::asio::awaitable<void> release(claim held) override;
+  leftovers close() override;
+  void begin_drain() override;
+  boost::asio::awaitable<void> hand_back() override;
+
+  std::size_t unfinished() const override { return stats_.unfinished; }
+  std::size_t local_backlog() const override { return held_.size(); }
+  std::size_t capacity() const override { return options_.capacity; }
+  void set_capacity(std::size_t capacity) override { options_.capacity = capacity; }
+  bool writable() const override { return healthy_; }
+
+  // Starts the dispatcher, the lease renewals and the health checks.
+  void start();
+  const redis_store_stats& stats() const { return stats_; }
+  // The partition of a conversation (stable across replicas and restarts).
+  static std::uint32_t partition_of(std::string_view conversation);
+  static constexpr std::uint32_t partitions = 16;
+
+ private:
+  struct holding {
+    std::uint32_t partition = 0;
+    std::uint64_t fence = 0;
+  };
+
+  boost::asio::awaitable<void> dispatch();
+  boost::asio::awaitable<void> renew_leases();
+  boost::asio::awaitable<void> watch_health();
+  // Claims up to `want` conversations in one round trip; how many it got.
+  boost::asio::awaitable<std::size_t> claim_some(std::size_t want);
+  // The messages of a claim's reply from `first` on: {wamid, stored value, in doubt} triples.
+  std::vector<pending_message> messages_of(const std::vector<queue::redis::reply>& fields,
+                                           std::size_t first) const;
+  boost::asio::awaitable<boost::system::error_code> replicate();
+  boost::asio::awaitable<boost::system::error_code> fenced_step(const queue::redis::script& s,
+                                                                const claim& held,
+                                                                std::span<const std::string> ids,
+                                                                bool with_counter);
+
+  boost::asio::any_io_executor executor_;
+  std::shared_ptr<queue::redis::client> redis_;
+  std::shared_ptr<webhook::io::clock> clock_;
+  redis_store_options options_;
+  std::unordered_map<std::string, holding> held_;  // conversations this replica holds
+  using claim_channel = boost::asio::experimental::channel<void(boost::system::error_code, claim)>;
+  claim_channel claims_;
+  boost::asio::steady_timer wake_;  // the dispatcher sleeps on it; cancelled when work may wait
+  std::size_t waiting_ = 0;         // workers waiting in claim_next
+  std::size_t buffered_ = 0;        // claims in the channel no worker took yet
+  std::uint32_t next_partition_ = 0;
+  bool claiming_ = true;
+  bool closed_ = false;
+  bool healthy_ = false;
+  redis_store_stats stats_;
+  webhook::io::task_group tasks_;
+};
+
+}  // namespace bridge::store
