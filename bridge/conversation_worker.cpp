@@ -135,8 +135,8 @@ awaitable<std::optional<std::string>> send_with_retries(const graph_target& targ
   for (;;) {
     if (!co_await wait_for_graph(settings, context, policy, ids)) co_return std::nullopt;
     // Stay under the number's throughput limit.
-    const auto pace = context.pacer.reserve(target.phone_number_id, rate, context.clock.now());
-    if (pace > send_pacer::clock::duration::zero()) co_await context.clock.sleep_for(pace);
+    const auto pace = co_await context.store.reserve_send(target.phone_number_id, rate);
+    if (pace > webhook::io::clock::duration::zero()) co_await context.clock.sleep_for(pace);
 
     ++context.counters.graph_calls;
     const auto started = context.clock.now();
@@ -265,7 +265,7 @@ awaitable<void> answer_messages(std::span<const store::pending_message> messages
     const auto outbound_id = co_await send_with_retries(target, first, route->messages_per_second,
                                                         part, settings, context, ids);
     if (!outbound_id) break;
-    context.sent.remember(*outbound_id, sent_index::entry{customer, ids});
+    context.store.remember_reply(*outbound_id, store::reply_origin{customer, ids});
     ++sent;
     ++context.counters.parts_sent;
   }

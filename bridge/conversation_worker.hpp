@@ -9,9 +9,7 @@
 #include "bridge/circuit_breaker.hpp"
 #include "bridge/histogram.hpp"
 #include "bridge/runtime_settings.hpp"
-#include "bridge/send_pacer.hpp"
-#include "bridge/sent_index.hpp"
-#include "bridge/store/pending_message.hpp"
+#include "bridge/store/message_store.hpp"
 #include "robofy/client/chat_service.hpp"
 #include "webhook/io/clock.hpp"
 #include "webhook/meta/graph_sender.hpp"
@@ -46,8 +44,7 @@ struct worker_context {
   webhook::io::clock& clock;
   circuit_breaker& robofy_breaker;  // shared by every worker
   circuit_breaker& graph_breaker;
-  send_pacer& pacer;  // outbound pace per business number
-  sent_index& sent;   // outbound wamid -> conversation, for failed statuses
+  store::message_store& store;  // outbound pace per number; outbound wamid -> conversation
   worker_counters& counters;
   std::mt19937_64& random;
 };

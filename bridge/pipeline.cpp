@@ -37,7 +37,7 @@ pipeline::pipeline(asio::any_io_executor executor, std::shared_ptr<const runtime
       workers_(executor, "worker") {}
 
 awaitable<admission> pipeline::admit(webhook::meta::delivery batch) {
-  note_statuses(batch.statuses);
+  co_await note_statuses(std::move(batch.statuses));
   note_unreadable(batch);
   admission_counters_.value_errors += batch.value_errors;
   for (const auto& message : batch.messages)
@@ -153,7 +153,7 @@ void pipeline::note_unreadable(const webhook::meta::delivery& batch) {
   }
 }
 
-void pipeline::note_statuses(const std::vector<webhook::meta::status_update>& statuses) {
+awaitable<void> pipeline::note_statuses(std::vector<webhook::meta::status_update> statuses) {
   admission_counters_.statuses += statuses.size();
   const bool redact = settings_->config.logging.redact_phone_numbers;
   for (const webhook::meta::status_update& status : statuses) {
@@ -163,7 +163,7 @@ void pipeline::note_statuses(const std::vector<webhook::meta::status_update>& st
     const bool is_known = std::find(known.begin(), known.end(), status.status) != known.end();
     ++admission_counters_.by_status[is_known ? status.status : "other"];
     if (status.status != "failed") continue;
-    if (const sent_index::entry* sent = sent_.find(status.id)) {
+    if (const auto sent = co_await services_.store->find_reply(status.id)) {
       ++admission_counters_.failed_statuses_matched;
       spdlog::error("reply {} to {} (answering {}) failed after Meta accepted it: code {} ({})",
                     status.id, sent->customer, sent->inbound_ids, status.error_code,
@@ -223,7 +223,7 @@ awaitable<bool> pipeline::answer_part(const store::claim& held,
   co_await answer_messages(
       part, settings,
       worker_context{*services_.chat, *services_.sender, *services_.clock, robofy_breaker_,
-                     graph_breaker_, pacer_, sent_, worker_counters_, random_});
+                     graph_breaker_, *services_.store, worker_counters_, random_});
   co_await services_.store->finish(held, ids);
   co_return true;
 }

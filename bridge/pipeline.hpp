@@ -75,7 +75,7 @@ class pipeline final : public webhook::meta::delivery_sink {
   void note_verdicts(const webhook::meta::delivery& batch,
                      const std::vector<message_class>& classes,
                      const store::admission_result& result);
-  void note_statuses(const std::vector<webhook::meta::status_update>& statuses);
+  boost::asio::awaitable<void> note_statuses(std::vector<webhook::meta::status_update> statuses);
   // Counts and logs the messages the payload parser could not turn into answerable ones.
   void note_unreadable(const webhook::meta::delivery& batch);
   void note_finished();
@@ -88,8 +88,6 @@ class pipeline final : public webhook::meta::delivery_sink {
   std::mt19937_64 random_;
   circuit_breaker robofy_breaker_;
   circuit_breaker graph_breaker_;
-  send_pacer pacer_;
-  sent_index sent_;
   boost::asio::steady_timer drained_;  // cancelled when the last message finishes while draining
   webhook::io::task_group workers_;
   bool draining_ = false;

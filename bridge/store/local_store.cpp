@@ -11,10 +11,12 @@ using boost::system::error_code;
 
 local_store::local_store(asio::any_io_executor executor, std::size_t capacity,
                          std::unique_ptr<queue::spool> journal,
-                         const queue::spool_recovery& recovered)
+                         const queue::spool_recovery& recovered,
+                         std::shared_ptr<webhook::io::clock> clock)
     : queue_(executor, capacity),
       seen_(dedupe_max_entries, dedupe_retention),
-      journal_(std::move(journal)) {
+      journal_(std::move(journal)),
+      clock_(clock ? std::move(clock) : webhook::io::make_system_clock()) {
   if (journal_) replay(recovered);
 }
 
@@ -160,6 +162,23 @@ leftovers local_store::close() {
       left.waiting.push_back(p.message.id);
   }
   return left;
+}
+
+asio::awaitable<std::chrono::steady_clock::duration> local_store::reserve_send(
+    const std::string& number, std::uint32_t rate) {
+  co_return pacer_.reserve(number, rate, clock_->now());
+}
+
+void local_store::remember_reply(const std::string& outbound_id, reply_origin origin) {
+  sent_.remember(outbound_id,
+                 sent_index::entry{std::move(origin.customer), std::move(origin.inbound_ids)});
+}
+
+asio::awaitable<std::optional<reply_origin>> local_store::find_reply(
+    const std::string& outbound_id) {
+  const sent_index::entry* found = sent_.find(outbound_id);
+  if (found == nullptr) co_return std::nullopt;
+  co_return reply_origin{found->customer, found->inbound_ids};
 }
 
 std::optional<queue::spool_stats> local_store::journal_stats() const {

@@ -7,9 +7,12 @@
 #include <unordered_map>
 
 #include "bridge/store/message_store.hpp"
+#include "bridge/store/send_pacer.hpp"
+#include "bridge/store/sent_index.hpp"
 #include "queue/conversation_queue.hpp"
 #include "queue/dedupe_set.hpp"
 #include "queue/spool.hpp"
+#include "webhook/io/clock.hpp"
 
 namespace bridge::store {
 
@@ -27,9 +30,11 @@ class local_store final : public message_store {
   // With a journal, `recovered` (what opening it found) is queued ahead of anything new, in its
   // original order, and its remembered ids are remembered again; messages that were being
   // answered are logged as in doubt.
+  // Pacing reads `clock` (the system clock when null).
   local_store(boost::asio::any_io_executor executor, std::size_t capacity,
               std::unique_ptr<queue::spool> journal = nullptr,
-              const queue::spool_recovery& recovered = {});
+              const queue::spool_recovery& recovered = {},
+              std::shared_ptr<webhook::io::clock> clock = nullptr);
 
   boost::asio::awaitable<admission_result> admit(std::vector<admission_entry> entries) override;
   boost::asio::awaitable<std::optional<claim>> claim_next() override;
@@ -40,6 +45,11 @@ class local_store final : public message_store {
       const claim& held, std::span<const std::string> ids) override;
   boost::asio::awaitable<void> release(claim held) override;
   leftovers close() override;
+  boost::asio::awaitable<std::chrono::steady_clock::duration> reserve_send(
+      const std::string& number, std::uint32_t rate) override;
+  void remember_reply(const std::string& outbound_id, reply_origin origin) override;
+  boost::asio::awaitable<std::optional<reply_origin>> find_reply(
+      const std::string& outbound_id) override;
 
   std::size_t unfinished() const override { return queue_.size(); }
   std::size_t capacity() const override { return queue_.capacity(); }
@@ -60,6 +70,9 @@ class local_store final : public message_store {
   // Messages of each claimed conversation: how many the claim took from the queue.
   std::unordered_map<std::string, std::vector<std::string>> held_;
   std::size_t recovered_ = 0;
+  std::shared_ptr<webhook::io::clock> clock_;
+  send_pacer pacer_;
+  sent_index sent_;
 };
 
 }  // namespace bridge::store

@@ -2,6 +2,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/system/error_code.hpp>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -46,6 +47,13 @@ struct claim {
   std::string conversation;
   std::uint64_t fence = 0;  // rises with every claim of the conversation (shared stores)
   std::vector<pending_message> messages;
+};
+
+// Which conversation an outbound message (a reply Meta accepted) belongs to, for a later
+// `failed` status about it.
+struct reply_origin {
+  std::string customer;     // as logged (redacted when configured)
+  std::string inbound_ids;  // the wamids the reply answered
 };
 
 // What a stopping store could not hand out or finish.
@@ -93,6 +101,17 @@ class message_store {
   // What this process must finish before it may stop: every unfinished message for a local
   // store, the conversations it holds for a shared one.
   virtual std::size_t local_backlog() const { return unfinished(); }
+
+  // Reserves the next send slot of business number `number` at `rate` messages per second (bursts
+  // of a quarter second's worth), counted over every replica of a shared store: how long to wait
+  // before sending. Zero when the store cannot say (a send is better than none).
+  virtual boost::asio::awaitable<std::chrono::steady_clock::duration> reserve_send(
+      const std::string& number, std::uint32_t rate) = 0;
+  // Remembers that outbound message `outbound_id` answered `origin` (written soon, not waited for).
+  virtual void remember_reply(const std::string& outbound_id, reply_origin origin) = 0;
+  // What `outbound_id` answered, if it is (still) known.
+  virtual boost::asio::awaitable<std::optional<reply_origin>> find_reply(
+      const std::string& outbound_id) = 0;
 
   // Accepted messages not yet finished (being answered included).
   virtual std::size_t unfinished() const = 0;

@@ -209,4 +209,20 @@ return out
   return s;
 }
 
+const queue::redis::script& reserve_send() {
+  static const queue::redis::script s(R"lua(#!lua
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
+local interval = math.floor(1000000 / math.max(1, rate))
+local tolerance = interval * (burst - 1)
+-- An idle number earns no more than its burst: its schedule restarts at now.
+local start = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), now)
+local send_at = math.max(now, start - tolerance)
+redis.call('SET', KEYS[1], start + interval, 'PX', 60000)
+return send_at - now
+)lua");
+  return s;
+}
+
 }  // namespace bridge::store::redis_scripts

@@ -52,4 +52,9 @@ const queue::redis::script& release();
 // fence. Returns {1, then per message: wamid, stored value, in doubt} or {0} when fenced.
 const queue::redis::script& take_more();
 
+// Reserves the next send slot of a business number, shared by every replica (the local pacer's
+// virtual-scheduling token bucket, with Redis's clock). KEYS: the number's pace key. ARGV: rate
+// (per second), burst. Returns the wait in microseconds.
+const queue::redis::script& reserve_send();
+
 }  // namespace bridge::store::redis_scripts

@@ -9,6 +9,7 @@
 #include "bridge/store/errc.hpp"
 #include "bridge/store/message_codec.hpp"
 #include "bridge/store/redis_scripts.hpp"
+#include "bridge/store/send_pacer.hpp"
 
 namespace bridge::store {
 
@@ -346,6 +347,36 @@ asio::awaitable<void> redis_store::watch_health() {
     if (healthy_) stats_.unfinished = number_of(*pong);
     co_await clock_->sleep_for(health_interval);
   }
+}
+
+asio::awaitable<std::chrono::steady_clock::duration> redis_store::reserve_send(
+    const std::string& number, std::uint32_t rate) {
+  const std::vector<std::string> keys{options_.key_prefix + ":{pace}:" + number};
+  const std::vector<std::string> args{std::to_string(rate),
+                                      std::to_string(send_pacer::burst_for(rate))};
+  const auto answer = co_await redis_->run_script(redis_scripts::reserve_send(), keys, args);
+  if (failure_of(answer)) co_return std::chrono::steady_clock::duration::zero();
+  co_return std::chrono::microseconds(answer->integer().value_or(0));
+}
+
+void redis_store::remember_reply(const std::string& outbound_id, reply_origin origin) {
+  tasks_.spawn([](std::shared_ptr<queue::redis::client> redis, std::string key,
+                  std::string value) -> asio::awaitable<void> {
+    // Statuses about a reply come within days; a week covers Meta's retries too.
+    co_await redis->command("SET", key, value, "EX", std::to_string(7 * 24 * 3600));
+  }(redis_, options_.key_prefix + ":{sent}:" + outbound_id,
+                                     origin.customer + "\n" + origin.inbound_ids));
+}
+
+asio::awaitable<std::optional<reply_origin>> redis_store::find_reply(
+    const std::string& outbound_id) {
+  const auto answer =
+      co_await redis_->command("GET", options_.key_prefix + ":{sent}:" + outbound_id);
+  if (failure_of(answer) || answer->is_nil()) co_return std::nullopt;
+  const std::string value = text_of(*answer);
+  const std::size_t newline = value.find('\n');
+  if (newline == std::string::npos) co_return std::nullopt;
+  co_return reply_origin{value.substr(0, newline), value.substr(newline + 1)};
 }
 
 void redis_store::begin_drain() {

@@ -63,6 +63,11 @@ class redis_store final : public message_store {
   boost::asio::awaitable<void> release(claim held) override;
   leftovers close() override;
   void begin_drain() override;
+  boost::asio::awaitable<std::chrono::steady_clock::duration> reserve_send(
+      const std::string& number, std::uint32_t rate) override;
+  void remember_reply(const std::string& outbound_id, reply_origin origin) override;
+  boost::asio::awaitable<std::optional<reply_origin>> find_reply(
+      const std::string& outbound_id) override;
   boost::asio::awaitable<void> hand_back() override;
 
   std::size_t unfinished() const override { return stats_.unfinished; }

@@ -6,7 +6,7 @@
 #include <map>
 #include <thread>
 
-#include "bridge/send_pacer.hpp"
+#include "bridge/store/send_pacer.hpp"
 #include "tests/support/fake_services.hpp"
 #include "tests/support/meta_payloads.hpp"
 #include "tests/support/running_bridge.hpp"
@@ -119,7 +119,7 @@ BOOST_AUTO_TEST_CASE(a_burst_of_replies_on_one_number_never_exceeds_its_pace) {
   const auto sent = bridge.graph().requests();
   // Sliding one-second windows over the arrival times: never more than the rate plus the
   // bucket (and the bucket again for scheduling jitter on a shared machine).
-  const std::size_t bound = rate + 2 * bridge::send_pacer::burst_for(rate);
+  const std::size_t bound = rate + 2 * bridge::store::send_pacer::burst_for(rate);
   std::size_t worst = 0;
   for (std::size_t i = 0, j = 0; i < sent.size(); ++i) {
     while (j < sent.size() && sent[j].received_at < sent[i].received_at + 1s)

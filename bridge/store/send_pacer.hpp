@@ -5,7 +5,7 @@
 #include <string>
 #include <unordered_map>
 
-namespace bridge {
+namespace bridge::store {
 
 // Paces outbound messages per business number so a burst never trips Meta's throughput limit
 // (130429). A token bucket in its "virtual scheduling" form: each number may send `rate`
@@ -27,4 +27,4 @@ class send_pacer {
   std::unordered_map<std::string, clock::time_point> next_slot_;
 };
 
-}  // namespace bridge
+}  // namespace bridge::store

@@ -1,8 +1,8 @@
-#include "bridge/send_pacer.hpp"
+#include "bridge/store/send_pacer.hpp"
 
 #include <algorithm>
 
-namespace bridge {
+namespace bridge::store {
 
 std::uint32_t send_pacer::burst_for(std::uint32_t rate) {
   return std::max<std::uint32_t>(1, rate / 4);
@@ -22,4 +22,4 @@ send_pacer::clock::duration send_pacer::reserve(const std::string& number, std::
   return send_at - now;
 }
 
-}  // namespace bridge
+}  // namespace bridge::store

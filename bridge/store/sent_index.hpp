@@ -5,7 +5,7 @@
 #include <string>
 #include <unordered_map>
 
-namespace bridge {
+namespace bridge::store {
 
 // Which conversation each reply Meta accepted belongs to, so a later `failed` status (for
 // example 131047, which often arrives only after a 200 on the send) names the customer and the
@@ -30,4 +30,4 @@ class sent_index {
   std::unordered_map<std::string, entry> entries_;
 };
 
-}  // namespace bridge
+}  // namespace bridge::store

@@ -1,9 +1,9 @@
-#include "bridge/send_pacer.hpp"
+#include "bridge/store/send_pacer.hpp"
 
 #include <boost/test/unit_test.hpp>
 #include <vector>
 
-using bridge::send_pacer;
+using bridge::store::send_pacer;
 using namespace std::chrono_literals;
 
 namespace {

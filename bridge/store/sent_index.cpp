@@ -1,6 +1,6 @@
-#include "bridge/sent_index.hpp"
+#include "bridge/store/sent_index.hpp"
 
-namespace bridge {
+namespace bridge::store {
 
 sent_index::sent_index(std::size_t max_entries)
     : max_entries_(max_entries == 0 ? 1 : max_entries) {}
@@ -21,4 +21,4 @@ const sent_index::entry* sent_index::find(const std::string& outbound_id) const 
   return it == entries_.end() ? nullptr : &it->second;
 }
 
-}  // namespace bridge
+}  // namespace bridge::store
