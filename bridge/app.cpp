@@ -298,12 +298,28 @@ bool app::ready() const {
 
 std::string app::metrics_text() const {
   const pipeline& work = *parts_->work;
-  return render_metrics(metrics_view{
-      parts_->webhook->counters(), parts_->public_listener->counters(), work.admissions(),
-      work.answering(), work.queued(), work.capacity(), work.conversations_in_flight(),
-      parts_->local ? parts_->local->journal_stats() : std::nullopt,
-      work.robofy_breaker().current() != circuit_breaker::state::closed,
-      work.graph_breaker().current() != circuit_breaker::state::closed, ready(), version_string});
+  metrics_view view{parts_->webhook->counters(),
+                    parts_->public_listener->counters(),
+                    work.admissions(),
+                    work.answering(),
+                    work.queued(),
+                    work.capacity(),
+                    work.conversations_in_flight(),
+                    parts_->local ? parts_->local->journal_stats() : std::nullopt,
+                    work.robofy_breaker().current() != circuit_breaker::state::closed,
+                    work.graph_breaker().current() != circuit_breaker::state::closed,
+                    ready(),
+                    version_string,
+                    std::nullopt,
+                    std::nullopt,
+                    {}};
+  const std::string replica = replica_name();
+  if (parts_->redis) {
+    view.redis = parts_->redis->stats();
+    view.shared = parts_->shared->stats();
+    view.replica = replica;
+  }
+  return render_metrics(view);
 }
 const pipeline& app::pipeline_view() const {
   return *parts_->work;

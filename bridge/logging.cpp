@@ -130,13 +130,17 @@ void json_formatter::format(const spdlog::details::log_msg& msg, spdlog::memory_
   append_timestamp(dest, msg.time, 'T');
   append(dest, R"(Z","level":")");
   append(dest, level_name(msg.level));
+  if (!replica_.empty()) {
+    append(dest, R"(","replica":")");
+    append_escaped(dest, replica_, true);
+  }
   append(dest, R"(","msg":")");
   append_escaped(dest, payload_of(msg), true);
   append(dest, "\"}\n");
 }
 
 std::unique_ptr<spdlog::formatter> json_formatter::clone() const {
-  return std::make_unique<json_formatter>();
+  return std::make_unique<json_formatter>(replica_);
 }
 
 void text_formatter::format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) {
@@ -144,17 +148,23 @@ void text_formatter::format(const spdlog::details::log_msg& msg, spdlog::memory_
   append(dest, " [");
   append(dest, level_name(msg.level));
   append(dest, "] ");
+  if (!replica_.empty()) {
+    append(dest, "[");
+    append_escaped(dest, replica_, false);
+    append(dest, "] ");
+  }
   append_escaped(dest, payload_of(msg), false);
   dest.push_back('\n');
 }
 
 std::unique_ptr<spdlog::formatter> text_formatter::clone() const {
-  return std::make_unique<text_formatter>();
+  return std::make_unique<text_formatter>(replica_);
 }
 
-std::unique_ptr<spdlog::formatter> make_formatter(config::log_format format) {
-  if (format == config::log_format::text) return std::make_unique<text_formatter>();
-  return std::make_unique<json_formatter>();
+std::unique_ptr<spdlog::formatter> make_formatter(config::log_format format, std::string replica) {
+  if (format == config::log_format::text)
+    return std::make_unique<text_formatter>(std::move(replica));
+  return std::make_unique<json_formatter>(std::move(replica));
 }
 
 spdlog::level::level_enum parse_level(std::string_view level) {
@@ -176,7 +186,7 @@ spdlog::level::level_enum parse_level(std::string_view level) {
                               "\" (expected trace, debug, info, warn, error, critical or off)");
 }
 
-void configure_logging(const config::logging_settings& settings) {
+void configure_logging(const config::logging_settings& settings, std::string replica) {
   const spdlog::level::level_enum level = parse_level(settings.level);
 
   // spdlog forbids replacing the default logger while another thread logs through it, so a
@@ -189,7 +199,7 @@ void configure_logging(const config::logging_settings& settings) {
     logger = std::make_shared<spdlog::logger>(std::string(), std::move(sink));
     spdlog::set_default_logger(logger);
   }
-  logger->set_formatter(make_formatter(settings.format));
+  logger->set_formatter(make_formatter(settings.format, std::move(replica)));
   // The stderr sink flushes every line itself, so nothing waits in a buffer when the process dies.
   logger->set_level(level);
 }

@@ -17,6 +17,7 @@
 #include "bridge/app.hpp"
 #include "bridge/cli.hpp"
 #include "bridge/logging.hpp"
+#include "bridge/replica.hpp"
 #include "bridge/systemd_notify.hpp"
 #include "bridge/version.hpp"
 #include "config/loader.hpp"
@@ -28,6 +29,11 @@ namespace asio = boost::asio;
 constexpr int exit_ok = 0;
 constexpr int exit_runtime_failure = 1;
 constexpr int exit_bad_configuration = 2;
+
+// The replica's name for every log line once several replicas share Redis; none for one process.
+std::string log_replica(const bridge::config::settings& settings) {
+  return settings.redis ? bridge::replica_name() : std::string();
+}
 
 void print_problems(const bridge::config::config_error& error) {
   std::cerr << "robofy-wa-bridge: the configuration is invalid (" << error.problems.size()
@@ -58,7 +64,7 @@ asio::awaitable<void> handle_signals(asio::signal_set& signals, bridge::app& app
       bridge::notify_service_manager("RELOADING=1");
       try {
         bridge::config::settings settings = load_checked(config_path);
-        bridge::configure_logging(settings.logging);
+        bridge::configure_logging(settings.logging, log_replica(settings));
         app.reload(std::move(settings));
       } catch (const bridge::config::config_error& e) {
         for (const auto& problem : e.problems) {
@@ -131,7 +137,7 @@ int main(int argc, char** argv) {
   }
 
   try {
-    bridge::configure_logging(settings.logging);
+    bridge::configure_logging(settings.logging, log_replica(settings));
     // A file-size limit (RLIMIT_FSIZE) must fail the journal's write (EFBIG), which is handled
     // like a full disk, instead of killing the process.
     std::signal(SIGXFSZ, SIG_IGN);

@@ -80,6 +80,42 @@ double d(std::uint64_t v) {
   return static_cast<double>(v);
 }
 
+// The shared store's figures: Redis round trips, the connection, leases and refusals.
+void render_redis(std::string& out, const queue::redis::client_stats& r,
+                  const std::optional<store::redis_store_stats>& shared, std::string_view replica) {
+  family(out, "replica_info", "gauge", "This replica's name (always 1).")
+      .sample({{"replica", replica}}, 1);
+  family(out, "redis_round_trips_total", "counter", "Redis round trips, by outcome.")
+      .sample({{"outcome", "ok"}}, d(r.round_trips_ok))
+      .sample({{"outcome", "server_error"}}, d(r.round_trips_server_error))
+      .sample({{"outcome", "timeout"}}, d(r.round_trips_timeout))
+      .sample({{"outcome", "connection_error"}}, d(r.round_trips_connection_error));
+  family(out, "redis_round_trip_seconds", "summary",
+         "Answered Redis round trips and the time they took (sum / count: the mean).")
+      .sample({}, std::chrono::duration<double>(r.latency_sum).count(), "_sum")
+      .sample({}, d(r.latency_count), "_count");
+  family(out, "redis_reconnects_total", "counter", "Redis connections set up after the first.")
+      .sample(d(r.reconnects));
+  family(out, "redis_connected", "gauge", "1 while a Redis connection is ready.")
+      .sample(r.connected ? 1 : 0);
+  if (!shared) return;
+  family(out, "conversations_owned", "gauge", "Conversations this replica holds a lease on.")
+      .sample(d(shared->owned));
+  family(out, "lease_takeovers_total", "counter",
+         "Conversations claimed from another replica's expired lease.")
+      .sample(d(shared->takeovers));
+  family(out, "fenced_writes_total", "counter",
+         "Steps refused because this replica's lease on the conversation was lost.")
+      .sample(d(shared->fenced));
+  family(out, "redis_refusals_total", "counter",
+         "Deliveries answered 503 because Redis could not store them.")
+      .sample(d(shared->refusals));
+  family(out, "redis_wait_total", "counter",
+         "WAITs for redis.min_replica_acks, by result (acknowledged or short).")
+      .sample({{"result", "acknowledged"}}, d(shared->wait_acknowledged))
+      .sample({{"result", "short"}}, d(shared->wait_short));
+}
+
 }  // namespace
 
 std::string render_metrics(const metrics_view& v) {
@@ -223,6 +259,7 @@ std::string render_metrics(const metrics_view& v) {
   histogram(out, "graph_request_duration_seconds", "One Graph API send.", w.graph_seconds);
   histogram(out, "message_duration_seconds",
             "From acceptance to the last part of the reply accepted by Meta.", w.message_seconds);
+  if (v.redis) render_redis(out, *v.redis, v.shared, v.replica);
   return out;
 }
 

@@ -6,6 +6,8 @@
 
 #include "bridge/conversation_worker.hpp"
 #include "bridge/pipeline.hpp"
+#include "bridge/store/redis_store.hpp"
+#include "queue/redis/client.hpp"
 #include "queue/spool.hpp"
 #include "webhook/http/listener.hpp"
 #include "webhook/meta/endpoint.hpp"
@@ -26,6 +28,10 @@ struct metrics_view {
   bool graph_circuit_open = false;
   bool ready = false;
   std::string_view version;
+  // With a shared store: the Redis client's and the store's figures, and this replica's name.
+  std::optional<queue::redis::client_stats> redis;
+  std::optional<store::redis_store_stats> shared;
+  std::string_view replica;
 };
 
 // The Prometheus text exposition format (0.0.4) of the view: counters end in _total, durations
