@@ -31,9 +31,12 @@ test: test-deps build
 	@ctest --test-dir $(BUILD_DIR) --output-on-failure -j$(JOBS)
 
 # Only what `make run` starts: the service and the simulator (the tests build with `make test`).
+# REPLICAS=2 (or more) runs that many replicas on a private redis-server.
+REPLICAS ?= 1
 run: configure
+	@$(if $(filter 1,$(REPLICAS)),true,EXTRA_PACKAGES=redis-server bash deploy/install-deps.sh)
 	@cmake --build $(BUILD_DIR) -j$(JOBS) --target robofy-wa-bridge robofy-wa-simulator
-	@bash deploy/run.sh $(BUILD_DIR)
+	@REPLICAS=$(REPLICAS) bash deploy/run.sh $(BUILD_DIR)
 
 format:
 	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i

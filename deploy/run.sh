@@ -23,7 +23,10 @@ if [ "$set_count" -gt 0 ]; then
   exit 2
 fi
 
-echo "make run: no credentials set; running against the local simulator (Ctrl-C stops both)"
+replicas=${REPLICAS:-1}
+case "$replicas" in
+  ''|*[!0-9]*) echo "make run: REPLICAS must be a number (1 runs one process, 2 or more share Redis)" >&2; exit 2 ;;
+esac
 export SIM_BRIDGE_PORT=${SIM_BRIDGE_PORT:-8080} SIM_ADMIN_PORT=${SIM_ADMIN_PORT:-9090}
 export SIM_ROBOFY_PORT=${SIM_ROBOFY_PORT:-18081} SIM_GRAPH_PORT=${SIM_GRAPH_PORT:-18082}
 # A port of 0 means any free one (the tests run several of these at once).
@@ -31,18 +34,53 @@ free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1
 for v in SIM_BRIDGE_PORT SIM_ADMIN_PORT SIM_ROBOFY_PORT SIM_GRAPH_PORT; do
   if [ "${!v}" = 0 ]; then export "$v=$(free_port)"; fi
 done
-"$simulator" --bridge-url "http://127.0.0.1:$SIM_BRIDGE_PORT/webhook" \
-  --ready-url "http://127.0.0.1:$SIM_ADMIN_PORT/readyz" \
+
+pids=()
+work=$(mktemp -d)
+stop_all() {
+  kill -TERM "${pids[@]}" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap 'stop_all; exit 130' INT TERM
+
+config=deploy/config/simulator.yaml
+if [ "$replicas" -gt 1 ]; then
+  # Several replicas share a private redis-server: its own port and directory, AOF fsynced on
+  # every write (as the operator guide asks of a production Redis), gone when this script ends.
+  redis_server=$(command -v redis-server || echo /usr/bin/redis-server)
+  [ -x "$redis_server" ] || { echo "make run: REPLICAS=$replicas needs redis-server (apt-get install redis-server)" >&2; exit 1; }
+  redis_port=$(free_port)
+  "$redis_server" --port "$redis_port" --bind 127.0.0.1 --dir "$work" --save "" \
+    --appendonly yes --appendfsync always --maxmemory-policy noeviction --daemonize no \
+    --logfile "$work/redis.log" &
+  pids+=($!)
+  config=$work/replicas.yaml
+  { cat deploy/config/simulator.yaml
+    printf 'redis:\n  url: "redis://127.0.0.1:%s/0"\n  key_prefix: simulator\n' "$redis_port"; } >"$config"
+  echo "make run: $replicas replicas sharing redis-server on 127.0.0.1:$redis_port; the simulator spreads its deliveries over them (Ctrl-C stops all)"
+else
+  echo "make run: no credentials set; running against the local simulator (Ctrl-C stops both)"
+fi
+
+bridge_urls=() ready_urls=()
+for i in $(seq 1 "$replicas"); do
+  if [ "$i" -eq 1 ]; then port=$SIM_BRIDGE_PORT admin=$SIM_ADMIN_PORT; else port=$(free_port) admin=$(free_port); fi
+  SIM_BRIDGE_PORT=$port SIM_ADMIN_PORT=$admin POD_NAME=$([ "$replicas" -gt 1 ] && echo "replica-$i" || true) \
+    "$bridge" --config "$config" &
+  pids+=($!)
+  bridge_urls+=("http://127.0.0.1:$port/webhook")
+  ready_urls+=("http://127.0.0.1:$admin/readyz")
+done
+join() { local IFS=,; echo "$*"; }
+"$simulator" --bridge-url "$(join "${bridge_urls[@]}")" --ready-url "$(join "${ready_urls[@]}")" \
   --robofy-port "$SIM_ROBOFY_PORT" --graph-port "$SIM_GRAPH_PORT" \
   --app-secret simulator-app-secret --interval "${SIM_INTERVAL:-3s}" --messages "${SIM_MESSAGES:-0}" &
 sim_pid=$!
-"$bridge" --config deploy/config/simulator.yaml &
-bridge_pid=$!
-trap 'kill -TERM $bridge_pid $sim_pid 2>/dev/null || true' INT TERM
-# Stop when either side stops; report the simulator's verdict when it ends first.
+# Stop when the simulator ends (it reports its verdict) or any bridge or Redis stops.
 status=0
-wait -n $sim_pid $bridge_pid || status=$?
-kill -TERM $bridge_pid $sim_pid 2>/dev/null || true
-wait $bridge_pid 2>/dev/null || true
-wait $sim_pid 2>/dev/null || true
+wait -n "$sim_pid" "${pids[@]}" || status=$?
+stop_all
+kill -TERM "$sim_pid" 2>/dev/null || true
+wait "$sim_pid" 2>/dev/null || true
 exit $status

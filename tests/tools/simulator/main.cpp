@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <iostream>
 #include <string>
+#include <vector>
 
 #include "bridge/redact.hpp"
 #include "config/duration.hpp"
@@ -27,8 +28,8 @@ using namespace bridge::test;
 namespace {
 
 struct options {
-  std::string bridge_url = "http://127.0.0.1:8080/webhook";
-  std::string ready_url = "http://127.0.0.1:9090/readyz";
+  std::vector<std::string> bridge_urls{"http://127.0.0.1:8080/webhook"};  // spread round-robin
+  std::vector<std::string> ready_urls{"http://127.0.0.1:9090/readyz"};    // each must be ready
   std::uint16_t robofy_port = 18081;
   std::uint16_t graph_port = 18082;
   std::string app_secret = "simulator-app-secret";
@@ -37,12 +38,26 @@ struct options {
 };
 
 const char* usage =
-    "Usage: robofy-wa-simulator [--bridge-url URL] [--ready-url URL] [--robofy-port N]\n"
+    "Usage: robofy-wa-simulator [--bridge-url URL[,URL...]] [--ready-url URL[,URL...]]\n"
+    "                           [--robofy-port N]\n"
     "                           [--graph-port N] [--app-secret S] [--interval 3s] [--messages N]\n"
     "Serves a fake Robofy (--robofy-port) and a fake Graph API (--graph-port) on 127.0.0.1,\n"
     "waits for the bridge's --ready-url, then POSTs signed WhatsApp messages to --bridge-url "
     "every\n"
-    "--interval (--messages N stops after N answered messages; 0 runs until Ctrl-C).\n";
+    "--interval (--messages N stops after N answered messages; 0 runs until Ctrl-C). Several\n"
+    "bridge URLs (replicas) take the deliveries in turn; every ready URL must answer 200 first.\n";
+
+// The comma-separated items of `text`.
+std::vector<std::string> split_list(std::string_view text) {
+  std::vector<std::string> items;
+  while (!text.empty()) {
+    const auto comma = text.find(',');
+    if (comma != 0) items.emplace_back(text.substr(0, comma));
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  return items;
+}
 
 bool parse_port(std::string_view text, std::uint16_t& port) {
   unsigned value = 0;
@@ -66,9 +81,11 @@ std::optional<options> parse_options(int argc, char** argv) {
     const std::string_view value = argv[++i];
     bool ok = true;
     if (arg == "--bridge-url") {
-      o.bridge_url = value;
+      o.bridge_urls = split_list(value);
+      ok = !o.bridge_urls.empty();
     } else if (arg == "--ready-url") {
-      o.ready_url = value;
+      o.ready_urls = split_list(value);
+      ok = !o.ready_urls.empty();
     } else if (arg == "--robofy-port") {
       ok = parse_port(value, o.robofy_port);
     } else if (arg == "--graph-port") {
@@ -130,27 +147,32 @@ asio::awaitable<bool> wait_until_ready(bridge::webhook::http::http_client& clien
 
 asio::awaitable<void> play_meta(const options& o, bridge::webhook::http::http_client& client,
                                 fake_upstream& graph, asio::io_context& io, int& exit_code) {
-  say("waiting for the bridge at " + o.ready_url);
-  if (!co_await wait_until_ready(client, o.ready_url)) {
-    say("the bridge never became ready; giving up");
-    exit_code = 1;
-    io.stop();
-    co_return;
+  for (const std::string& ready_url : o.ready_urls) {
+    say("waiting for the bridge at " + ready_url);
+    if (!co_await wait_until_ready(client, ready_url)) {
+      say("the bridge never became ready; giving up");
+      exit_code = 1;
+      io.stop();
+      co_return;
+    }
   }
-  auto [origin, path] = split_url(o.bridge_url);
   asio::steady_timer timer(co_await asio::this_coro::executor);
   for (int n = 0; o.messages == 0 || n < o.messages; ++n) {
     const auto& [wa_id, name] = customers[n % customers.size()];
     const std::string& question = questions[n % questions.size()];
     const std::string wamid = "wamid.sim." + std::to_string(n);
+    const std::string& bridge_url = o.bridge_urls[n % o.bridge_urls.size()];
+    auto [origin, path] = split_url(bridge_url);
     const std::string body =
         delivery_body({text_message{"106540352242922", wa_id, wamid, question}});
     bridge::webhook::http::request req{http::verb::post, path, 11};
     req.set(http::field::content_type, "application/json");
     req.set("X-Hub-Signature-256", bridge::webhook::meta::sign_body(o.app_secret, body));
     req.body() = body;
-    say("Meta -> bridge: " + name + " (" + bridge::redact_id(wa_id, true) + ") writes \"" +
-        question + "\" [" + wamid + "]");
+    say("Meta -> bridge" +
+        (o.bridge_urls.size() > 1 ? " " + std::to_string(n % o.bridge_urls.size() + 1) : "") +
+        ": " + name + " (" + bridge::redact_id(wa_id, true) + ") writes \"" + question + "\" [" +
+        wamid + "]");
     auto res = co_await client.send(origin, std::move(req), std::chrono::seconds(5));
     if (!res) {
       say("bridge did not answer the webhook: " + res.error().message());
