@@ -734,8 +734,8 @@ void read_sentinel(reader& r, const section& redis, redis_settings& out) {
       const YAML::Node item = list->value[i];
       const std::string key = s->key("addresses") + "[" + std::to_string(i) + "]";
       auto address =
-          item.IsScalar() ? parse_listen_address(item.Scalar()) : parsed<listen_address>{};
-      if (!item.IsScalar() || !address.value || address.value->port == 0) {
+          item.IsScalar() ? parse_server_address(item.Scalar()) : parsed<listen_address>{};
+      if (!item.IsScalar() || !address.value) {
         r.report(line_of(item), key,
                  "expected \"host:port\"" + (address.error.empty() ? "" : ": " + address.error));
         continue;
@@ -752,7 +752,12 @@ void read_redis(reader& r, const section& top, std::optional<redis_settings>& ou
   const auto s = r.open_child(top, "redis", redis_keys);
   if (!s) return;
   redis_settings redis;
-  if (!s->find("url")) r.report(s->line, s->key("url"), "is required when redis is set");
+  // With sentinel the primary's address comes from the sentinels; url may still say rediss://,
+  // the user and the database.
+  const bool with_sentinel = s->find("sentinel") && !s->value("sentinel").IsNull();
+  if (!s->find("url") && !with_sentinel) {
+    r.report(s->line, s->key("url"), "is required when redis is set (unless redis.sentinel is)");
+  }
   if (auto t = r.text(*s, "url")) {
     if (!t->value.starts_with("redis://") && !t->value.starts_with("rediss://")) {
       r.report(t->line, t->key, "must start with redis:// or rediss:// (TLS)");

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <charconv>
 
 namespace bridge::config {
@@ -77,6 +78,34 @@ parsed<listen_address> parse_listen_address(std::string_view text) {
   const std::optional<unsigned> port = parse_port(port_text);
   if (!port) return refuse<result>("port must be a number from 0 to 65535");
   return parsed<result>{listen_address{std::move(host), static_cast<std::uint16_t>(*port)}, {}};
+}
+
+parsed<listen_address> parse_server_address(std::string_view text) {
+  using result = listen_address;
+  if (!text.empty() && text.front() == '[') {
+    // A bracketed IPv6 address is checked as a listen address is; port 0 is no server's.
+    parsed<listen_address> p = parse_listen_address(text);
+    if (p.value && p.value->port == 0)
+      return refuse<result>("port must be a number from 1 to 65535");
+    return p;
+  }
+  const std::size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos) {
+    return refuse<result>("expected host:port, e.g. \"sentinel-0:26379\"");
+  }
+  const std::string host(text.substr(0, colon));
+  if (host.find(':') != std::string::npos) {
+    return refuse<result>("write an IPv6 host in brackets, e.g. \"[fd00::7]:26379\"");
+  }
+  const bool name = !host.empty() && host.front() != '-' && host.front() != '.' &&
+                    std::all_of(host.begin(), host.end(), [](char c) {
+                      return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) ||
+                             c == '-' || c == '.' || c == '_';
+                    });
+  if (!name) return refuse<result>("host must be a DNS name or an IP address");
+  const std::optional<unsigned> port = parse_port(text.substr(colon + 1));
+  if (!port || *port == 0) return refuse<result>("port must be a number from 1 to 65535");
+  return parsed<result>{listen_address{host, static_cast<std::uint16_t>(*port)}, {}};
 }
 
 parsed<std::string> normalize_base_url(std::string_view text) {

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -47,6 +48,23 @@ struct redis_store_stats {
 // the fencing number in the same script, so a replica that lost its lease can never record a
 // send or move a conversation on. Leases are renewed at a third of their length. Redis's clock
 // decides every deadline. Not thread-safe: one executor.
+//
+// When a step's reply is lost (Redis unreachable, a failover under way: errc::unavailable), each
+// step is retried, or not, by this policy (every script checks what it relies on itself):
+//   admit       not here: Meta gets 503 and retries; a retried wamid is a duplicate if it was
+//               stored, and waits for min_replica_acks again before its 200
+//   claim       no: a claim whose reply was lost leaves a lease nobody renews; it expires after
+//               redis.lease and the conversation is taken over (nothing of it had begun)
+//   take_more   no: messages it moved stay held, and release() hands them back in order
+//   begin_send  yes, for up to redis.lease, with backoff: the record is a set, applying it twice
+//               is harmless; with min_replica_acks it is WAITed for too, so the in-doubt mark
+//               survives a failover. Nothing is sent until it succeeds; when it does not, the
+//               claim is dropped here (no longer renewed) and its lease expires
+//   finish      yes, likewise: it removes what is there, and frees capacity only for that
+//   release     yes, likewise; "fenced" after a lost reply means the first one took effect
+//   renew       no: the next renewal, a third of the lease later, is the retry
+// A conversation whose lease the failover lost (asynchronous replication) is simply claimable
+// again; sends that were in flight are covered by the in-doubt rule.
 class redis_store final : public message_store {
  public:
   redis_store(boost::asio::any_io_executor executor, std::shared_ptr<queue::redis::client> redis,
@@ -97,11 +115,22 @@ class redis_store final : public message_store {
   // The messages of a claim's reply from `first` on: {wamid, stored value, in doubt} triples.
   std::vector<pending_message> messages_of(const std::vector<queue::redis::reply>& fields,
                                            std::size_t first) const;
+  // WAITs for min_replica_acks replicas to have every write this replica made so far. One WAIT
+  // at a time, shared by every caller whose writes it covers: WAIT blocks the one connection,
+  // so WAITs queued behind each other would push other commands past their deadline.
   boost::asio::awaitable<boost::system::error_code> replicate();
+  boost::asio::awaitable<boost::system::error_code> wait_for_replicas();
   boost::asio::awaitable<boost::system::error_code> fenced_step(const queue::redis::script& s,
                                                                 const claim& held,
                                                                 std::span<const std::string> ids,
                                                                 bool with_counter);
+  // Runs a step again while it fails with unavailable or not_replicated, with backoff, for at
+  // most the lease (the policy above).
+  boost::asio::awaitable<boost::system::error_code> retried(
+      const char* what, const claim& held,
+      std::function<boost::asio::awaitable<boost::system::error_code>()> step);
+  // Forgets a claim here (its lease is no longer renewed) when it is still the one held.
+  void drop_claim(const claim& held);
 
   boost::asio::any_io_executor executor_;
   std::shared_ptr<queue::redis::client> redis_;
@@ -117,6 +146,9 @@ class redis_store final : public message_store {
   bool claiming_ = true;
   bool closed_ = false;
   bool healthy_ = false;
+  struct wait_round;  // one WAIT and who it covers
+  std::shared_ptr<wait_round> wait_in_flight_;
+  std::uint64_t replication_requests_ = 0;  // callers of replicate() so far
   redis_store_stats stats_;
   webhook::io::task_group tasks_;
 };
