@@ -73,7 +73,8 @@ void warn_about(const config::settings& config) {
 
 webhook::meta::endpoint_settings endpoint_settings_of(const config::settings& settings) {
   return webhook::meta::endpoint_settings{settings.server.webhook_path, settings.meta.app_secret,
-                                          settings.meta.verify_token, std::chrono::seconds(10)};
+                                          settings.meta.verify_token, std::chrono::seconds(10),
+                                          settings.meta.previous_app_secret};
 }
 
 std::shared_ptr<const runtime_settings> derive(config::settings settings,
@@ -100,8 +101,10 @@ struct app::parts {
   std::shared_ptr<queue::redis::client> redis;
   std::shared_ptr<store::local_store> local;   // the store, when it is this process's own
   std::shared_ptr<store::redis_store> shared;  // the store, when it is Redis
+  std::shared_ptr<store::message_store> store;
   std::shared_ptr<pipeline> work;
   std::shared_ptr<webhook::meta::webhook_endpoint> webhook;
+  std::shared_ptr<admin_endpoint> admin;
   std::unique_ptr<webhook::http::http_listener> public_listener;
   std::unique_ptr<webhook::http::http_listener> admin_listener;
   webhook::io::task_group tasks{io.get_executor(), "app"};
@@ -172,10 +175,19 @@ void app::start() {
   if (parts_->local) parts_->work->note_recovered(parts_->local->recovered());
   parts_->webhook =
       std::make_shared<webhook::meta::webhook_endpoint>(parts_->work, endpoint_settings_of(config));
+  store->set_dead_letter_limits(config.dead_letters.max, config.dead_letters.max_age);
+  auto control =
+      std::make_shared<control_api>(store, parts_->clock, [this] { return parts_->settings; });
+  parts_->admin = std::make_shared<admin_endpoint>(
+      [this] { return ready(); }, [this] { return metrics_text(); },
+      [this] {
+        const config::admin_settings& admin = parts_->settings->config.admin;
+        return admin_policy{admin.token, admin.protect_metrics};
+      },
+      std::move(control));
+  parts_->store = store;
   parts_->admin_listener = std::make_unique<webhook::http::http_listener>(
-      parts_->io.get_executor(), endpoint_of(config.admin.listen, "admin.listen"),
-      std::make_shared<admin_endpoint>([this] { return ready(); },
-                                       [this] { return metrics_text(); }),
+      parts_->io.get_executor(), endpoint_of(config.admin.listen, "admin.listen"), parts_->admin,
       admin_limits());
   parts_->public_listener = std::make_unique<webhook::http::http_listener>(
       parts_->io.get_executor(), endpoint_of(config.server.listen, "server.listen"),
@@ -279,6 +291,10 @@ void app::reload(config::settings settings) {
   parts_->settings = derived;
   if (tls) parts_->server_tls = tls;
   if (parts_->work) parts_->work->update(derived);
+  if (parts_->store) {
+    parts_->store->set_dead_letter_limits(derived->config.dead_letters.max,
+                                          derived->config.dead_letters.max_age);
+  }
   if (parts_->webhook) parts_->webhook->update(endpoint_settings_of(derived->config));
   if (parts_->public_listener) {
     parts_->public_listener->update(public_limits(derived->config.server), tls);
@@ -312,7 +328,8 @@ std::string app::metrics_text() const {
                     version_string,
                     std::nullopt,
                     std::nullopt,
-                    {}};
+                    {},
+                    parts_->admin->refused()};
   const std::string replica = replica_name();
   if (parts_->redis) {
     view.redis = parts_->redis->stats();

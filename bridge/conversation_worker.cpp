@@ -70,7 +70,8 @@ awaitable<void> refresh_typing(const runtime_settings& settings, worker_context&
 
 awaitable<robofy::chat_reply> ask_with_retries(const robofy::chat_request& request,
                                                const runtime_settings& settings,
-                                               worker_context& context, const std::string& ids) {
+                                               worker_context& context, const std::string& ids,
+                                               int& calls) {
   const int attempts = std::max(1, settings.config.robofy.max_attempts);
   robofy::chat_reply reply{};
   for (int attempt = 1; attempt <= attempts; ++attempt) {
@@ -90,6 +91,7 @@ awaitable<robofy::chat_reply> ask_with_retries(const robofy::chat_request& reque
       break;
     }
     ++context.counters.robofy_calls;
+    ++calls;
     const auto started = context.clock.now();
     reply = co_await context.chat.ask(settings.robofy(), request);
     context.counters.robofy_seconds.observe(context.clock.now() - started);
@@ -124,16 +126,26 @@ awaitable<bool> wait_for_graph(const runtime_settings& settings, worker_context&
   co_return true;
 }
 
-// Sends one part; the outbound wamid when Meta accepted it, nullopt when it was given up.
-awaitable<std::optional<std::string>> send_with_retries(const graph_target& target,
-                                                        const webhook::meta::inbound_message& to,
-                                                        std::uint32_t rate, const std::string& part,
-                                                        const runtime_settings& settings,
-                                                        worker_context& context,
-                                                        const std::string& ids) {
+// What became of one part: the outbound wamid when Meta accepted it; else Meta's last answer.
+struct part_result {
+  std::optional<std::string> message_id;
+  graph_reply last;
+};
+
+// Sends one part, retrying as send_retry decides.
+awaitable<part_result> send_with_retries(const graph_target& target,
+                                         const webhook::meta::inbound_message& to,
+                                         std::uint32_t rate, const std::string& part,
+                                         const runtime_settings& settings, worker_context& context,
+                                         const std::string& ids) {
   send_retry policy(settings, context.clock.now());
   for (;;) {
-    if (!co_await wait_for_graph(settings, context, policy, ids)) co_return std::nullopt;
+    if (!co_await wait_for_graph(settings, context, policy, ids)) {
+      graph_reply abandoned{};
+      abandoned.outcome = graph_outcome::retry;
+      abandoned.message = "the Graph API kept failing past the retry deadline";
+      co_return part_result{std::nullopt, abandoned};
+    }
     // Stay under the number's throughput limit.
     const auto pace = co_await context.store.reserve_send(target.phone_number_id, rate);
     if (pace > webhook::io::clock::duration::zero()) co_await context.clock.sleep_for(pace);
@@ -149,7 +161,7 @@ awaitable<std::optional<std::string>> send_with_retries(const graph_target& targ
         policy.after(reply, context.clock.now(), unit_random(context.random));
     if (reply.outcome == graph_outcome::sent) {
       context.graph_breaker.on_success();
-      co_return reply.message_id;
+      co_return part_result{reply.message_id, reply};
     }
     // A failure of the API itself counts against its breaker; a 4xx or one customer's pair
     // limit means it is up.
@@ -166,7 +178,7 @@ awaitable<std::optional<std::string>> send_with_retries(const graph_target& targ
                reply.code == send_retry::pair_rate_limit_code) {
       ++context.counters.pair_limited;
       spdlog::error("graph send for {} abandoned: {}", ids, next.reason);
-      co_return std::nullopt;
+      co_return part_result{std::nullopt, reply};
     } else {
       const bool final_try = next.what == send_retry::decision::action::give_up;
       spdlog::log(final_try ? spdlog::level::err : spdlog::level::warn,
@@ -174,7 +186,8 @@ awaitable<std::optional<std::string>> send_with_retries(const graph_target& targ
                   ids, reply.http_status, reply.code, reply.subcode, reply.message,
                   reply.fbtrace_id, final_try ? "; giving up" : ", retrying");
     }
-    if (next.what == send_retry::decision::action::give_up) co_return std::nullopt;
+    if (next.what == send_retry::decision::action::give_up)
+      co_return part_result{std::nullopt, reply};
     co_await context.clock.sleep_for(next.wait);
   }
 }
@@ -184,7 +197,8 @@ awaitable<std::optional<std::string>> send_with_retries(const graph_target& targ
 awaitable<std::string> robofy_answer(std::span<const store::pending_message> messages,
                                      const config::route& route, const graph_target& target,
                                      const runtime_settings& settings, worker_context& context,
-                                     const std::string& ids, const std::string& customer) {
+                                     const std::string& ids, const std::string& customer,
+                                     answer_outcome& outcome) {
   using namespace asio::experimental::awaitable_operators;
   const webhook::meta::inbound_message& first = messages.front().message;
   const robofy::chat_request request{joined_query(messages), route.pid, route.chatbot_id,
@@ -196,12 +210,13 @@ awaitable<std::string> robofy_answer(std::span<const store::pending_message> mes
     // The customer sees the message read and "typing…" while Robofy thinks: the first mark goes
     // out beside the question, refreshes run until the answer is in.
     const std::string& last_id = messages.back().message.id;
-    auto raced = co_await ((ask_with_retries(request, settings, context, ids) ||
-                            refresh_typing(settings, context, target, last_id)) &&
-                           mark_read(context, target, last_id, true));
+    auto raced =
+        co_await ((ask_with_retries(request, settings, context, ids, outcome.robofy_calls) ||
+                   refresh_typing(settings, context, target, last_id)) &&
+                  mark_read(context, target, last_id, true));
     reply = std::move(std::get<0>(raced));
   } else {
-    reply = co_await ask_with_retries(request, settings, context, ids);
+    reply = co_await ask_with_retries(request, settings, context, ids, outcome.robofy_calls);
   }
   if (reply.outcome == robofy::chat_outcome::answered) {
     ++context.counters.answers;
@@ -212,15 +227,21 @@ awaitable<std::string> robofy_answer(std::span<const store::pending_message> mes
   ++context.counters.fallbacks;
   spdlog::warn("robofy could not answer {} (status {}, {}: {}); sending the fallback text", ids,
                reply.http_status, reply.error_code, reply.error_detail);
+  outcome.real_answer = false;
+  outcome.reason =
+      reply.outcome == robofy::chat_outcome::permanent ? "robofy_refused" : "robofy_unavailable";
+  outcome.detail = "HTTP " + std::to_string(reply.http_status) + ", " + reply.error_code + ": " +
+                   reply.error_detail;
   co_return settings.config.replies.fallback_text;
 }
 
 }  // namespace
 
-awaitable<void> answer_messages(std::span<const store::pending_message> messages,
-                                std::shared_ptr<const runtime_settings> settings_ptr,
-                                worker_context context) {
-  if (messages.empty()) co_return;
+awaitable<answer_outcome> answer_messages(std::span<const store::pending_message> messages,
+                                          std::shared_ptr<const runtime_settings> settings_ptr,
+                                          worker_context context) {
+  answer_outcome outcome;
+  if (messages.empty()) co_return outcome;
   const runtime_settings& settings = *settings_ptr;
   const webhook::meta::inbound_message& first = messages.front().message;
   const webhook::meta::inbound_message& last = messages.back().message;
@@ -233,12 +254,13 @@ awaitable<void> answer_messages(std::span<const store::pending_message> messages
     ++context.counters.unrouted;
     spdlog::warn("no route for business number {} any more; not answering {}",
                  first.phone_number_id, ids);
-    co_return;
+    co_return outcome;
   }
   const graph_target target = settings.graph_for(*route, first.phone_number_id);
 
   std::string answer;
-  if (joined_query(messages).empty()) {
+  outcome.query = joined_query(messages);
+  if (outcome.query.empty()) {
     // Only messages the bridge cannot read (voice notes, stickers, media without a caption).
     ++context.counters.unsupported;
     if (settings.config.replies.typing_indicator) {
@@ -248,7 +270,16 @@ awaitable<void> answer_messages(std::span<const store::pending_message> messages
     spdlog::info("{} from {}: nothing the bridge can read; sending the unsupported text", ids,
                  customer);
   } else {
-    answer = co_await robofy_answer(messages, *route, target, settings, context, ids, customer);
+    answer =
+        co_await robofy_answer(messages, *route, target, settings, context, ids, customer, outcome);
+  }
+  // A person may have taken the conversation over while Robofy thought: then the AI stays quiet.
+  if (co_await context.store.is_paused(store::conversation_key(first))) {
+    spdlog::info("not sending the answer for {} to {}: the conversation was handed to a person",
+                 ids, customer);
+    outcome.paused = true;
+    outcome.real_answer = true;  // not a failure: the person answers
+    co_return outcome;
   }
 
   const answer_split split =
@@ -260,12 +291,16 @@ awaitable<void> answer_messages(std::span<const store::pending_message> messages
                  parts.size());
   }
   std::size_t sent = 0;
+  graph_reply failure;
   for (const std::string& part : parts) {
     // Parts go one after another, each after Meta accepted the previous, so they arrive in order.
-    const auto outbound_id = co_await send_with_retries(target, first, route->messages_per_second,
-                                                        part, settings, context, ids);
-    if (!outbound_id) break;
-    context.store.remember_reply(*outbound_id, store::reply_origin{customer, ids});
+    const part_result result = co_await send_with_retries(target, first, route->messages_per_second,
+                                                          part, settings, context, ids);
+    if (!result.message_id) {
+      failure = result.last;
+      break;
+    }
+    context.store.remember_reply(*result.message_id, store::reply_origin{customer, ids});
     ++sent;
     ++context.counters.parts_sent;
   }
@@ -273,12 +308,20 @@ awaitable<void> answer_messages(std::span<const store::pending_message> messages
     ++context.counters.send_failures;
     spdlog::error("reply for {} to {} not delivered: {} of {} part(s) sent", ids, customer, sent,
                   parts.size());
-    co_return;
+    if (outcome.real_answer) {  // a Robofy failure stays the reason when the fallback failed too
+      outcome.real_answer = false;
+      outcome.reason =
+          failure.outcome == graph_outcome::permanent ? "graph_refused" : "graph_gave_up";
+      outcome.detail = "code " + std::to_string(failure.code) + " (HTTP " +
+                       std::to_string(failure.http_status) + "): " + failure.message;
+    }
+    co_return outcome;
   }
   const auto waited = context.clock.now() - messages.front().accepted_at;
   context.counters.message_seconds.observe(waited);
   spdlog::info("answered {} to {} in {} part(s), {} ms after acceptance", ids, customer,
                parts.size(), std::chrono::duration_cast<std::chrono::milliseconds>(waited).count());
+  co_return outcome;
 }
 
 }  // namespace bridge

@@ -9,6 +9,8 @@
 
 #include "bridge/answer_limits.hpp"
 #include "bridge/redact.hpp"
+#include "bridge/store/errc.hpp"
+#include "bridge/store/message_codec.hpp"
 #include "queue/journal_format.hpp"
 
 namespace bridge {
@@ -39,6 +41,8 @@ pipeline::pipeline(asio::any_io_executor executor, std::shared_ptr<const runtime
 awaitable<admission> pipeline::admit(webhook::meta::delivery batch) {
   co_await note_statuses(std::move(batch.statuses));
   note_unreadable(batch);
+  note_fields(batch);
+  co_await note_echoes(batch.echoes);
   admission_counters_.value_errors += batch.value_errors;
   for (const auto& message : batch.messages)
     ++admission_counters_.by_type[message.kind];
@@ -98,6 +102,12 @@ void pipeline::note_verdicts(const webhook::meta::delivery& batch,
             services_.store->unfinished(), message.id, refused);
         return;
       }
+      case store::verdict::paused:
+        ++admission_counters_.paused;
+        spdlog::info(
+            "message {} from {} accepted and not answered: the conversation is handed to a person",
+            message.id, redact_id(message.customer_id, redact));
+        break;
       case store::verdict::remembered:
         switch (classes[i]) {
           case message_class::no_answer:
@@ -216,16 +226,81 @@ awaitable<bool> pipeline::answer_part(const store::claim& held,
   for (const auto& item : part)
     ids.push_back(item.message.id);
   if (const auto ec = co_await services_.store->begin_send(held, ids)) {
+    if (ec == store::errc::paused) {
+      // Handed to a person before the AI began: these are not answered late.
+      admission_counters_.paused += ids.size();
+      spdlog::info("not answering {}: the conversation was handed to a person", held.conversation);
+      co_await services_.store->finish(held, ids);
+      co_return true;
+    }
     spdlog::warn("not answering {} now: the store could not record the start ({})",
                  held.conversation, ec.message());
     co_return false;
   }
-  co_await answer_messages(
+  const answer_outcome outcome = co_await answer_messages(
       part, settings,
       worker_context{*services_.chat, *services_.sender, *services_.clock, robofy_breaker_,
                      graph_breaker_, *services_.store, worker_counters_, random_});
+  if (!outcome.real_answer) co_await keep_dead_letters(part, outcome);
   co_await services_.store->finish(held, ids);
   co_return true;
+}
+
+void pipeline::note_fields(const webhook::meta::delivery& batch) {
+  for (const auto& [field, count] : batch.changes_by_field) {
+    std::size_t& seen = admission_counters_.changes_by_field[field];
+    if (seen == 0 && field != "messages") {
+      spdlog::debug("first webhook change of field {}: counted, not acted on", field);
+    }
+    seen += count;
+  }
+}
+
+awaitable<void> pipeline::note_echoes(const std::vector<webhook::meta::echo>& echoes) {
+  const auto pause_for = settings_->config.handover.pause_for;
+  const bool redact = settings_->config.logging.redact_phone_numbers;
+  for (const webhook::meta::echo& echo : echoes) {
+    ++admission_counters_.echoes;
+    if (pause_for.count() == 0) continue;  // automatic pauses are off
+    const auto now = services_.clock->wall_now();
+    const std::string conversation = echo.phone_number_id + "/" + echo.customer_id;
+    const store::pause p{conversation, now, now + pause_for, "echo"};
+    if (const auto ec = co_await services_.store->pause(p)) {
+      spdlog::error("the business answered {} itself, but pausing the AI failed ({})",
+                    redact_id(echo.customer_id, redact), ec.message());
+      continue;
+    }
+    spdlog::info(
+        "the business answered {} on number {} itself (message {}): the AI is paused for that "
+        "conversation for {} min",
+        redact_id(echo.customer_id, redact), echo.phone_number_id, echo.id,
+        std::chrono::duration_cast<std::chrono::minutes>(pause_for).count());
+  }
+}
+
+awaitable<void> pipeline::keep_dead_letters(std::span<const store::pending_message> part,
+                                            const answer_outcome& outcome) {
+  const bool redact = settings_->config.logging.redact_phone_numbers;
+  for (const store::pending_message& p : part) {
+    const webhook::meta::inbound_message& m = p.message;
+    store::dead_letter letter{m.id,
+                              store::conversation_key(m),
+                              redact_id(m.customer_id, redact),
+                              outcome.query,
+                              outcome.reason,
+                              outcome.detail,
+                              services_.clock->wall_now(),
+                              outcome.robofy_calls,
+                              store::encode_message(m)};
+    if (const auto ec = co_await services_.store->add_dead_letter(std::move(letter))) {
+      spdlog::error("message {} ended without a real answer ({}), and keeping it failed: {}", m.id,
+                    outcome.reason, ec.message());
+      continue;
+    }
+    ++worker_counters_.dead_letters;
+    spdlog::warn("message {} ended without a real answer ({}); kept as a dead letter", m.id,
+                 outcome.reason);
+  }
 }
 
 void pipeline::note_finished() {

@@ -79,6 +79,13 @@ class pipeline final : public webhook::meta::delivery_sink {
   // Counts and logs the messages the payload parser could not turn into answerable ones.
   void note_unreadable(const webhook::meta::delivery& batch);
   void note_finished();
+  // Counts each change by its field (known names only; the rest as "other").
+  void note_fields(const webhook::meta::delivery& batch);
+  // The business answered these customers itself: the AI pauses for handover.pause_for.
+  boost::asio::awaitable<void> note_echoes(const std::vector<webhook::meta::echo>& echoes);
+  // Keeps every message of `part` as a dead letter, with why.
+  boost::asio::awaitable<void> keep_dead_letters(std::span<const store::pending_message> part,
+                                                 const answer_outcome& outcome);
 
   boost::asio::any_io_executor executor_;
   std::shared_ptr<const runtime_settings> settings_;

@@ -12,4 +12,8 @@ namespace bridge {
 // Throws only std::bad_alloc.
 std::string redact_id(std::string_view id, bool enabled);
 
+// A conversation key ("<phone_number_id>/<customer>") with its customer part redacted as
+// redact_id does. Never throws but std::bad_alloc.
+std::string redact_conversation(std::string_view conversation, bool enabled);
+
 }  // namespace bridge

@@ -8,6 +8,7 @@
 
 #include "bridge/store/errc.hpp"
 #include "bridge/store/message_codec.hpp"
+#include "bridge/store/operator_state.hpp"
 #include "bridge/store/redis_scripts.hpp"
 #include "bridge/store/send_pacer.hpp"
 
@@ -113,10 +114,11 @@ asio::awaitable<admission_result> redis_store::admit(std::vector<admission_entry
   bool stored_any = false;
   for (const reply& word : words) {
     const std::string w = text_of(word);
-    result.verdicts.push_back(w == "stored" ? verdict::stored
-                              : w == "kept" ? verdict::remembered
-                              : w == "dup"  ? verdict::duplicate
-                                            : verdict::no_room);
+    result.verdicts.push_back(w == "stored"   ? verdict::stored
+                              : w == "kept"   ? verdict::remembered
+                              : w == "dup"    ? verdict::duplicate
+                              : w == "paused" ? verdict::paused
+                                              : verdict::no_room);
     stored_any = stored_any || w == "stored";
   }
   // A 200 only once enough Redis replicas have it too (a duplicate waits as well: its first
@@ -273,7 +275,9 @@ asio::awaitable<error_code> redis_store::fenced_step(const queue::redis::script&
   if (with_counter) keys.push_back(options_.key_prefix + ":{cap}:unfinished");
   const auto answer = co_await redis_->run_script(s, keys, args);
   if (const error_code ec = failure_of(answer)) co_return ec;
-  if (answer->integer().value_or(0) != 1) {
+  const auto result = answer->integer().value_or(0);
+  if (result == 2) co_return make_error_code(errc::paused);
+  if (result != 1) {
     ++stats_.fenced;
     co_return make_error_code(errc::fenced);
   }
@@ -377,6 +381,146 @@ asio::awaitable<std::optional<reply_origin>> redis_store::find_reply(
   const std::size_t newline = value.find('\n');
   if (newline == std::string::npos) co_return std::nullopt;
   co_return reply_origin{value.substr(0, newline), value.substr(newline + 1)};
+}
+
+std::string redis_store::conversation_key_of(std::string_view what,
+                                             const std::string& conversation) const {
+  return options_.key_prefix + ":{" + std::to_string(partition_of(conversation)) +
+         "}:" + std::string(what) + ":" + conversation;
+}
+
+asio::awaitable<error_code> redis_store::pause(store::pause p) {
+  const std::vector<std::string> keys{conversation_key_of("pause", p.conversation),
+                                      options_.key_prefix + ":{pauses}"};
+  const std::vector<std::string> args{
+      p.conversation, encode_pause(p),
+      std::to_string(
+          std::chrono::duration_cast<std::chrono::milliseconds>(p.until.time_since_epoch())
+              .count()),
+      p.why};
+  co_return failure_of(co_await redis_->run_script(redis_scripts::pause(), keys, args));
+}
+
+asio::awaitable<bool> redis_store::is_paused(const std::string& conversation) {
+  const auto found = co_await redis_->command("EXISTS", conversation_key_of("pause", conversation));
+  co_return !failure_of(found) && found->integer().value_or(0) == 1;
+}
+
+asio::awaitable<bool> redis_store::resume(const std::string& conversation) {
+  const auto gone = co_await redis_->command("DEL", conversation_key_of("pause", conversation));
+  co_await redis_->command("ZREM", options_.key_prefix + ":{pauses}", conversation);
+  co_return !failure_of(gone) && gone->integer().value_or(0) == 1;
+}
+
+asio::awaitable<std::vector<store::pause>> redis_store::paused() {
+  const std::string index = options_.key_prefix + ":{pauses}";
+  const auto now_ms = std::to_string(
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock_->wall_now().time_since_epoch())
+          .count());
+  // Pauses that ended on their own leave the index here (their keys expired already).
+  co_await redis_->command("ZREMRANGEBYSCORE", index, "-inf", now_ms);
+  const auto members = co_await redis_->command("ZRANGE", index, "0", "-1");
+  std::vector<store::pause> out;
+  if (failure_of(members)) co_return out;
+  for (const reply& member : members->elements()) {
+    const auto json =
+        co_await redis_->command("GET", conversation_key_of("pause", text_of(member)));
+    if (failure_of(json) || json->is_nil()) continue;
+    if (auto p = decode_pause(text_of(*json))) out.push_back(std::move(*p));
+  }
+  co_return out;
+}
+
+asio::awaitable<error_code> redis_store::add_dead_letter(dead_letter d) {
+  const auto ms = [](wall_time t) {
+    return std::to_string(
+        std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count());
+  };
+  const std::vector<std::string> keys{options_.key_prefix + ":{dl}:order",
+                                      options_.key_prefix + ":{dl}:data"};
+  const std::vector<std::string> args{d.wamid, ms(d.at), encode_dead_letter(d, true),
+                                      std::to_string(options_.dead_letters_max),
+                                      ms(clock_->wall_now() - options_.dead_letters_max_age)};
+  const auto answer = co_await redis_->run_script(redis_scripts::add_dead_letter(), keys, args);
+  if (const error_code ec = failure_of(answer)) co_return ec;
+  stats_.dead_letters_dropped += static_cast<std::uint64_t>(answer->integer().value_or(0));
+  co_return error_code{};
+}
+
+asio::awaitable<std::vector<dead_letter>> redis_store::dead_letters(std::size_t limit,
+                                                                    std::string_view after,
+                                                                    std::string_view reason) {
+  const std::string order = options_.key_prefix + ":{dl}:order";
+  const std::string data = options_.key_prefix + ":{dl}:data";
+  std::vector<dead_letter> out;
+  long long start = 0;
+  if (!after.empty()) {
+    const auto rank = co_await redis_->command("ZREVRANK", order, after);
+    if (failure_of(rank) || rank->is_nil()) co_return out;
+    start = rank->integer().value_or(0) + 1;
+  }
+  // Read in pages until `limit` match the reason filter (or the list ends).
+  constexpr long long page = 200;
+  while (out.size() < limit) {
+    const auto ids = co_await redis_->command("ZREVRANGE", order, std::to_string(start),
+                                              std::to_string(start + page - 1));
+    if (failure_of(ids) || ids->elements().empty()) break;
+    for (const reply& id : ids->elements()) {
+      if (out.size() >= limit) break;
+      const auto json = co_await redis_->command("HGET", data, text_of(id));
+      if (failure_of(json) || json->is_nil()) continue;
+      auto d = decode_dead_letter(text_of(*json));
+      if (!d || (!reason.empty() && d->reason != reason)) continue;
+      out.push_back(std::move(*d));
+    }
+    start += page;
+  }
+  co_return out;
+}
+
+asio::awaitable<std::optional<dead_letter>> redis_store::find_dead_letter(
+    const std::string& wamid) {
+  const auto json = co_await redis_->command("HGET", options_.key_prefix + ":{dl}:data", wamid);
+  if (failure_of(json) || json->is_nil()) co_return std::nullopt;
+  co_return decode_dead_letter(text_of(*json));
+}
+
+asio::awaitable<replay_result> redis_store::replay(const std::string& wamid,
+                                                   wall_time window_start) {
+  const auto found = co_await find_dead_letter(wamid);
+  if (!found) co_return replay_result::not_found;
+  const auto message = decode_message(found->payload);
+  if (!message) co_return replay_result::not_found;
+  // The customer's last message: as Redis saw it (kept 25 hours), or at least the message itself.
+  wall_time last = wall_time(std::chrono::seconds(message->timestamp));
+  const auto seen =
+      co_await redis_->command("GET", conversation_key_of("last", found->conversation));
+  if (!failure_of(seen) && !seen->is_nil()) {
+    last = std::max(last, wall_time(std::chrono::milliseconds(number_of(*seen))));
+  }
+  if (last < window_start) co_return replay_result::window_closed;
+  const std::vector<std::string> keys{options_.key_prefix + ":{dl}:order",
+                                      options_.key_prefix + ":{dl}:data",
+                                      options_.key_prefix + ":{cap}:unfinished"};
+  const std::vector<std::string> args{wamid, options_.key_prefix,
+                                      std::to_string(partition_of(found->conversation)),
+                                      found->conversation, found->payload};
+  const auto answer = co_await redis_->run_script(redis_scripts::replay(), keys, args);
+  if (failure_of(answer)) co_return replay_result::unavailable;
+  if (answer->integer().value_or(0) != 1) co_return replay_result::not_found;
+  if (waiting_ > 0) wake_.cancel();
+  co_return replay_result::queued;
+}
+
+asio::awaitable<bool> redis_store::delete_dead_letter(const std::string& wamid) {
+  const auto gone = co_await redis_->command("HDEL", options_.key_prefix + ":{dl}:data", wamid);
+  co_await redis_->command("ZREM", options_.key_prefix + ":{dl}:order", wamid);
+  co_return !failure_of(gone) && gone->integer().value_or(0) == 1;
+}
+
+void redis_store::set_dead_letter_limits(std::size_t max, std::chrono::milliseconds max_age) {
+  options_.dead_letters_max = max;
+  options_.dead_letters_max_age = max_age;
 }
 
 void redis_store::begin_drain() {

@@ -26,18 +26,21 @@ struct redis_store_options {
   std::chrono::milliseconds timeout{2'000};  // WAIT gives up after a part of it
   std::string owner;  // who holds claims: unique per process (replica name + incarnation)
   std::chrono::milliseconds idle_poll{25};  // how often an idle replica looks for work
+  std::size_t dead_letters_max = 10000;
+  std::chrono::milliseconds dead_letters_max_age = std::chrono::hours(24 * 7);
 };
 
 // What the Redis store did, for /metrics.
 struct redis_store_stats {
-  std::uint64_t takeovers = 0;          // conversations claimed from an expired lease
-  std::uint64_t fenced = 0;             // steps refused because the claim was lost
-  std::uint64_t refusals = 0;           // admissions refused because Redis could not take them
-  std::uint64_t wait_acknowledged = 0;  // WAITs that got min_replica_acks replicas
-  std::uint64_t wait_short = 0;         // WAITs that did not
-  std::size_t owned = 0;                // conversations this replica holds now
-  std::size_t unfinished = 0;           // messages stored and not finished (all replicas), as of
-                                        // the last look
+  std::uint64_t takeovers = 0;             // conversations claimed from an expired lease
+  std::uint64_t fenced = 0;                // steps refused because the claim was lost
+  std::uint64_t refusals = 0;              // admissions refused because Redis could not take them
+  std::uint64_t wait_acknowledged = 0;     // WAITs that got min_replica_acks replicas
+  std::uint64_t wait_short = 0;            // WAITs that did not
+  std::uint64_t dead_letters_dropped = 0;  // dead letters dropped to keep within the limits
+  std::size_t owned = 0;                   // conversations this replica holds now
+  std::size_t unfinished = 0;              // messages stored and not finished (all replicas), as of
+                                           // the last look
 };
 
 // The store several replicas share (DESIGN.md §8): every message, wamid, conversation and lease
@@ -68,6 +71,20 @@ class redis_store final : public message_store {
   void remember_reply(const std::string& outbound_id, reply_origin origin) override;
   boost::asio::awaitable<std::optional<reply_origin>> find_reply(
       const std::string& outbound_id) override;
+  boost::asio::awaitable<boost::system::error_code> pause(store::pause p) override;
+  boost::asio::awaitable<bool> is_paused(const std::string& conversation) override;
+  boost::asio::awaitable<bool> resume(const std::string& conversation) override;
+  boost::asio::awaitable<std::vector<store::pause>> paused() override;
+  boost::asio::awaitable<boost::system::error_code> add_dead_letter(dead_letter d) override;
+  boost::asio::awaitable<std::vector<dead_letter>> dead_letters(std::size_t limit,
+                                                                std::string_view after,
+                                                                std::string_view reason) override;
+  boost::asio::awaitable<std::optional<dead_letter>> find_dead_letter(
+      const std::string& wamid) override;
+  boost::asio::awaitable<replay_result> replay(const std::string& wamid,
+                                               wall_time window_start) override;
+  boost::asio::awaitable<bool> delete_dead_letter(const std::string& wamid) override;
+  void set_dead_letter_limits(std::size_t max, std::chrono::milliseconds max_age) override;
   boost::asio::awaitable<void> hand_back() override;
 
   std::size_t unfinished() const override { return stats_.unfinished; }
@@ -98,6 +115,8 @@ class redis_store final : public message_store {
   std::vector<pending_message> messages_of(const std::vector<queue::redis::reply>& fields,
                                            std::size_t first) const;
   boost::asio::awaitable<boost::system::error_code> replicate();
+  // The key of `what` for a conversation's partition ("P:{p}:what:<conversation>").
+  std::string conversation_key_of(std::string_view what, const std::string& conversation) const;
   boost::asio::awaitable<boost::system::error_code> fenced_step(const queue::redis::script& s,
                                                                 const claim& held,
                                                                 std::span<const std::string> ids,
