@@ -221,6 +221,7 @@ std::shared_ptr<store::message_store> app::open_store() {
     options.min_replica_acks = config.redis->min_replica_acks;
     options.timeout = config.redis->timeout;
     options.owner = incarnation_name();
+    options.redact_phone_numbers = config.logging.redact_phone_numbers;
     parts_->shared = std::make_shared<store::redis_store>(parts_->io.get_executor(), parts_->redis,
                                                           parts_->clock, options);
     parts_->shared->start();
@@ -237,7 +238,8 @@ std::shared_ptr<store::message_store> app::open_store() {
                                  parts_->options.spool);
   }
   parts_->local = std::make_shared<store::local_store>(
-      parts_->io.get_executor(), config.queue.capacity, std::move(journal), recovered);
+      parts_->io.get_executor(), config.queue.capacity, std::move(journal), recovered,
+      parts_->clock, config.logging.redact_phone_numbers);
   return parts_->local;
 }
 

@@ -5,11 +5,11 @@
 #include <charconv>
 #include <vector>
 
-#include "bridge/redact.hpp"
 #include "config/duration.hpp"
 #include "webhook/http/errors.hpp"
 #include "webhook/http/query_string.hpp"
 #include "webhook/util/json_text.hpp"
+#include "webhook/util/redact.hpp"
 #include "webhook/util/thread_dom_parser.hpp"
 
 namespace bridge {
@@ -162,7 +162,7 @@ awaitable<http::response> control_api::pause(const http::request& req, std::stri
   }
   const bool redact = settings->config.logging.redact_phone_numbers;
   spdlog::info("admin: conversation {} paused by an operator until {}",
-               redact_conversation(conversation, redact), store::iso_time(p.until));
+               webhook::util::redact_conversation(conversation, redact), store::iso_time(p.until));
   co_return json_answer(http::status::ok, store::encode_pause(p), req.keep_alive());
 }
 
@@ -173,7 +173,7 @@ awaitable<http::response> control_api::resume(const http::request& req, std::str
     co_return error(http::status::not_found, "not_paused", "the conversation is not paused", req);
   }
   spdlog::info("admin: conversation {} resumed by an operator; the AI answers its next message",
-               redact_conversation(conversation, redact));
+               webhook::util::redact_conversation(conversation, redact));
   co_return json_answer(http::status::ok, R"({"resumed":true})", req.keep_alive());
 }
 

@@ -7,15 +7,17 @@
 #include <limits>
 
 #include "bridge/answer_limits.hpp"
-#include "bridge/redact.hpp"
 #include "bridge/send_retry.hpp"
 #include "webhook/format/whatsapp_format.hpp"
+#include "webhook/io/log_event.hpp"
 #include "webhook/util/backoff.hpp"
+#include "webhook/util/redact.hpp"
 
 namespace bridge {
 
 namespace asio = boost::asio;
 using asio::awaitable;
+using webhook::io::log_event;
 using webhook::meta::graph_outcome;
 using webhook::meta::graph_reply;
 using webhook::meta::graph_target;
@@ -34,6 +36,12 @@ std::string ids_of(std::span<const store::pending_message> messages) {
     ids += item.message.id;
   }
   return ids;
+}
+
+// The conversation of `messages` as logged: the business number and the (redacted) customer.
+std::string conversation_of(std::span<const store::pending_message> messages,
+                            const std::string& customer) {
+  return messages.front().message.phone_number_id + "/" + customer;
 }
 
 // The Robofy query: every message to answer, in order, one per line.
@@ -203,7 +211,8 @@ awaitable<std::string> robofy_answer(std::span<const store::pending_message> mes
   const webhook::meta::inbound_message& first = messages.front().message;
   const robofy::chat_request request{joined_query(messages), route.pid, route.chatbot_id,
                                      first.customer_id};
-  spdlog::info("asking robofy for {} ({} message(s) from {})", ids, messages.size(), customer);
+  log_event(spdlog::level::info, {"asking_robofy", ids, conversation_of(messages, customer)},
+            "asking robofy for {} ({} message(s) from {})", ids, messages.size(), customer);
   spdlog::debug("query for {}: {}", ids, request.query);
   robofy::chat_reply reply;
   if (settings.config.replies.typing_indicator) {
@@ -225,8 +234,9 @@ awaitable<std::string> robofy_answer(std::span<const store::pending_message> mes
     co_return webhook::format::to_whatsapp(reply.answer);
   }
   ++context.counters.fallbacks;
-  spdlog::warn("robofy could not answer {} (status {}, {}: {}); sending the fallback text", ids,
-               reply.http_status, reply.error_code, reply.error_detail);
+  log_event(spdlog::level::warn, {"fallback", ids, conversation_of(messages, customer)},
+            "robofy could not answer {} (status {}, {}: {}); sending the fallback text", ids,
+            reply.http_status, reply.error_code, reply.error_detail);
   outcome.real_answer = false;
   outcome.reason =
       reply.outcome == robofy::chat_outcome::permanent ? "robofy_refused" : "robofy_unavailable";
@@ -247,7 +257,7 @@ awaitable<answer_outcome> answer_messages(std::span<const store::pending_message
   const webhook::meta::inbound_message& last = messages.back().message;
   const bool redact = settings.config.logging.redact_phone_numbers;
   const std::string ids = ids_of(messages);
-  const std::string customer = redact_id(first.customer_id, redact);
+  const std::string customer = webhook::util::redact_id(first.customer_id, redact);
   const config::route* route = config::find_route(settings.config, first.phone_number_id);
   if (route == nullptr) {
     // The route was removed by a reload after these messages were accepted.
@@ -267,16 +277,18 @@ awaitable<answer_outcome> answer_messages(std::span<const store::pending_message
       co_await mark_read(context, target, last.id, false);
     }
     answer = settings.config.replies.unsupported_text;
-    spdlog::info("{} from {}: nothing the bridge can read; sending the unsupported text", ids,
-                 customer);
+    log_event(spdlog::level::info, {"unsupported", ids, conversation_of(messages, customer)},
+              "{} from {}: nothing the bridge can read; sending the unsupported text", ids,
+              customer);
   } else {
     answer =
         co_await robofy_answer(messages, *route, target, settings, context, ids, customer, outcome);
   }
   // A person may have taken the conversation over while Robofy thought: then the AI stays quiet.
   if (co_await context.store.is_paused(store::conversation_key(first))) {
-    spdlog::info("not sending the answer for {} to {}: the conversation was handed to a person",
-                 ids, customer);
+    log_event(spdlog::level::info, {"paused", ids, conversation_of(messages, customer)},
+              "not sending the answer for {} to {}: the conversation was handed to a person", ids,
+              customer);
     outcome.paused = true;
     outcome.real_answer = true;  // not a failure: the person answers
     co_return outcome;
@@ -306,8 +318,9 @@ awaitable<answer_outcome> answer_messages(std::span<const store::pending_message
   }
   if (sent < parts.size()) {
     ++context.counters.send_failures;
-    spdlog::error("reply for {} to {} not delivered: {} of {} part(s) sent", ids, customer, sent,
-                  parts.size());
+    log_event(spdlog::level::err, {"send_failed", ids, conversation_of(messages, customer)},
+              "reply for {} to {} not delivered: {} of {} part(s) sent", ids, customer, sent,
+              parts.size());
     if (outcome.real_answer) {  // a Robofy failure stays the reason when the fallback failed too
       outcome.real_answer = false;
       outcome.reason =
@@ -319,8 +332,9 @@ awaitable<answer_outcome> answer_messages(std::span<const store::pending_message
   }
   const auto waited = context.clock.now() - messages.front().accepted_at;
   context.counters.message_seconds.observe(waited);
-  spdlog::info("answered {} to {} in {} part(s), {} ms after acceptance", ids, customer,
-               parts.size(), std::chrono::duration_cast<std::chrono::milliseconds>(waited).count());
+  log_event(spdlog::level::info, {"answered", ids, conversation_of(messages, customer)},
+            "answered {} to {} in {} part(s), {} ms after acceptance", ids, customer, parts.size(),
+            std::chrono::duration_cast<std::chrono::milliseconds>(waited).count());
   co_return outcome;
 }
 

@@ -8,15 +8,17 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "bridge/answer_limits.hpp"
-#include "bridge/redact.hpp"
 #include "bridge/store/errc.hpp"
 #include "bridge/store/message_codec.hpp"
 #include "queue/journal_format.hpp"
+#include "webhook/io/log_event.hpp"
+#include "webhook/util/redact.hpp"
 
 namespace bridge {
 
 namespace asio = boost::asio;
 using asio::awaitable;
+using webhook::io::log_event;
 using webhook::meta::admission;
 
 namespace {
@@ -82,38 +84,44 @@ void pipeline::note_verdicts(const webhook::meta::delivery& batch,
   const bool redact = settings_->config.logging.redact_phone_numbers;
   for (std::size_t i = 0; i < batch.messages.size(); ++i) {
     const webhook::meta::inbound_message& message = batch.messages[i];
+    const std::string conversation =
+        webhook::util::redact_conversation(store::conversation_key(message), redact);
     switch (result.verdicts[i]) {
       case store::verdict::duplicate:
         ++admission_counters_.duplicates;
-        spdlog::info("duplicate delivery of {} ignored", message.id);
+        log_event(spdlog::level::info, {"duplicate", message.id, conversation},
+                  "duplicate delivery of {} ignored", message.id);
         break;
       case store::verdict::stored:
         ++admission_counters_.accepted;
-        spdlog::info("message {} from {} queued", message.id,
-                     redact_id(message.customer_id, redact));
+        log_event(spdlog::level::info, {"queued", message.id, conversation},
+                  "message {} from {} queued", message.id,
+                  webhook::util::redact_id(message.customer_id, redact));
         break;
       case store::verdict::no_room: {
         // Everything before this message stays accepted and remembered, so Meta's retry of the
         // whole POST delivers only the rest, in order.
         const std::size_t refused = batch.messages.size() - i;
         admission_counters_.refused += refused;
-        spdlog::warn(
-            "queue full ({} messages); refusing {} and the rest of its delivery ({} in all)",
-            services_.store->unfinished(), message.id, refused);
+        log_event(spdlog::level::warn, {"refused", message.id, conversation},
+                  "queue full ({} messages); refusing {} and the rest of its delivery ({} in all)",
+                  services_.store->unfinished(), message.id, refused);
         return;
       }
       case store::verdict::paused:
         ++admission_counters_.paused;
-        spdlog::info(
+        log_event(
+            spdlog::level::info, {"paused", message.id, conversation},
             "message {} from {} accepted and not answered: the conversation is handed to a person",
-            message.id, redact_id(message.customer_id, redact));
+            message.id, webhook::util::redact_id(message.customer_id, redact));
         break;
       case store::verdict::remembered:
         switch (classes[i]) {
           case message_class::no_answer:
             ++admission_counters_.skipped;
-            spdlog::info("message {} of type {} from {} needs no answer", message.id, message.type,
-                         redact_id(message.customer_id, redact));
+            log_event(spdlog::level::info, {"no_answer", message.id, conversation},
+                      "message {} of type {} from {} needs no answer", message.id, message.type,
+                      webhook::util::redact_id(message.customer_id, redact));
             break;
           case message_class::oversized:
             ++admission_counters_.oversized;
@@ -126,7 +134,7 @@ void pipeline::note_verdicts(const webhook::meta::delivery& batch,
             ++admission_counters_.stale;
             spdlog::warn(
                 "message {} from {} is {} h old (over queue.max_message_age); not answered",
-                message.id, redact_id(message.customer_id, redact),
+                message.id, webhook::util::redact_id(message.customer_id, redact),
                 std::chrono::duration_cast<std::chrono::hours>(
                     services_.clock->wall_now() -
                     std::chrono::system_clock::time_point(std::chrono::seconds(message.timestamp)))
@@ -180,7 +188,8 @@ awaitable<void> pipeline::note_statuses(std::vector<webhook::meta::status_update
                     status.error_title);
     } else {
       spdlog::error("message {} to {} failed: code {} ({})", status.id,
-                    redact_id(status.recipient_id, redact), status.error_code, status.error_title);
+                    webhook::util::redact_id(status.recipient_id, redact), status.error_code,
+                    status.error_title);
     }
   }
 }
@@ -229,7 +238,13 @@ awaitable<bool> pipeline::answer_part(const store::claim& held,
     if (ec == store::errc::paused) {
       // Handed to a person before the AI began: these are not answered late.
       admission_counters_.paused += ids.size();
-      spdlog::info("not answering {}: the conversation was handed to a person", held.conversation);
+      std::string joined;
+      for (const std::string& id : ids)
+        joined += (joined.empty() ? "" : ",") + id;
+      const bool redact = settings->config.logging.redact_phone_numbers;
+      log_event(spdlog::level::info,
+                {"paused", joined, webhook::util::redact_conversation(held.conversation, redact)},
+                "not answering {}: the conversation was handed to a person", joined);
       co_await services_.store->finish(held, ids);
       co_return true;
     }
@@ -267,13 +282,13 @@ awaitable<void> pipeline::note_echoes(const std::vector<webhook::meta::echo>& ec
     const store::pause p{conversation, now, now + pause_for, "echo"};
     if (const auto ec = co_await services_.store->pause(p)) {
       spdlog::error("the business answered {} itself, but pausing the AI failed ({})",
-                    redact_id(echo.customer_id, redact), ec.message());
+                    webhook::util::redact_id(echo.customer_id, redact), ec.message());
       continue;
     }
     spdlog::info(
         "the business answered {} on number {} itself (message {}): the AI is paused for that "
         "conversation for {} min",
-        redact_id(echo.customer_id, redact), echo.phone_number_id, echo.id,
+        webhook::util::redact_id(echo.customer_id, redact), echo.phone_number_id, echo.id,
         std::chrono::duration_cast<std::chrono::minutes>(pause_for).count());
   }
 }
@@ -285,7 +300,7 @@ awaitable<void> pipeline::keep_dead_letters(std::span<const store::pending_messa
     const webhook::meta::inbound_message& m = p.message;
     store::dead_letter letter{m.id,
                               store::conversation_key(m),
-                              redact_id(m.customer_id, redact),
+                              webhook::util::redact_id(m.customer_id, redact),
                               outcome.query,
                               outcome.reason,
                               outcome.detail,
@@ -298,8 +313,11 @@ awaitable<void> pipeline::keep_dead_letters(std::span<const store::pending_messa
       continue;
     }
     ++worker_counters_.dead_letters;
-    spdlog::warn("message {} ended without a real answer ({}); kept as a dead letter", m.id,
-                 outcome.reason);
+    log_event(spdlog::level::warn,
+              {"dead_letter", m.id,
+               webhook::util::redact_conversation(store::conversation_key(m), redact)},
+              "message {} ended without a real answer ({}); kept as a dead letter", m.id,
+              outcome.reason);
   }
 }
 

@@ -6,6 +6,8 @@
 
 #include "bridge/store/errc.hpp"
 #include "bridge/store/message_codec.hpp"
+#include "webhook/io/log_event.hpp"
+#include "webhook/util/redact.hpp"
 
 namespace bridge::store {
 
@@ -15,11 +17,12 @@ using boost::system::error_code;
 local_store::local_store(asio::any_io_executor executor, std::size_t capacity,
                          std::unique_ptr<queue::spool> journal,
                          const queue::spool_recovery& recovered,
-                         std::shared_ptr<webhook::io::clock> clock)
+                         std::shared_ptr<webhook::io::clock> clock, bool redact)
     : queue_(executor, capacity),
       seen_(dedupe_max_entries, dedupe_retention),
       journal_(std::move(journal)),
-      clock_(clock ? std::move(clock) : webhook::io::make_system_clock()) {
+      clock_(clock ? std::move(clock) : webhook::io::make_system_clock()),
+      redact_(redact) {
   if (journal_) {
     replay(recovered);
     restore_state(recovered);
@@ -69,9 +72,11 @@ void local_store::replay(const queue::spool_recovery& recovered) {
     }
     seen_.insert(message->id);
     if (r.in_doubt) {
-      spdlog::warn(
+      webhook::io::log_event(
+          spdlog::level::warn,
+          {"in_doubt", r.id, webhook::util::redact_conversation(r.conversation, redact_)},
           "message {} was being answered when the bridge stopped; answering it again "
-          "(the customer may see the answer twice)",
+          "(the customer may see the answer twice): in doubt",
           r.id);
     }
     queue_.push_unbounded(

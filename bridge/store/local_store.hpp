@@ -31,11 +31,11 @@ class local_store final : public message_store {
   // With a journal, `recovered` (what opening it found) is queued ahead of anything new, in its
   // original order, and its remembered ids are remembered again; messages that were being
   // answered are logged as in doubt.
-  // Pacing reads `clock` (the system clock when null).
+  // Pacing reads `clock` (the system clock when null); log lines redact customers when `redact`.
   local_store(boost::asio::any_io_executor executor, std::size_t capacity,
               std::unique_ptr<queue::spool> journal = nullptr,
               const queue::spool_recovery& recovered = {},
-              std::shared_ptr<webhook::io::clock> clock = nullptr);
+              std::shared_ptr<webhook::io::clock> clock = nullptr, bool redact = true);
 
   boost::asio::awaitable<admission_result> admit(std::vector<admission_entry> entries) override;
   boost::asio::awaitable<std::optional<claim>> claim_next() override;
@@ -94,6 +94,7 @@ class local_store final : public message_store {
   std::unordered_map<std::string, std::vector<std::string>> held_;
   std::size_t recovered_ = 0;
   std::shared_ptr<webhook::io::clock> clock_;
+  bool redact_ = true;
   send_pacer pacer_;
   sent_index sent_;
   std::unordered_map<std::string, store::pause> pauses_;     // by conversation

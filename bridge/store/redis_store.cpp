@@ -11,6 +11,8 @@
 #include "bridge/store/operator_state.hpp"
 #include "bridge/store/redis_scripts.hpp"
 #include "bridge/store/send_pacer.hpp"
+#include "webhook/io/log_event.hpp"
+#include "webhook/util/redact.hpp"
 
 namespace bridge::store {
 
@@ -197,7 +199,10 @@ asio::awaitable<std::size_t> redis_store::claim_some(std::size_t want) {
     }
     for (const pending_message& m : taken.messages) {
       if (m.in_doubt) {
-        spdlog::warn(
+        webhook::io::log_event(
+            spdlog::level::warn,
+            {"in_doubt", m.message.id,
+             webhook::util::redact_conversation(taken.conversation, options_.redact_phone_numbers)},
             "message {} was being answered by a replica that lost the conversation; answering it "
             "again: in doubt (the customer may see the answer twice)",
             m.message.id);

@@ -26,6 +26,7 @@ struct redis_store_options {
   std::chrono::milliseconds timeout{2'000};  // WAIT gives up after a part of it
   std::string owner;  // who holds claims: unique per process (replica name + incarnation)
   std::chrono::milliseconds idle_poll{25};  // how often an idle replica looks for work
+  bool redact_phone_numbers = true;         // in log lines
   std::size_t dead_letters_max = 10000;
   std::chrono::milliseconds dead_letters_max_age = std::chrono::hours(24 * 7);
 };

@@ -1,8 +1,8 @@
-#include "bridge/redact.hpp"
+#include "webhook/util/redact.hpp"
 
 #include <cstddef>
 
-namespace bridge {
+namespace bridge::webhook::util {
 
 namespace {
 
@@ -43,4 +43,4 @@ std::string redact_conversation(std::string_view conversation, bool enabled) {
          redact_id(conversation.substr(slash + 1), enabled);
 }
 
-}  // namespace bridge
+}  // namespace bridge::webhook::util
