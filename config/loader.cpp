@@ -753,9 +753,10 @@ void read_sentinel(reader& r, const section& redis, redis_settings& out) {
     for (std::size_t i = 0; i < list->value.size(); ++i) {
       const YAML::Node item = list->value[i];
       const std::string key = s->key("addresses") + "[" + std::to_string(i) + "]";
+      // Names, not only addresses: sentinels on Kubernetes are known by their pods' DNS names.
       auto address =
-          item.IsScalar() ? parse_listen_address(item.Scalar()) : parsed<listen_address>{};
-      if (!item.IsScalar() || !address.value || address.value->port == 0) {
+          item.IsScalar() ? parse_server_address(item.Scalar()) : parsed<listen_address>{};
+      if (!item.IsScalar() || !address.value) {
         r.report(line_of(item), key,
                  "expected \"host:port\"" + (address.error.empty() ? "" : ": " + address.error));
         continue;

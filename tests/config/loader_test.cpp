@@ -712,6 +712,39 @@ BOOST_AUTO_TEST_CASE(unreadable_file_names_the_file) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(sentinel_addresses_may_be_dns_names) {
+  doc d;
+  d.extra =
+      "redis:\n"
+      "  url: redis://robofy-wa-bridge-redis:6379/0\n"
+      "  sentinel:\n"
+      "    master_name: robofy-wa-bridge\n"
+      "    addresses:\n"
+      "      - \"robofy-wa-bridge-redis-sentinel-0.robofy-wa-bridge-redis-sentinel:26379\"\n"
+      "      - \"10.0.0.7:26379\"\n"
+      "  min_replica_acks: 1\n";
+  const cfg::settings s = load(d.text());
+  BOOST_TEST_REQUIRE(s.redis.has_value());
+  BOOST_TEST_REQUIRE(s.redis->sentinel.has_value());
+  BOOST_TEST_REQUIRE(s.redis->sentinel->addresses.size() == 2u);
+  BOOST_TEST(s.redis->sentinel->addresses[0].host ==
+             "robofy-wa-bridge-redis-sentinel-0.robofy-wa-bridge-redis-sentinel");
+  BOOST_TEST(s.redis->sentinel->addresses[0].port == 26379);
+  BOOST_TEST(s.redis->sentinel->addresses[1].host == "10.0.0.7");
+  BOOST_TEST(s.redis->min_replica_acks == 1);
+
+  d.extra =
+      "redis:\n"
+      "  url: redis://127.0.0.1:6379/0\n"
+      "  sentinel:\n"
+      "    master_name: robofy-wa-bridge\n"
+      "    addresses: [\"sentinel 0:26379\"]\n";
+  const cfg::problem p = only_problem(d.text());
+  BOOST_TEST(p.line == 15);
+  BOOST_TEST(p.key == "redis.sentinel.addresses[0]");
+  BOOST_TEST(contains(p.message, "DNS name"));
+}
+
 BOOST_AUTO_TEST_CASE(problem_to_string_forms) {
   BOOST_TEST((cfg::problem{"a.yaml", 3, "server.listen", "bad"}.to_string()) ==
              "a.yaml:3: server.listen: bad");
