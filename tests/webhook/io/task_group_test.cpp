@@ -5,6 +5,7 @@
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -128,6 +129,33 @@ BOOST_AUTO_TEST_CASE(an_exception_is_logged_not_propagated) {
   BOOST_TEST(group.running() == 0u);
   BOOST_TEST(log.text.str().find("worker stopped by an error: boom") != std::string::npos,
              log.text.str());
+}
+
+// cancel() from outside the event loop (a test, a destructor after run() returned) while a task
+// is ending at the same time: the task that ended is left alone, the others still stop.
+BOOST_AUTO_TEST_CASE(cancel_from_outside_the_loop_while_a_task_ends) {
+  asio::io_context io;
+  manual_clock clock(io);
+  task_group group(io.get_executor(), "worker");
+  asio::steady_timer wake(io, asio::steady_timer::time_point::max());
+  bool ended_normally = false;
+  group.spawn([](asio::steady_timer& wake, bool& ended_normally) -> asio::awaitable<void> {
+    auto [ec] = co_await wake.async_wait(asio::as_tuple(asio::use_awaitable));
+    ended_normally = ec == asio::error::operation_aborted;  // woken by the test, not cancelled
+  }(wake, ended_normally));
+  bool woke = false;
+  group.spawn([](manual_clock& clock, bool& woke) -> asio::awaitable<void> {
+    co_await clock.sleep_for(1h);
+    woke = true;
+  }(clock, woke));
+  settle(io);
+  wake.cancel();   // the first task's wait completes: it ends at the next poll
+  group.cancel();  // from the test's thread, outside io.run()
+  settle(io);
+  BOOST_TEST(ended_normally);
+  BOOST_TEST(group.running() == 0u);
+  clock.advance(2h);
+  BOOST_TEST(!woke);
 }
 
 // Destroying the group cancels what still runs.
