@@ -10,6 +10,7 @@
 #include "bridge/redact.hpp"
 #include "bridge/send_retry.hpp"
 #include "webhook/format/whatsapp_format.hpp"
+#include "webhook/util/ascii.hpp"
 #include "webhook/util/backoff.hpp"
 
 namespace bridge {
@@ -204,10 +205,17 @@ awaitable<std::string> robofy_answer(std::span<const store::pending_message> mes
     reply = co_await ask_with_retries(request, settings, context, ids);
   }
   if (reply.outcome == robofy::chat_outcome::answered) {
-    ++context.counters.answers;
     // Robofy writes Markdown; WhatsApp has its own markup. The operator's own reply texts are
     // sent as written.
-    co_return webhook::format::to_whatsapp(reply.answer);
+    std::string answer = webhook::format::to_whatsapp(reply.answer);
+    // An answer that shows nothing once rendered (a rule, an HTML comment) would be split into
+    // no message at all: the customer would get silence.
+    if (!webhook::util::trim(answer).empty()) {
+      ++context.counters.answers;
+      co_return answer;
+    }
+    reply.error_code = "empty_answer";
+    reply.error_detail = "the answer has no text to show on WhatsApp";
   }
   ++context.counters.fallbacks;
   spdlog::warn("robofy could not answer {} (status {}, {}: {}); sending the fallback text", ids,
