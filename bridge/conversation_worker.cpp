@@ -218,9 +218,16 @@ awaitable<std::string> robofy_answer(std::span<const store::pending_message> mes
 }  // namespace
 
 awaitable<void> answer_messages(std::span<const store::pending_message> messages,
-                                std::shared_ptr<const runtime_settings> settings_ptr,
+                                std::shared_ptr<const runtime_settings> settings,
                                 worker_context context) {
-  if (messages.empty()) co_return;
+  const auto reply = co_await prepare_reply(messages, settings, context);
+  if (reply) co_await send_reply(messages, *reply, settings, context);
+}
+
+awaitable<std::optional<prepared_reply>> prepare_reply(
+    std::span<const store::pending_message> messages,
+    std::shared_ptr<const runtime_settings> settings_ptr, worker_context context) {
+  if (messages.empty()) co_return std::nullopt;
   const runtime_settings& settings = *settings_ptr;
   const webhook::meta::inbound_message& first = messages.front().message;
   const webhook::meta::inbound_message& last = messages.back().message;
@@ -233,7 +240,7 @@ awaitable<void> answer_messages(std::span<const store::pending_message> messages
     ++context.counters.unrouted;
     spdlog::warn("no route for business number {} any more; not answering {}",
                  first.phone_number_id, ids);
-    co_return;
+    co_return std::nullopt;
   }
   const graph_target target = settings.graph_for(*route, first.phone_number_id);
 
@@ -251,19 +258,32 @@ awaitable<void> answer_messages(std::span<const store::pending_message> messages
     answer = co_await robofy_answer(messages, *route, target, settings, context, ids, customer);
   }
 
-  const answer_split split =
+  answer_split split =
       answer_parts(answer, settings.config.replies.max_parts, settings.config.replies.cut_notice);
-  const std::vector<std::string>& parts = split.parts;
   if (split.cut) {
     ++context.counters.answers_cut;
     spdlog::warn("answer for {} cut to {} WhatsApp messages (replies.max_parts)", ids,
-                 parts.size());
+                 split.parts.size());
   }
+  co_return prepared_reply{target, route->messages_per_second, std::move(split.parts)};
+}
+
+awaitable<void> send_reply(std::span<const store::pending_message> messages,
+                           const prepared_reply& reply,
+                           std::shared_ptr<const runtime_settings> settings_ptr,
+                           worker_context context) {
+  if (messages.empty()) co_return;
+  const runtime_settings& settings = *settings_ptr;
+  const webhook::meta::inbound_message& first = messages.front().message;
+  const std::string ids = ids_of(messages);
+  const std::string customer =
+      redact_id(first.customer_id, settings.config.logging.redact_phone_numbers);
+  const std::vector<std::string>& parts = reply.parts;
   std::size_t sent = 0;
   for (const std::string& part : parts) {
     // Parts go one after another, each after Meta accepted the previous, so they arrive in order.
-    const auto outbound_id = co_await send_with_retries(target, first, route->messages_per_second,
-                                                        part, settings, context, ids);
+    const auto outbound_id =
+        co_await send_with_retries(reply.target, first, reply.rate, part, settings, context, ids);
     if (!outbound_id) break;
     context.store.remember_reply(*outbound_id, store::reply_origin{customer, ids});
     ++sent;

@@ -3,6 +3,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <span>
 
@@ -59,5 +60,26 @@ struct worker_context {
 boost::asio::awaitable<void> answer_messages(std::span<const store::pending_message> messages,
                                              std::shared_ptr<const runtime_settings> settings,
                                              worker_context context);
+
+// A reply ready to go out: answer_messages up to the first send.
+struct prepared_reply {
+  webhook::meta::graph_target target;
+  std::uint32_t rate = 0;          // the route's messages_per_second
+  std::vector<std::string> parts;  // the WhatsApp messages, in order
+};
+
+// The first half of answer_messages: the reply to `messages` (Robofy's answer, the fallback or
+// the unsupported text), formatted and split, the customer seeing "typing…" meanwhile. Sends
+// nothing but read receipts; nullopt when nothing is to be sent (the number lost its route).
+// Never throws for upstream failures.
+boost::asio::awaitable<std::optional<prepared_reply>> prepare_reply(
+    std::span<const store::pending_message> messages,
+    std::shared_ptr<const runtime_settings> settings, worker_context context);
+
+// The second half: sends `reply`'s parts in order, paced and retried, and logs the outcome.
+boost::asio::awaitable<void> send_reply(std::span<const store::pending_message> messages,
+                                        const prepared_reply& reply,
+                                        std::shared_ptr<const runtime_settings> settings,
+                                        worker_context context);
 
 }  // namespace bridge

@@ -191,7 +191,14 @@ awaitable<void> pipeline::run_worker() {
     if (settings->config.queue.coalesce_window.count() > 0) {
       // Give a customer who is still typing the window to add lines to this question.
       co_await services_.clock->sleep_for(settings->config.queue.coalesce_window);
-      co_await services_.store->take_more(*held);
+      if (const auto ec = co_await services_.store->take_more(*held)) {
+        // The claim is lost (another replica answers the conversation now): ask nothing.
+        spdlog::warn("not answering {} now: the store could not add to the claim ({})",
+                     held->conversation, ec.message());
+        --busy_workers_;
+        note_finished();
+        continue;
+      }
     }
     // Usually one query; a long backlog of lines is asked in several, in order.
     const std::span<const store::pending_message> messages(held->messages);
@@ -215,15 +222,21 @@ awaitable<bool> pipeline::answer_part(const store::claim& held,
   ids.reserve(part.size());
   for (const auto& item : part)
     ids.push_back(item.message.id);
-  if (const auto ec = co_await services_.store->begin_send(held, ids)) {
-    spdlog::warn("not answering {} now: the store could not record the start ({})",
-                 held.conversation, ec.message());
-    co_return false;
+  const worker_context context{
+      *services_.chat, *services_.sender, *services_.clock, robofy_breaker_,
+      graph_breaker_,  *services_.store,  worker_counters_, random_};
+  // The reply is made first (Robofy may take long); the store is asked whether the claim is still
+  // ours right before anything is sent, so a replica that lost it meanwhile (frozen, cut off
+  // from Redis past its lease) sends nothing, and only a send in flight can be in doubt.
+  const auto reply = co_await prepare_reply(part, settings, context);
+  if (reply) {
+    if (const auto ec = co_await services_.store->begin_send(held, ids)) {
+      spdlog::warn("not answering {} now: the store could not record the start ({})",
+                   held.conversation, ec.message());
+      co_return false;
+    }
+    co_await send_reply(part, *reply, settings, context);
   }
-  co_await answer_messages(
-      part, settings,
-      worker_context{*services_.chat, *services_.sender, *services_.clock, robofy_breaker_,
-                     graph_breaker_, *services_.store, worker_counters_, random_});
   co_await services_.store->finish(held, ids);
   co_return true;
 }
