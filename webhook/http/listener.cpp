@@ -8,6 +8,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/read_size.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
@@ -33,6 +34,8 @@ namespace {
 // of spinning on an accept that fails at once.
 constexpr std::chrono::milliseconds accept_pause_when_exhausted{100};
 constexpr std::string_view continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
+// The most one read of a request body takes at once.
+constexpr std::size_t max_body_read = 64 * 1024;
 }  // namespace
 
 struct http_listener::state {
@@ -248,10 +251,16 @@ awaitable<read_result> read_request(Stream& stream, beast::flat_buffer& buffer, 
   ec = parse_buffered(parser, buffer);
   show_new_bytes();
   while (!ec && !parser.is_done()) {
-    auto [read_ec, n] =
-        co_await beast::http::async_read_some(stream, buffer, parser, as_tuple_awaitable);
-    (void)n;
-    ec = read_ec;
+    // Read and parse by hand: Beast's composed read keeps reading while the parser wants more,
+    // which a chunked body does after every chunk, so its observer would see it only at its end.
+    auto [read_ec, n] = co_await stream.async_read_some(
+        buffer.prepare(beast::read_size(buffer, max_body_read)), as_tuple_awaitable);
+    if (read_ec) {
+      ec = read_ec;
+      break;
+    }
+    buffer.commit(n);
+    ec = parse_buffered(parser, buffer);
     show_new_bytes();
   }
   if (ec) {
