@@ -40,6 +40,7 @@ webhook::http::listener_limits public_limits(const config::server_settings& serv
   webhook::http::listener_limits limits;
   limits.max_body_bytes = server.max_body_bytes;
   limits.read_timeout = server.read_timeout;
+  limits.handler_timeout = server.read_timeout;
   limits.idle_timeout = server.idle_timeout;
   limits.max_inflight_body_bytes = server.max_inflight_body_bytes;
   limits.untrusted_idle_timeout = server.unauthenticated_idle_timeout;
@@ -73,7 +74,8 @@ void warn_about(const config::settings& config) {
 
 webhook::meta::endpoint_settings endpoint_settings_of(const config::settings& settings) {
   return webhook::meta::endpoint_settings{settings.server.webhook_path, settings.meta.app_secret,
-                                          settings.meta.verify_token, std::chrono::seconds(10)};
+                                          settings.meta.verify_token, std::chrono::seconds(10),
+                                          settings.meta.previous_app_secret};
 }
 
 std::shared_ptr<const runtime_settings> derive(config::settings settings,
@@ -100,8 +102,10 @@ struct app::parts {
   std::shared_ptr<queue::redis::client> redis;
   std::shared_ptr<store::local_store> local;   // the store, when it is this process's own
   std::shared_ptr<store::redis_store> shared;  // the store, when it is Redis
+  std::shared_ptr<store::message_store> store;
   std::shared_ptr<pipeline> work;
   std::shared_ptr<webhook::meta::webhook_endpoint> webhook;
+  std::shared_ptr<admin_endpoint> admin;
   std::unique_ptr<webhook::http::http_listener> public_listener;
   std::unique_ptr<webhook::http::http_listener> admin_listener;
   webhook::io::task_group tasks{io.get_executor(), "app"};
@@ -184,10 +188,19 @@ void app::start() {
   if (parts_->local) parts_->work->note_recovered(parts_->local->recovered());
   parts_->webhook =
       std::make_shared<webhook::meta::webhook_endpoint>(parts_->work, endpoint_settings_of(config));
+  store->set_dead_letter_limits(config.dead_letters.max, config.dead_letters.max_age);
+  auto control =
+      std::make_shared<control_api>(store, parts_->clock, [this] { return parts_->settings; });
+  parts_->admin = std::make_shared<admin_endpoint>(
+      [this] { return ready(); }, [this] { return metrics_text(); },
+      [this] {
+        const config::admin_settings& admin = parts_->settings->config.admin;
+        return admin_policy{admin.token, admin.protect_metrics};
+      },
+      std::move(control));
+  parts_->store = store;
   parts_->admin_listener = std::make_unique<webhook::http::http_listener>(
-      parts_->io.get_executor(), endpoint_of(config.admin.listen, "admin.listen"),
-      std::make_shared<admin_endpoint>([this] { return ready(); },
-                                       [this] { return metrics_text(); }),
+      parts_->io.get_executor(), endpoint_of(config.admin.listen, "admin.listen"), parts_->admin,
       admin_limits());
   parts_->public_listener = std::make_unique<webhook::http::http_listener>(
       parts_->io.get_executor(), endpoint_of(config.server.listen, "server.listen"),
@@ -221,6 +234,7 @@ std::shared_ptr<store::message_store> app::open_store() {
     options.min_replica_acks = config.redis->min_replica_acks;
     options.timeout = config.redis->timeout;
     options.owner = incarnation_name();
+    options.redact_phone_numbers = config.logging.redact_phone_numbers;
     parts_->shared = std::make_shared<store::redis_store>(parts_->io.get_executor(), parts_->redis,
                                                           parts_->clock, options);
     parts_->shared->start();
@@ -242,7 +256,8 @@ std::shared_ptr<store::message_store> app::open_store() {
                                  parts_->options.spool);
   }
   parts_->local = std::make_shared<store::local_store>(
-      parts_->io.get_executor(), config.queue.capacity, std::move(journal), recovered);
+      parts_->io.get_executor(), config.queue.capacity, std::move(journal), recovered,
+      parts_->clock, config.logging.redact_phone_numbers);
   return parts_->local;
 }
 
@@ -305,6 +320,10 @@ void app::reload(config::settings settings) {
   parts_->settings = derived;
   if (tls) parts_->server_tls = tls;
   if (parts_->work) parts_->work->update(derived);
+  if (parts_->store) {
+    parts_->store->set_dead_letter_limits(derived->config.dead_letters.max,
+                                          derived->config.dead_letters.max_age);
+  }
   if (parts_->webhook) parts_->webhook->update(endpoint_settings_of(derived->config));
   if (parts_->public_listener) {
     parts_->public_listener->update(public_limits(derived->config.server), tls);
@@ -338,7 +357,8 @@ std::string app::metrics_text() const {
                     version_string,
                     std::nullopt,
                     std::nullopt,
-                    {}};
+                    {},
+                    parts_->admin->refused()};
   const std::string replica = replica_name();
   if (parts_->redis) {
     view.redis = parts_->redis->stats();

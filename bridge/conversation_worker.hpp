@@ -3,6 +3,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <span>
 
@@ -29,6 +30,7 @@ struct worker_counters {
   std::size_t read_marks = 0;     // mark-read / typing calls
   std::size_t pair_limited = 0;   // 131056 answers (pair rate limit) waited out
   std::size_t answers_cut = 0;    // answers cut to replies.max_parts messages
+  std::size_t dead_letters = 0;   // messages kept as dead letters (no real answer)
   std::map<std::string, std::uint64_t> robofy_outcomes;  // answered, retry, permanent, ...
   std::map<std::pair<std::string, std::string>, std::uint64_t> graph_outcomes;  // {outcome, code}
   latency_histogram robofy_seconds;                                             // one Robofy call
@@ -49,15 +51,51 @@ struct worker_context {
   std::mt19937_64& random;
 };
 
-// Answers messages of one conversation (oldest first). The messages to answer are joined (in
-// order, newline-separated) into one Robofy query, retried with backoff behind the circuit
-// breaker; the answer, or replies.fallback_text when Robofy cannot answer, is formatted for
-// WhatsApp, split into parts (at most replies.max_parts) and sent in order, each after the
-// previous was accepted, paced per business number. Only messages the bridge cannot read get
-// replies.unsupported_text without asking Robofy. While Robofy thinks, the customer sees the
-// message read and "typing…". Never throws for upstream failures.
-boost::asio::awaitable<void> answer_messages(std::span<const store::pending_message> messages,
-                                             std::shared_ptr<const runtime_settings> settings,
-                                             worker_context context);
+// How answering some messages went.
+struct answer_outcome {
+  // False: they ended without a real answer (the fallback text after Robofy failed, a Robofy
+  // 4xx, a permanent Graph error, a reply given up past its retry deadline): a dead letter.
+  bool real_answer = true;
+  std::string reason;  // dead_letter::reason when !real_answer
+  std::string detail;  // Robofy's status and error, or Meta's code and title
+  std::string query;   // what Robofy was asked
+  int robofy_calls = 0;
+  bool paused = false;  // nothing was sent: the conversation was handed to a person meanwhile
+};
+
+// A reply ready to go out: what prepare_reply made.
+struct prepared_reply {
+  webhook::meta::graph_target target;
+  std::uint32_t rate = 0;          // the route's messages_per_second
+  std::vector<std::string> parts;  // the WhatsApp messages, in order
+};
+
+// Answers messages of one conversation (oldest first): prepare_reply, then send_reply. The
+// messages to answer are joined (in order, newline-separated) into one Robofy query, retried with
+// backoff behind the circuit breaker; the answer, or replies.fallback_text when Robofy cannot
+// answer, is formatted for WhatsApp, split into parts (at most replies.max_parts) and sent in
+// order, each after the previous was accepted, paced per business number. Only messages the
+// bridge cannot read get replies.unsupported_text without asking Robofy. While Robofy thinks, the
+// customer sees the message read and "typing…". If the conversation is paused (handed to a
+// person) by the time the answer is ready, nothing is sent. Never throws for upstream failures.
+boost::asio::awaitable<answer_outcome> answer_messages(
+    std::span<const store::pending_message> messages,
+    std::shared_ptr<const runtime_settings> settings, worker_context context);
+
+// The first half: the reply to `messages` (Robofy's answer, the fallback or the unsupported
+// text), formatted and split, the customer seeing "typing…" meanwhile. Sends nothing but read
+// receipts; nullopt when nothing is to be sent (the number lost its route, or the conversation
+// was handed to a person: outcome.paused). The pipeline asks the store whether the claim is still
+// its own between the two halves. Never throws for upstream failures.
+boost::asio::awaitable<std::optional<prepared_reply>> prepare_reply(
+    std::span<const store::pending_message> messages,
+    std::shared_ptr<const runtime_settings> settings, worker_context context,
+    answer_outcome& outcome);
+
+// The second half: sends `reply`'s parts in order, paced and retried, and logs the outcome.
+boost::asio::awaitable<void> send_reply(std::span<const store::pending_message> messages,
+                                        const prepared_reply& reply,
+                                        std::shared_ptr<const runtime_settings> settings,
+                                        worker_context context, answer_outcome& outcome);
 
 }  // namespace bridge

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <utility>
 
+#include "webhook/io/log_event.hpp"
 #include "webhook/util/utf8.hpp"
 
 namespace bridge {
@@ -123,6 +124,33 @@ std::string_view payload_of(const spdlog::details::log_msg& msg) {
   return {msg.payload.data(), msg.payload.size()};
 }
 
+// A payload split into the fields webhook::io::log_event put in front of it, and its text.
+struct tagged_line {
+  bool tagged = false;
+  std::string_view event, wamid, conversation, text;
+};
+
+tagged_line split_fields(std::string_view payload) {
+  using webhook::io::log_fields_mark;
+  using webhook::io::log_fields_separator;
+  tagged_line line;
+  line.text = payload;
+  if (payload.empty() || payload.front() != log_fields_mark) return line;
+  const auto end = payload.find(log_fields_mark, 1);
+  if (end == std::string_view::npos) return line;
+  std::string_view fields = payload.substr(1, end - 1);
+  std::string_view* parts[] = {&line.event, &line.wamid, &line.conversation};
+  for (std::string_view* part : parts) {
+    const auto separator = fields.find(log_fields_separator);
+    *part = fields.substr(0, separator);
+    fields =
+        separator == std::string_view::npos ? std::string_view{} : fields.substr(separator + 1);
+  }
+  line.tagged = true;
+  line.text = payload.substr(end + 1);
+  return line;
+}
+
 }  // namespace
 
 void json_formatter::format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) {
@@ -134,8 +162,20 @@ void json_formatter::format(const spdlog::details::log_msg& msg, spdlog::memory_
     append(dest, R"(","replica":")");
     append_escaped(dest, replica_, true);
   }
+  const tagged_line line = split_fields(payload_of(msg));
+  if (line.tagged) {
+    const std::pair<std::string_view, std::string_view> fields[] = {
+        {"event", line.event}, {"wamid", line.wamid}, {"conversation", line.conversation}};
+    for (const auto& [name, value] : fields) {
+      if (value.empty()) continue;
+      append(dest, R"(",")");
+      append(dest, name);
+      append(dest, R"(":")");
+      append_escaped(dest, value, true);
+    }
+  }
   append(dest, R"(","msg":")");
-  append_escaped(dest, payload_of(msg), true);
+  append_escaped(dest, line.text, true);
   append(dest, "\"}\n");
 }
 
@@ -153,7 +193,7 @@ void text_formatter::format(const spdlog::details::log_msg& msg, spdlog::memory_
     append_escaped(dest, replica_, false);
     append(dest, "] ");
   }
-  append_escaped(dest, payload_of(msg), false);
+  append_escaped(dest, split_fields(payload_of(msg)).text, false);
   dest.push_back('\n');
 }
 

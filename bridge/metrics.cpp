@@ -160,6 +160,18 @@ std::string render_metrics(const metrics_view& v) {
       .sample({{"result", "method_not_allowed"}}, d(e.method_not_allowed))
       .sample({{"result", "handshake_accepted"}}, d(e.handshake_accepted))
       .sample({{"result", "handshake_refused"}}, d(e.handshake_refused + e.handshake_bad_request));
+  family(out, "webhook_handler_timeouts_total", "counter",
+         "Requests answered 503 because handling them took longer than server.read_timeout (a "
+         "slow disk or Redis); the handler still ran to its end and is counted above too.")
+      .sample(d(l.handler_timeouts));
+  family(out, "webhook_signatures_total", "counter",
+         "Deliveries by the app secret that signed them (previous: during a rotation; remove "
+         "meta.previous_app_secret once this stays flat).")
+      .sample({{"secret", "current"}}, d(e.signed_current))
+      .sample({{"secret", "previous"}}, d(e.signed_previous));
+  family(out, "admin_refused_total", "counter",
+         "Admin requests refused for a missing, wrong or unconfigured admin.token.")
+      .sample(d(v.admin_refused));
   family(out, "connections_refused_total", "counter",
          "Connections closed at accept because the connection limit was reached.")
       .sample(d(l.connections_refused));
@@ -198,6 +210,18 @@ std::string render_metrics(const metrics_view& v) {
       .sample(d(a.refused));
   family(out, "messages_recovered_total", "counter", "Messages replayed from the journal at start.")
       .sample(d(a.recovered));
+  family(out, "messages_paused_total", "counter",
+         "Messages accepted and not answered: their conversation was handed to a person.")
+      .sample(d(a.paused));
+  family(out, "echoes_total", "counter",
+         "The business's own messages from the WhatsApp Business app (smb_message_echoes).")
+      .sample(d(a.echoes));
+  {
+    family f(out, "webhook_changes_total", "counter",
+             "Webhook changes by field (unknown field names count as other).");
+    for (const auto& [field, n] : a.changes_by_field)
+      f.sample({{"field", field}}, d(n));
+  }
   family(out, "messages_unreadable_total", "counter",
          "Messages acknowledged but not answerable: no id, customer or number, a field of the "
          "wrong type, or an id over its length bound.")
@@ -266,6 +290,9 @@ std::string render_metrics(const metrics_view& v) {
       .sample(d(w.send_failures));
   family(out, "pair_rate_limited_total", "counter", "131056 answers waited out.")
       .sample(d(w.pair_limited));
+  family(out, "dead_letters_total", "counter",
+         "Messages that ended without a real answer, kept as dead letters.")
+      .sample(d(w.dead_letters));
   family(out, "answers_cut_total", "counter",
          "Answers longer than replies.max_parts WhatsApp messages, cut with the notice.")
       .sample(d(w.answers_cut));

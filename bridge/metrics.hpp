@@ -32,6 +32,7 @@ struct metrics_view {
   std::optional<queue::redis::client_stats> redis;
   std::optional<store::redis_store_stats> shared;
   std::string_view replica;
+  std::uint64_t admin_refused = 0;  // admin requests refused for their token
 };
 
 // The Prometheus text exposition format (0.0.4) of the view: counters end in _total, durations

@@ -5,16 +5,21 @@
 #include <algorithm>
 #include <array>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "bridge/answer_limits.hpp"
-#include "bridge/redact.hpp"
+#include "bridge/store/errc.hpp"
+#include "bridge/store/message_codec.hpp"
 #include "queue/journal_format.hpp"
+#include "webhook/io/log_event.hpp"
+#include "webhook/util/redact.hpp"
 
 namespace bridge {
 
 namespace asio = boost::asio;
 using asio::awaitable;
+using webhook::io::log_event;
 using webhook::meta::admission;
 
 namespace {
@@ -39,6 +44,8 @@ pipeline::pipeline(asio::any_io_executor executor, std::shared_ptr<const runtime
 awaitable<admission> pipeline::admit(webhook::meta::delivery batch) {
   co_await note_statuses(std::move(batch.statuses));
   note_unreadable(batch);
+  note_fields(batch);
+  co_await note_echoes(batch.echoes);
   admission_counters_.value_errors += batch.value_errors;
   for (const auto& message : batch.messages)
     ++admission_counters_.by_type[message.kind];
@@ -78,32 +85,44 @@ void pipeline::note_verdicts(const webhook::meta::delivery& batch,
   const bool redact = settings_->config.logging.redact_phone_numbers;
   for (std::size_t i = 0; i < batch.messages.size(); ++i) {
     const webhook::meta::inbound_message& message = batch.messages[i];
+    const std::string conversation =
+        webhook::util::redact_conversation(store::conversation_key(message), redact);
     switch (result.verdicts[i]) {
       case store::verdict::duplicate:
         ++admission_counters_.duplicates;
-        spdlog::info("duplicate delivery of {} ignored", message.id);
+        log_event(spdlog::level::info, {"duplicate", message.id, conversation},
+                  "duplicate delivery of {} ignored", message.id);
         break;
       case store::verdict::stored:
         ++admission_counters_.accepted;
-        spdlog::info("message {} from {} queued", message.id,
-                     redact_id(message.customer_id, redact));
+        log_event(spdlog::level::info, {"queued", message.id, conversation},
+                  "message {} from {} queued", message.id,
+                  webhook::util::redact_id(message.customer_id, redact));
         break;
       case store::verdict::no_room: {
         // Everything before this message stays accepted and remembered, so Meta's retry of the
         // whole POST delivers only the rest, in order.
         const std::size_t refused = batch.messages.size() - i;
         admission_counters_.refused += refused;
-        spdlog::warn(
-            "queue full ({} messages); refusing {} and the rest of its delivery ({} in all)",
-            services_.store->unfinished(), message.id, refused);
+        log_event(spdlog::level::warn, {"refused", message.id, conversation},
+                  "queue full ({} messages); refusing {} and the rest of its delivery ({} in all)",
+                  services_.store->unfinished(), message.id, refused);
         return;
       }
+      case store::verdict::paused:
+        ++admission_counters_.paused;
+        log_event(
+            spdlog::level::info, {"paused", message.id, conversation},
+            "message {} from {} accepted and not answered: the conversation is handed to a person",
+            message.id, webhook::util::redact_id(message.customer_id, redact));
+        break;
       case store::verdict::remembered:
         switch (classes[i]) {
           case message_class::no_answer:
             ++admission_counters_.skipped;
-            spdlog::info("message {} of type {} from {} needs no answer", message.id, message.type,
-                         redact_id(message.customer_id, redact));
+            log_event(spdlog::level::info, {"no_answer", message.id, conversation},
+                      "message {} of type {} from {} needs no answer", message.id, message.type,
+                      webhook::util::redact_id(message.customer_id, redact));
             break;
           case message_class::oversized:
             ++admission_counters_.oversized;
@@ -116,7 +135,7 @@ void pipeline::note_verdicts(const webhook::meta::delivery& batch,
             ++admission_counters_.stale;
             spdlog::warn(
                 "message {} from {} is {} h old (over queue.max_message_age); not answered",
-                message.id, redact_id(message.customer_id, redact),
+                message.id, webhook::util::redact_id(message.customer_id, redact),
                 std::chrono::duration_cast<std::chrono::hours>(
                     services_.clock->wall_now() -
                     std::chrono::system_clock::time_point(std::chrono::seconds(message.timestamp)))
@@ -170,7 +189,8 @@ awaitable<void> pipeline::note_statuses(std::vector<webhook::meta::status_update
                     status.error_title);
     } else {
       spdlog::error("message {} to {} failed: code {} ({})", status.id,
-                    redact_id(status.recipient_id, redact), status.error_code, status.error_title);
+                    webhook::util::redact_id(status.recipient_id, redact), status.error_code,
+                    status.error_title);
     }
   }
 }
@@ -191,7 +211,14 @@ awaitable<void> pipeline::run_worker() {
     if (settings->config.queue.coalesce_window.count() > 0) {
       // Give a customer who is still typing the window to add lines to this question.
       co_await services_.clock->sleep_for(settings->config.queue.coalesce_window);
-      co_await services_.store->take_more(*held);
+      if (const auto ec = co_await services_.store->take_more(*held)) {
+        // The claim is lost (another replica answers the conversation now): ask nothing.
+        spdlog::warn("not answering {} now: the store could not add to the claim ({})",
+                     held->conversation, ec.message());
+        --busy_workers_;
+        note_finished();
+        continue;
+      }
     }
     // Usually one query; a long backlog of lines is asked in several, in order.
     const std::span<const store::pending_message> messages(held->messages);
@@ -215,17 +242,98 @@ awaitable<bool> pipeline::answer_part(const store::claim& held,
   ids.reserve(part.size());
   for (const auto& item : part)
     ids.push_back(item.message.id);
-  if (const auto ec = co_await services_.store->begin_send(held, ids)) {
-    spdlog::warn("not answering {} now: the store could not record the start ({})",
-                 held.conversation, ec.message());
-    co_return false;
+  const worker_context context{
+      *services_.chat, *services_.sender, *services_.clock, robofy_breaker_,
+      graph_breaker_,  *services_.store,  worker_counters_, random_};
+  // The reply is made first (Robofy may take long); the store is asked whether the claim is still
+  // ours right before anything is sent, so a replica that lost it meanwhile (frozen, cut off
+  // from Redis past its lease) sends nothing, and only a send in flight can be in doubt.
+  answer_outcome outcome;
+  const auto reply = co_await prepare_reply(part, settings, context, outcome);
+  if (reply) {
+    if (const auto ec = co_await services_.store->begin_send(held, ids)) {
+      if (ec == store::errc::paused) {
+        // Handed to a person before the answer went out: these are not answered late.
+        admission_counters_.paused += ids.size();
+        std::string joined;
+        for (const std::string& id : ids)
+          joined += (joined.empty() ? "" : ",") + id;
+        const bool redact = settings->config.logging.redact_phone_numbers;
+        log_event(spdlog::level::info,
+                  {"paused", joined, webhook::util::redact_conversation(held.conversation, redact)},
+                  "not answering {}: the conversation was handed to a person", joined);
+        co_await services_.store->finish(held, ids);
+        co_return true;
+      }
+      spdlog::warn("not answering {} now: the store could not record the start ({})",
+                   held.conversation, ec.message());
+      co_return false;
+    }
+    co_await send_reply(part, *reply, settings, context, outcome);
   }
-  co_await answer_messages(
-      part, settings,
-      worker_context{*services_.chat, *services_.sender, *services_.clock, robofy_breaker_,
-                     graph_breaker_, *services_.store, worker_counters_, random_});
+  if (!outcome.real_answer) co_await keep_dead_letters(part, outcome);
   co_await services_.store->finish(held, ids);
   co_return true;
+}
+
+void pipeline::note_fields(const webhook::meta::delivery& batch) {
+  for (const auto& [field, count] : batch.changes_by_field) {
+    std::size_t& seen = admission_counters_.changes_by_field[field];
+    if (seen == 0 && field != "messages") {
+      spdlog::debug("first webhook change of field {}: counted, not acted on", field);
+    }
+    seen += count;
+  }
+}
+
+awaitable<void> pipeline::note_echoes(const std::vector<webhook::meta::echo>& echoes) {
+  const auto pause_for = settings_->config.handover.pause_for;
+  const bool redact = settings_->config.logging.redact_phone_numbers;
+  for (const webhook::meta::echo& echo : echoes) {
+    ++admission_counters_.echoes;
+    if (pause_for.count() == 0) continue;  // automatic pauses are off
+    const auto now = services_.clock->wall_now();
+    const std::string conversation = echo.phone_number_id + "/" + echo.customer_id;
+    const store::pause p{conversation, now, now + pause_for, "echo"};
+    if (const auto ec = co_await services_.store->pause(p)) {
+      spdlog::error("the business answered {} itself, but pausing the AI failed ({})",
+                    webhook::util::redact_id(echo.customer_id, redact), ec.message());
+      continue;
+    }
+    spdlog::info(
+        "the business answered {} on number {} itself (message {}): the AI is paused for that "
+        "conversation for {} min",
+        webhook::util::redact_id(echo.customer_id, redact), echo.phone_number_id, echo.id,
+        std::chrono::duration_cast<std::chrono::minutes>(pause_for).count());
+  }
+}
+
+awaitable<void> pipeline::keep_dead_letters(std::span<const store::pending_message> part,
+                                            const answer_outcome& outcome) {
+  const bool redact = settings_->config.logging.redact_phone_numbers;
+  for (const store::pending_message& p : part) {
+    const webhook::meta::inbound_message& m = p.message;
+    store::dead_letter letter{m.id,
+                              store::conversation_key(m),
+                              webhook::util::redact_id(m.customer_id, redact),
+                              outcome.query,
+                              outcome.reason,
+                              outcome.detail,
+                              services_.clock->wall_now(),
+                              outcome.robofy_calls,
+                              store::encode_message(m)};
+    if (const auto ec = co_await services_.store->add_dead_letter(std::move(letter))) {
+      spdlog::error("message {} ended without a real answer ({}), and keeping it failed: {}", m.id,
+                    outcome.reason, ec.message());
+      continue;
+    }
+    ++worker_counters_.dead_letters;
+    log_event(spdlog::level::warn,
+              {"dead_letter", m.id,
+               webhook::util::redact_conversation(store::conversation_key(m), redact)},
+              "message {} ended without a real answer ({}); kept as a dead letter", m.id,
+              outcome.reason);
+  }
 }
 
 void pipeline::note_finished() {
@@ -238,10 +346,14 @@ void pipeline::begin_drain() {
 }
 
 awaitable<bool> pipeline::drain(std::chrono::milliseconds grace) {
+  using namespace asio::experimental::awaitable_operators;
   begin_drain();
   if (services_.store->local_backlog() == 0) co_return true;
-  drained_.expires_after(grace);
-  co_await drained_.async_wait(asio::as_tuple(asio::use_awaitable));
+  // The grace runs on the pipeline's clock like every other wait; drained_ never expires and
+  // is cancelled when the last message finishes.
+  drained_.expires_at(asio::steady_timer::time_point::max());
+  co_await (services_.clock->sleep_for(grace) ||
+            drained_.async_wait(asio::as_tuple(asio::use_awaitable)));
   co_return services_.store->local_backlog() == 0;
 }
 

@@ -40,7 +40,8 @@ class pipeline final : public webhook::meta::delivery_sink {
   void start();
   // Refuses new deliveries from now on (they get 503 and Meta retries them later).
   void begin_drain();
-  // Waits until every accepted message is finished or `grace` passes; true when all finished.
+  // Waits until every accepted message is finished or `grace` passes on the clock; true when all
+  // finished.
   boost::asio::awaitable<bool> drain(std::chrono::milliseconds grace);
   // Stops the workers, gives back what a shared store holds for this replica, and logs, one line
   // per wamid (per conversation for a shared store), what was left unanswered (kept in a durable
@@ -79,6 +80,13 @@ class pipeline final : public webhook::meta::delivery_sink {
   // Counts and logs the messages the payload parser could not turn into answerable ones.
   void note_unreadable(const webhook::meta::delivery& batch);
   void note_finished();
+  // Counts each change by its field (known names only; the rest as "other").
+  void note_fields(const webhook::meta::delivery& batch);
+  // The business answered these customers itself: the AI pauses for handover.pause_for.
+  boost::asio::awaitable<void> note_echoes(const std::vector<webhook::meta::echo>& echoes);
+  // Keeps every message of `part` as a dead letter, with why.
+  boost::asio::awaitable<void> keep_dead_letters(std::span<const store::pending_message> part,
+                                                 const answer_outcome& outcome);
 
   boost::asio::any_io_executor executor_;
   std::shared_ptr<const runtime_settings> settings_;

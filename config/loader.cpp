@@ -56,9 +56,9 @@ namespace {
 using namespace std::string_view_literals;
 
 // The keys each mapping may hold (DESIGN.md §3). Secrets also accept "<key>_file".
-constexpr std::array top_keys = {"server"sv,  "admin"sv,   "meta"sv,    "robofy"sv,
-                                 "routes"sv,  "queue"sv,   "spool"sv,   "redis"sv,
-                                 "replies"sv, "logging"sv, "shutdown"sv};
+constexpr std::array top_keys = {
+    "server"sv, "admin"sv,   "meta"sv,     "robofy"sv,       "routes"sv,  "queue"sv,   "spool"sv,
+    "redis"sv,  "replies"sv, "handover"sv, "dead_letters"sv, "logging"sv, "shutdown"sv};
 constexpr std::array server_keys = {"listen"sv,
                                     "webhook_path"sv,
                                     "tls"sv,
@@ -68,10 +68,14 @@ constexpr std::array server_keys = {"listen"sv,
                                     "max_inflight_body_bytes"sv,
                                     "unauthenticated_idle_timeout"sv};
 constexpr std::array tls_keys = {"cert_file"sv, "key_file"sv, "min_version"sv};
-constexpr std::array admin_keys = {"listen"sv};
-constexpr std::array meta_keys = {
-    "app_secret"sv,   "app_secret_file"sv,   "verify_token"sv,   "verify_token_file"sv,
-    "access_token"sv, "access_token_file"sv, "graph_base_url"sv, "graph_api_version"sv};
+constexpr std::array admin_keys = {"listen"sv, "token"sv, "token_file"sv, "protect_metrics"sv};
+constexpr std::array handover_keys = {"pause_for"sv};
+constexpr std::array dead_letter_keys = {"max"sv, "max_age"sv};
+constexpr std::array meta_keys = {"app_secret"sv,          "app_secret_file"sv,
+                                  "previous_app_secret"sv, "previous_app_secret_file"sv,
+                                  "verify_token"sv,        "verify_token_file"sv,
+                                  "access_token"sv,        "access_token_file"sv,
+                                  "graph_base_url"sv,      "graph_api_version"sv};
 constexpr std::array robofy_keys = {"base_url"sv,    "api_key"sv, "api_key_file"sv,
                                     "auth_header"sv, "timeout"sv, "max_attempts"sv};
 constexpr std::array route_keys = {"phone_number_id"sv,   "pid"sv,
@@ -532,6 +536,12 @@ class reader {
   bool holds_literal_secret_ = false;
 };
 
+// A secret that may be left out (empty when absent).
+std::string optional_secret(reader& r, const section& s, std::string_view name) {
+  secret got = r.read_secret(s, name);
+  return got.status == secret::state::present ? std::move(got.value) : std::string();
+}
+
 void read_server(reader& r, const section& top, server_settings& out) {
   const auto s = r.open_child(top, "server", server_keys);
   if (!s) return;
@@ -585,6 +595,21 @@ void read_admin(reader& r, const section& top, admin_settings& out) {
   const auto s = r.open_child(top, "admin", admin_keys);
   if (!s) return;
   r.read_listen(*s, "listen", out.listen);
+  out.token = optional_secret(r, *s, "token");
+  r.read_bool(*s, "protect_metrics", out.protect_metrics);
+}
+
+void read_handover(reader& r, const section& top, handover_settings& out) {
+  const auto s = r.open_child(top, "handover", handover_keys);
+  if (!s) return;
+  r.read_duration(*s, "pause_for", out.pause_for, true);
+}
+
+void read_dead_letters(reader& r, const section& top, dead_letter_settings& out) {
+  const auto s = r.open_child(top, "dead_letters", dead_letter_keys);
+  if (!s) return;
+  r.read_integer(*s, "max", out.max, 1, 1'000'000);
+  r.read_duration(*s, "max_age", out.max_age);
 }
 
 // Returns the state of meta.access_token, which may be left out when every route has its own.
@@ -593,6 +618,7 @@ secret::state read_meta(reader& r, const section& top, meta_settings& out, int& 
   if (!s) return secret::state::invalid;
   r.read_required_secret(*s, "app_secret", out.app_secret);
   r.read_required_secret(*s, "verify_token", out.verify_token);
+  out.previous_app_secret = optional_secret(r, *s, "previous_app_secret");
   secret access = r.read_secret(*s, "access_token");
   if (access.status == secret::state::present) out.access_token = std::move(access.value);
   line = access.status == secret::state::absent ? s->line : access.line;
@@ -712,12 +738,6 @@ void read_spool(reader& r, const section& top, spool_settings& out) {
   if (auto t = r.text(*s, "dir"); t && !t->value.empty()) out.dir = std::move(t->value);
 }
 
-// A secret that may be left out (empty when absent).
-std::string optional_secret(reader& r, const section& s, std::string_view name) {
-  secret got = r.read_secret(s, name);
-  return got.status == secret::state::present ? std::move(got.value) : std::string();
-}
-
 void read_sentinel(reader& r, const section& redis, redis_settings& out) {
   if (!redis.find("sentinel") || redis.value("sentinel").IsNull()) return;
   const auto s = r.open_child(redis, "sentinel", sentinel_keys);
@@ -733,6 +753,7 @@ void read_sentinel(reader& r, const section& redis, redis_settings& out) {
     for (std::size_t i = 0; i < list->value.size(); ++i) {
       const YAML::Node item = list->value[i];
       const std::string key = s->key("addresses") + "[" + std::to_string(i) + "]";
+      // Names, not only addresses: sentinels on Kubernetes are known by their pods' DNS names.
       auto address =
           item.IsScalar() ? parse_server_address(item.Scalar()) : parsed<listen_address>{};
       if (!item.IsScalar() || !address.value) {
@@ -901,6 +922,8 @@ settings load_string(std::string_view yaml_text, std::string_view file_name,
              "spool.dir), one process keeps it in its spool (remove redis)");
   }
   read_replies(r, *top, out.replies);
+  read_handover(r, *top, out.handover);
+  read_dead_letters(r, *top, out.dead_letters);
   read_logging(r, *top, out.logging);
   read_shutdown(r, *top, out.shutdown);
 
@@ -923,6 +946,14 @@ settings load_string(std::string_view yaml_text, std::string_view file_name,
              "the file holds secrets and is readable by group or others (mode " + *mode +
                  "); chmod 600 it, or take the secrets from the environment or *_file");
     }
+  }
+  const std::string& admin_host = out.admin.listen.host;
+  if (out.admin.token.empty() && admin_host != "127.0.0.1" && admin_host != "::1" &&
+      admin_host != "localhost") {
+    r.warn(0, "admin.token",
+           "is not set while admin.listen (" + admin_host +
+               ") is not loopback: the control paths stay closed (403) and /metrics is open to "
+               "anyone who reaches the port; set admin.token (or admin.token_file)");
   }
   out.warnings = std::move(r.warnings());
   return out;

@@ -42,10 +42,15 @@ struct server_settings {
 
 struct admin_settings {
   listen_address listen{"0.0.0.0", 9090};
+  std::string token;             // secret: Authorization: Bearer <token> on control paths
+  bool protect_metrics = false;  // /metrics needs the token too
 };
 
 struct meta_settings {
-  std::string app_secret;    // HMAC key for X-Hub-Signature-256 (secret)
+  std::string app_secret;  // HMAC key for X-Hub-Signature-256 (secret)
+  // The secret before a rotation (secret): deliveries signed with it are accepted too, while the
+  // configuration catches up with Meta's dashboard. Empty: none.
+  std::string previous_app_secret;
   std::string verify_token;  // GET handshake token (secret)
   std::string access_token;  // default Graph token (secret); a route may override
   std::string graph_base_url = "https://graph.facebook.com";
@@ -122,6 +127,19 @@ struct logging_settings {
   bool redact_phone_numbers = true;
 };
 
+// Handover to a person (DESIGN.md §9).
+struct handover_settings {
+  // How long the business's own message to a customer (an smb_message_echoes echo) pauses the
+  // AI for that conversation; 0 turns automatic pauses off.
+  duration pause_for = std::chrono::hours(12);
+};
+
+// Messages that ended without a real answer, kept for operators (DESIGN.md §9).
+struct dead_letter_settings {
+  std::size_t max = 10000;                        // the oldest go first beyond it
+  duration max_age = std::chrono::hours(24 * 7);  // older ones are dropped
+};
+
 struct shutdown_settings {
   duration grace = std::chrono::seconds(25);
 };
@@ -140,6 +158,8 @@ struct settings {
   spool_settings spool;
   std::optional<redis_settings> redis;  // absent: one process (memory or spool)
   reply_settings replies;
+  handover_settings handover;
+  dead_letter_settings dead_letters;
   logging_settings logging;
   shutdown_settings shutdown;
 };

@@ -38,6 +38,17 @@ bool is_ipv6(const std::string& host) {
   return inet_pton(AF_INET6, host.c_str(), &a) == 1;
 }
 
+// A DNS name as typed in a configuration: letters, digits, '-', '_' and '.', not starting with a
+// dot or a dash (no spaces or stray punctuation from a typo).
+bool is_host_name(std::string_view host) {
+  if (host.empty() || host.front() == '.' || host.front() == '-') return false;
+  for (char c : host) {
+    const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    if (!letter && !is_digit(c) && c != '-' && c != '_' && c != '.') return false;
+  }
+  return true;
+}
+
 template <class T>
 parsed<T> refuse(std::string message) {
   return parsed<T>{std::nullopt, std::move(message)};
@@ -83,8 +94,7 @@ parsed<listen_address> parse_listen_address(std::string_view text) {
 parsed<listen_address> parse_server_address(std::string_view text) {
   using result = listen_address;
   if (!text.empty() && text.front() == '[') {
-    // A bracketed IPv6 address is checked as a listen address is; port 0 is no server's.
-    parsed<listen_address> p = parse_listen_address(text);
+    parsed<result> p = parse_listen_address(text);
     if (p.value && p.value->port == 0)
       return refuse<result>("port must be a number from 1 to 65535");
     return p;
@@ -93,19 +103,14 @@ parsed<listen_address> parse_server_address(std::string_view text) {
   if (colon == std::string_view::npos) {
     return refuse<result>("expected host:port, e.g. \"sentinel-0:26379\"");
   }
-  const std::string host(text.substr(0, colon));
-  if (host.find(':') != std::string::npos) {
-    return refuse<result>("write an IPv6 host in brackets, e.g. \"[fd00::7]:26379\"");
+  const std::string_view host = text.substr(0, colon);
+  if (host.find(':') != std::string_view::npos) {
+    return refuse<result>("write an IPv6 host in brackets, e.g. \"[::1]:26379\"");
   }
-  const bool name = !host.empty() && host.front() != '-' && host.front() != '.' &&
-                    std::all_of(host.begin(), host.end(), [](char c) {
-                      return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) ||
-                             c == '-' || c == '.' || c == '_';
-                    });
-  if (!name) return refuse<result>("host must be a DNS name or an IP address");
+  if (!is_host_name(host)) return refuse<result>("host must be a DNS name or an IP address");
   const std::optional<unsigned> port = parse_port(text.substr(colon + 1));
   if (!port || *port == 0) return refuse<result>("port must be a number from 1 to 65535");
-  return parsed<result>{listen_address{host, static_cast<std::uint16_t>(*port)}, {}};
+  return parsed<result>{listen_address{std::string(host), static_cast<std::uint16_t>(*port)}, {}};
 }
 
 parsed<std::string> normalize_base_url(std::string_view text) {

@@ -20,8 +20,9 @@ struct parsed {
 // ("[::1]:8443", stored without brackets) and port is 0..65535 (0: any free port). Never throws.
 parsed<listen_address> parse_listen_address(std::string_view text);
 
-// Parses "host:port" of a server to connect to (a Redis sentinel): host is a DNS name, an IPv4
-// literal or a bracketed IPv6 literal (stored without brackets); port is 1..65535. Never throws.
+// Parses "host:port" of a server to connect to: host is a DNS name, an IPv4 literal or a bracketed
+// IPv6 literal (stored without brackets), port is 1..65535. Names are resolved when connecting,
+// so they may name pods whose addresses change. Never throws.
 parsed<listen_address> parse_server_address(std::string_view text);
 
 // Checks an upstream base URL: "http://" or "https://", a host with an optional port, and no path

@@ -43,7 +43,7 @@ std::optional<std::string> get_string(std::string_view body, std::size_t& at) {
 }
 
 bool known_kind(std::uint8_t k) {
-  return k >= 1 && k <= 4;
+  return k >= 1 && k <= 6;
 }
 
 // Decodes kind + body; nullopt when the fields do not match the kind exactly.
@@ -63,6 +63,11 @@ std::optional<journal_record> decode(std::string_view kind_and_body) {
     if (!payload) return std::nullopt;
     record.conversation = std::move(*conversation);
     record.payload = std::move(*payload);
+  }
+  if (record.kind == record_kind::state_set) {
+    auto value = get_string(body, at);
+    if (!value) return std::nullopt;
+    record.payload = std::move(*value);
   }
   if (at != body.size()) return std::nullopt;
   return record;
@@ -93,6 +98,7 @@ void encode_record(const journal_record& record, std::string& out) {
     put_string(kind_and_body, record.conversation);
     put_string(kind_and_body, record.payload);
   }
+  if (record.kind == record_kind::state_set) put_string(kind_and_body, record.payload);
   put_u32(out, journal_magic);
   put_u32(out, static_cast<std::uint32_t>(kind_and_body.size()));
   put_u32(out, crc32_of(kind_and_body));

@@ -20,13 +20,16 @@ enum class record_kind : std::uint8_t {
   started = 2,   // a worker began answering it: {id}
   done = 3,      // its answer was sent (or given up for good): {id}
   seen = 4,      // an id remembered for dedupe, carried over by compaction: {id}
+  state_set = 5,      // a piece of lasting state (a paused conversation, a dead letter):
+                      // {key, value}; a later one for the same key replaces it
+  state_cleared = 6,  // that state is gone: {key}
 };
 
 struct journal_record {
   record_kind kind;
   std::string id;            // the message's wamid
-  std::string conversation;  // accepted only
-  std::string payload;       // accepted only: the message, encoded by its owner
+  std::string conversation;  // accepted only (id is the state's key for state records)
+  std::string payload;       // accepted: the message, encoded by its owner; state_set: the value
 };
 
 inline constexpr std::uint32_t journal_magic = 0x4C4E524A;

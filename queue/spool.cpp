@@ -350,6 +350,12 @@ std::unique_ptr<spool> spool::open(asio::any_io_executor executor, const std::st
       case record_kind::seen:
         recovered.seen.push_back(record.id);
         break;
+      case record_kind::state_set:
+        recovered.state[record.id] = record.payload;
+        break;
+      case record_kind::state_cleared:
+        recovered.state.erase(record.id);
+        break;
     }
   }
   for (const auto& [seq, id] : order) {
@@ -369,6 +375,9 @@ std::unique_ptr<spool> spool::open(asio::any_io_executor executor, const std::st
     encode_record(journal_record{record_kind::accepted, m.id, m.conversation, m.payload}, snapshot);
     if (m.in_doubt) snapshot += encode_id_record(record_kind::started, m.id);
   }
+  for (const auto& [key, value] : recovered.state)
+    encode_record(journal_record{record_kind::state_set, key, {}, value}, snapshot);
+  s->state_ = recovered.state;
   if (error_code ec = replace_file(dir, w.path, snapshot)) fail("cannot write", w.path, ec.value());
   w.fd = ::open(w.path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
   if (w.fd < 0) fail("cannot open", w.path);
@@ -465,6 +474,19 @@ void spool::mark_done(const std::vector<std::string>& ids) {
   maybe_compact();
 }
 
+void spool::set_state(const std::string& key, const std::string& value) {
+  state_[key] = value;
+  std::string bytes;
+  encode_record(journal_record{record_kind::state_set, key, {}, value}, bytes);
+  queue_write(std::move(bytes));
+}
+
+void spool::clear_state(const std::string& key) {
+  if (state_.erase(key) == 0) return;
+  queue_write(encode_id_record(record_kind::state_cleared, key));
+  maybe_compact();
+}
+
 void spool::set_seen_source(std::function<std::vector<std::string>()> source) {
   seen_source_ = std::move(source);
 }
@@ -493,6 +515,8 @@ void spool::maybe_compact() {
                   snapshot);
     if (entry.started) snapshot += encode_id_record(record_kind::started, id);
   }
+  for (const auto& [key, value] : state_)
+    encode_record(journal_record{record_kind::state_set, key, {}, value}, snapshot);
   writer_->push(writer::job{std::move(snapshot), false, true, {}});
 }
 

@@ -28,6 +28,7 @@ struct recovered_message {
 struct spool_recovery {
   std::vector<recovered_message> pending;  // in acceptance order
   std::vector<std::string> seen;           // ids answered or remembered, for dedupe
+  std::map<std::string, std::string> state;  // lasting state (set_state), by key
   std::size_t damaged_bytes = 0;           // torn or corrupt bytes skipped
   std::size_t damaged_regions = 0;
 };
@@ -87,6 +88,12 @@ class spool {
   boost::asio::awaitable<boost::system::error_code> wait_written();
   // False while progress records wait in memory for a disk that refused them (not ready).
   bool writable() const;
+  // Keeps `value` under `key` across restarts (a later set replaces it); written soon, not waited
+  // for. Lasting state the journal's owner needs back at start: paused conversations, dead
+  // letters.
+  void set_state(const std::string& key, const std::string& value);
+  // Forgets the state under `key`.
+  void clear_state(const std::string& key);
   // Where compaction gets the ids to keep remembering (the dedupe set's, oldest first).
   void set_seen_source(std::function<std::vector<std::string>()> source);
 
@@ -115,6 +122,7 @@ class spool {
   std::map<std::uint64_t, std::string> order_;  // acceptance order -> id
   std::unordered_map<std::string, std::pair<std::uint64_t, live_entry>> live_;  // id -> entry
   std::uint64_t next_sequence_ = 0;
+  std::map<std::string, std::string> state_;  // set_state's, carried over by compaction
   std::uint64_t bytes_since_compaction_ = 0;
   std::function<std::vector<std::string>()> seen_source_;
   spool_stats stats_;

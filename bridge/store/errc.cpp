@@ -19,6 +19,8 @@ class category final : public boost::system::error_category {
         return "fewer Redis replicas than redis.min_replica_acks confirmed the write";
       case errc::closed:
         return "the store is closing";
+      case errc::paused:
+        return "the conversation is handed to a person";
       case errc::bad_reply:
         return "the store answered something unexpected";
     }

@@ -12,6 +12,7 @@ enum class errc {
                    // loading, not enough replicas): try again later
   not_replicated,  // stored, but fewer Redis replicas than redis.min_replica_acks confirmed it
   closed,          // the store is closing
+  paused,          // the conversation is handed to a person: the AI does not answer it
   bad_reply,       // the store answered something this code does not understand (a bug)
 };
 

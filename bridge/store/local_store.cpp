@@ -2,7 +2,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
+#include "bridge/store/errc.hpp"
 #include "bridge/store/message_codec.hpp"
+#include "webhook/io/log_event.hpp"
+#include "webhook/util/redact.hpp"
 
 namespace bridge::store {
 
@@ -12,12 +17,39 @@ using boost::system::error_code;
 local_store::local_store(asio::any_io_executor executor, std::size_t capacity,
                          std::unique_ptr<queue::spool> journal,
                          const queue::spool_recovery& recovered,
-                         std::shared_ptr<webhook::io::clock> clock)
+                         std::shared_ptr<webhook::io::clock> clock, bool redact)
     : queue_(executor, capacity),
       seen_(dedupe_max_entries, dedupe_retention),
       journal_(std::move(journal)),
-      clock_(clock ? std::move(clock) : webhook::io::make_system_clock()) {
-  if (journal_) replay(recovered);
+      clock_(clock ? std::move(clock) : webhook::io::make_system_clock()),
+      redact_(redact) {
+  if (journal_) {
+    replay(recovered);
+    restore_state(recovered);
+  }
+}
+
+namespace {
+constexpr std::string_view pause_key = "pause:";
+constexpr std::string_view dead_key = "dead:";
+}  // namespace
+
+void local_store::restore_state(const queue::spool_recovery& recovered) {
+  for (const auto& [key, value] : recovered.state) {
+    if (key.starts_with(pause_key)) {
+      if (auto p = decode_pause(value)) pauses_[p->conversation] = std::move(*p);
+    } else if (key.starts_with(dead_key)) {
+      if (auto d = decode_dead_letter(value)) {
+        dead_order_.emplace(d->at, d->wamid);
+        dead_[d->wamid] = std::move(*d);
+      }
+    }
+  }
+}
+
+bool local_store::is_paused(const std::string& conversation, wall_time now) const {
+  const auto it = pauses_.find(conversation);
+  return it != pauses_.end() && it->second.until > now;
 }
 
 void local_store::replay(const queue::spool_recovery& recovered) {
@@ -40,9 +72,11 @@ void local_store::replay(const queue::spool_recovery& recovered) {
     }
     seen_.insert(message->id);
     if (r.in_doubt) {
-      spdlog::warn(
+      webhook::io::log_event(
+          spdlog::level::warn,
+          {"in_doubt", r.id, webhook::util::redact_conversation(r.conversation, redact_)},
           "message {} was being answered when the bridge stopped; answering it again "
-          "(the customer may see the answer twice)",
+          "(the customer may see the answer twice): in doubt",
           r.id);
     }
     queue_.push_unbounded(
@@ -63,15 +97,27 @@ asio::awaitable<admission_result> local_store::admit(std::vector<admission_entry
   // Room is reserved and ids remembered before the journal write, so a concurrent POST can
   // neither overfill the queue nor accept the same wamid while this one waits for the disk.
   std::vector<std::size_t> stored;
+  std::vector<std::size_t> remembered;
+  const wall_time now = clock_->wall_now();
   for (std::size_t i = 0; i < entries.size(); ++i) {
-    const std::string& id = entries[i].message.message.id;
+    const webhook::meta::inbound_message& message = entries[i].message.message;
+    const std::string& id = message.id;
     if (seen_.contains(id)) {
       result.verdicts[i] = verdict::duplicate;
+      continue;
+    }
+    const std::string conversation = conversation_key(message);
+    last_inbound_[conversation] = now;
+    if (entries[i].answer && is_paused(conversation, now)) {
+      seen_.insert(id);
+      result.verdicts[i] = verdict::paused;
+      remembered.push_back(i);
       continue;
     }
     if (!entries[i].answer) {
       seen_.insert(id);
       result.verdicts[i] = verdict::remembered;
+      remembered.push_back(i);
       continue;
     }
     // Everything before this message stays accepted and remembered, so Meta's retry of the
@@ -91,8 +137,11 @@ asio::awaitable<admission_result> local_store::admit(std::vector<admission_entry
                                               conversation_key(m), encode_message(m)});
     }
     if (const error_code ec = co_await journal_->append_accepted(std::move(records))) {
-      // Not journaled means not accepted: Meta gets 503 and delivers these again.
+      // Not journaled means not accepted: Meta gets 503 and delivers these again, the ones
+      // only remembered included (their retry must not read as a duplicate).
       for (const std::size_t i : stored)
+        seen_.erase(entries[i].message.message.id);
+      for (const std::size_t i : remembered)
         seen_.erase(entries[i].message.message.id);
       queue_.unreserve(stored.size());
       result.error = ec;
@@ -126,8 +175,9 @@ asio::awaitable<error_code> local_store::take_more(claim& held) {
   co_return error_code{};
 }
 
-asio::awaitable<error_code> local_store::begin_send(const claim& /*held*/,
+asio::awaitable<error_code> local_store::begin_send(const claim& held,
                                                     std::span<const std::string> ids) {
+  if (is_paused(held.conversation, clock_->wall_now())) co_return make_error_code(errc::paused);
   if (!journal_) co_return error_code{};
   journal_->mark_started(std::vector<std::string>(ids.begin(), ids.end()));
   // The started records must be in the file before anything can be sent, or a crash could answer
@@ -179,6 +229,146 @@ asio::awaitable<std::optional<reply_origin>> local_store::find_reply(
   const sent_index::entry* found = sent_.find(outbound_id);
   if (found == nullptr) co_return std::nullopt;
   co_return reply_origin{found->customer, found->inbound_ids};
+}
+
+asio::awaitable<error_code> local_store::pause(store::pause p) {
+  const auto it = pauses_.find(p.conversation);
+  const wall_time now = clock_->wall_now();
+  if (it != pauses_.end() && it->second.until > now) {
+    // An echo extends a running pause and never shortens it; an operator's pause sets it.
+    if (p.why == "echo") {
+      p.until = std::max(p.until, it->second.until);
+      p.why = it->second.why;
+    }
+    p.since = it->second.since;
+  }
+  if (journal_) journal_->set_state(std::string(pause_key) + p.conversation, encode_pause(p));
+  pauses_[p.conversation] = std::move(p);
+  co_return error_code{};
+}
+
+asio::awaitable<bool> local_store::is_paused(const std::string& conversation) {
+  co_return is_paused(conversation, clock_->wall_now());
+}
+
+asio::awaitable<bool> local_store::resume(const std::string& conversation) {
+  const auto it = pauses_.find(conversation);
+  const bool was_paused = it != pauses_.end() && it->second.until > clock_->wall_now();
+  if (it != pauses_.end()) pauses_.erase(it);
+  if (journal_) journal_->clear_state(std::string(pause_key) + conversation);
+  co_return was_paused;
+}
+
+asio::awaitable<std::vector<store::pause>> local_store::paused() {
+  const wall_time now = clock_->wall_now();
+  std::vector<store::pause> out;
+  for (auto it = pauses_.begin(); it != pauses_.end();) {
+    if (it->second.until <= now) {
+      // Expired: it ended on its own.
+      if (journal_) journal_->clear_state(std::string(pause_key) + it->first);
+      it = pauses_.erase(it);
+      continue;
+    }
+    out.push_back(it->second);
+    ++it;
+  }
+  std::sort(out.begin(), out.end(),
+            [](const store::pause& a, const store::pause& b) { return a.until < b.until; });
+  co_return out;
+}
+
+void local_store::keep_dead_letter(dead_letter d) {
+  if (journal_) journal_->set_state(std::string(dead_key) + d.wamid, encode_dead_letter(d, true));
+  dead_order_.emplace(d.at, d.wamid);
+  dead_[d.wamid] = std::move(d);
+}
+
+void local_store::drop_dead_letter(const std::string& wamid) {
+  const auto it = dead_.find(wamid);
+  if (it == dead_.end()) return;
+  dead_order_.erase({it->second.at, wamid});
+  dead_.erase(it);
+  if (journal_) journal_->clear_state(std::string(dead_key) + wamid);
+}
+
+void local_store::prune_dead_letters(wall_time now) {
+  while (!dead_order_.empty() &&
+         (dead_order_.size() > dead_max_ || dead_order_.begin()->first < now - dead_max_age_)) {
+    const std::string oldest = dead_order_.begin()->second;
+    drop_dead_letter(oldest);
+    ++dead_dropped_;
+  }
+}
+
+asio::awaitable<error_code> local_store::add_dead_letter(dead_letter d) {
+  drop_dead_letter(d.wamid);  // a replayed message that failed again replaces its old letter
+  keep_dead_letter(std::move(d));
+  prune_dead_letters(clock_->wall_now());
+  co_return error_code{};
+}
+
+asio::awaitable<std::vector<dead_letter>> local_store::dead_letters(std::size_t limit,
+                                                                    std::string_view after,
+                                                                    std::string_view reason) {
+  prune_dead_letters(clock_->wall_now());
+  std::vector<dead_letter> out;
+  bool past_cursor = after.empty();
+  for (auto it = dead_order_.rbegin(); it != dead_order_.rend() && out.size() < limit; ++it) {
+    if (!past_cursor) {
+      past_cursor = it->second == after;
+      continue;
+    }
+    const dead_letter& d = dead_.at(it->second);
+    if (!reason.empty() && d.reason != reason) continue;
+    out.push_back(d);
+  }
+  co_return out;
+}
+
+asio::awaitable<std::optional<dead_letter>> local_store::find_dead_letter(
+    const std::string& wamid) {
+  const auto it = dead_.find(wamid);
+  if (it == dead_.end()) co_return std::nullopt;
+  co_return it->second;
+}
+
+asio::awaitable<replay_result> local_store::replay(const std::string& wamid,
+                                                   wall_time window_start) {
+  const auto it = dead_.find(wamid);
+  if (it == dead_.end()) co_return replay_result::not_found;
+  auto message = decode_message(it->second.payload);
+  if (!message) co_return replay_result::not_found;
+  // The customer's last message: what this process saw, or at least the message itself.
+  wall_time last = wall_time(std::chrono::seconds(message->timestamp));
+  if (const auto seen = last_inbound_.find(it->second.conversation); seen != last_inbound_.end()) {
+    last = std::max(last, seen->second);
+  }
+  if (last < window_start) co_return replay_result::window_closed;
+  // Taken out before anything awaits, so a second replay at the same time finds nothing.
+  dead_letter taken = it->second;
+  drop_dead_letter(wamid);
+  const std::string conversation = taken.conversation;
+  if (journal_) {
+    std::vector<queue::journal_record> records{queue::journal_record{
+        queue::record_kind::accepted, message->id, conversation, encode_message(*message)}};
+    if (co_await journal_->append_accepted(std::move(records))) {
+      keep_dead_letter(std::move(taken));  // not queued: it stays a dead letter
+      co_return replay_result::unavailable;
+    }
+  }
+  queue_.push_unbounded(conversation, pending_message{std::move(*message), clock_->now(), false});
+  co_return replay_result::queued;
+}
+
+asio::awaitable<bool> local_store::delete_dead_letter(const std::string& wamid) {
+  const bool found = dead_.count(wamid) > 0;
+  drop_dead_letter(wamid);
+  co_return found;
+}
+
+void local_store::set_dead_letter_limits(std::size_t max, std::chrono::milliseconds max_age) {
+  dead_max_ = max;
+  dead_max_age_ = max_age;
 }
 
 std::optional<queue::spool_stats> local_store::journal_stats() const {

@@ -3,6 +3,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 
@@ -30,11 +31,11 @@ class local_store final : public message_store {
   // With a journal, `recovered` (what opening it found) is queued ahead of anything new, in its
   // original order, and its remembered ids are remembered again; messages that were being
   // answered are logged as in doubt.
-  // Pacing reads `clock` (the system clock when null).
+  // Pacing reads `clock` (the system clock when null); log lines redact customers when `redact`.
   local_store(boost::asio::any_io_executor executor, std::size_t capacity,
               std::unique_ptr<queue::spool> journal = nullptr,
               const queue::spool_recovery& recovered = {},
-              std::shared_ptr<webhook::io::clock> clock = nullptr);
+              std::shared_ptr<webhook::io::clock> clock = nullptr, bool redact = true);
 
   boost::asio::awaitable<admission_result> admit(std::vector<admission_entry> entries) override;
   boost::asio::awaitable<std::optional<claim>> claim_next() override;
@@ -50,6 +51,22 @@ class local_store final : public message_store {
   void remember_reply(const std::string& outbound_id, reply_origin origin) override;
   boost::asio::awaitable<std::optional<reply_origin>> find_reply(
       const std::string& outbound_id) override;
+  boost::asio::awaitable<boost::system::error_code> pause(store::pause p) override;
+  boost::asio::awaitable<bool> is_paused(const std::string& conversation) override;
+  boost::asio::awaitable<bool> resume(const std::string& conversation) override;
+  boost::asio::awaitable<std::vector<store::pause>> paused() override;
+  boost::asio::awaitable<boost::system::error_code> add_dead_letter(dead_letter d) override;
+  boost::asio::awaitable<std::vector<dead_letter>> dead_letters(std::size_t limit,
+                                                                std::string_view after,
+                                                                std::string_view reason) override;
+  boost::asio::awaitable<std::optional<dead_letter>> find_dead_letter(
+      const std::string& wamid) override;
+  boost::asio::awaitable<replay_result> replay(const std::string& wamid,
+                                               wall_time window_start) override;
+  boost::asio::awaitable<bool> delete_dead_letter(const std::string& wamid) override;
+  void set_dead_letter_limits(std::size_t max, std::chrono::milliseconds max_age) override;
+  // Dead letters dropped to keep within the limits.
+  std::size_t dead_letters_dropped() const { return dead_dropped_; }
 
   std::size_t unfinished() const override { return queue_.size(); }
   std::size_t capacity() const override { return queue_.capacity(); }
@@ -63,6 +80,12 @@ class local_store final : public message_store {
 
  private:
   void replay(const queue::spool_recovery& recovered);
+  void restore_state(const queue::spool_recovery& recovered);
+  // True while `conversation` is paused at `now`.
+  bool is_paused(const std::string& conversation, wall_time now) const;
+  void keep_dead_letter(dead_letter d);
+  void drop_dead_letter(const std::string& wamid);
+  void prune_dead_letters(wall_time now);
 
   queue::conversation_queue<pending_message> queue_;
   queue::dedupe_set seen_;
@@ -71,8 +94,16 @@ class local_store final : public message_store {
   std::unordered_map<std::string, std::vector<std::string>> held_;
   std::size_t recovered_ = 0;
   std::shared_ptr<webhook::io::clock> clock_;
+  bool redact_ = true;
   send_pacer pacer_;
   sent_index sent_;
+  std::unordered_map<std::string, store::pause> pauses_;     // by conversation
+  std::unordered_map<std::string, dead_letter> dead_;        // by wamid
+  std::set<std::pair<wall_time, std::string>> dead_order_;   // oldest first
+  std::unordered_map<std::string, wall_time> last_inbound_;  // customer's last message, by conv
+  std::size_t dead_max_ = 10000;
+  std::chrono::milliseconds dead_max_age_ = std::chrono::hours(24 * 7);
+  std::size_t dead_dropped_ = 0;
 };
 
 }  // namespace bridge::store

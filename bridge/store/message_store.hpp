@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "bridge/store/operator_state.hpp"
 #include "bridge/store/pending_message.hpp"
 
 // Where accepted messages live until they are answered: the one interface the pipeline and the
@@ -31,6 +32,7 @@ enum class verdict {
   remembered,  // its wamid is remembered; nothing to answer
   duplicate,   // its wamid was seen before: nothing happened
   no_room,     // the store is at queue.capacity: refused, with every entry after it
+  paused,      // its conversation is handed to a person: remembered, never answered by the AI
 };
 
 // The answer to one admit() call.
@@ -112,6 +114,37 @@ class message_store {
   // What `outbound_id` answered, if it is (still) known.
   virtual boost::asio::awaitable<std::optional<reply_origin>> find_reply(
       const std::string& outbound_id) = 0;
+
+  // Handover to a person: pauses `p.conversation` until `p.until`. An echo ("echo") extends a
+  // pause and never shortens it; an operator's pause ("operator") sets it. While paused, admit()
+  // says `paused` and begin_send() fails with errc::paused.
+  virtual boost::asio::awaitable<boost::system::error_code> pause(store::pause p) = 0;
+  // Whether `conversation` is paused now (checked again just before an answer is sent).
+  virtual boost::asio::awaitable<bool> is_paused(const std::string& conversation) = 0;
+  // Ends a pause at once; false when the conversation was not paused.
+  virtual boost::asio::awaitable<bool> resume(const std::string& conversation) = 0;
+  // The conversations paused now, soonest to end first.
+  virtual boost::asio::awaitable<std::vector<store::pause>> paused() = 0;
+
+  // Keeps a message that ended without a real answer (bounded by dead_letters.max and max_age,
+  // the oldest dropped first).
+  virtual boost::asio::awaitable<boost::system::error_code> add_dead_letter(dead_letter d) = 0;
+  // Dead letters, newest first: at most `limit`, those after the one named `after` (paging),
+  // only those whose reason is `reason` when it is not empty.
+  virtual boost::asio::awaitable<std::vector<dead_letter>> dead_letters(
+      std::size_t limit, std::string_view after, std::string_view reason) = 0;
+  // One dead letter.
+  virtual boost::asio::awaitable<std::optional<dead_letter>> find_dead_letter(
+      const std::string& wamid) = 0;
+  // Queues a dead letter's message again (it leaves the dead letters in the same step, so two
+  // replays at once queue it once), unless the customer's last message is older than
+  // `window_start` (Meta allows free-form replies only within 24 hours).
+  virtual boost::asio::awaitable<replay_result> replay(const std::string& wamid,
+                                                       wall_time window_start) = 0;
+  // Discards a dead letter; false when there was none.
+  virtual boost::asio::awaitable<bool> delete_dead_letter(const std::string& wamid) = 0;
+  // dead_letters.max and dead_letters.max_age, from now on (configuration reload).
+  virtual void set_dead_letter_limits(std::size_t max, std::chrono::milliseconds max_age) = 0;
 
   // Accepted messages not yet finished (being answered included).
   virtual std::size_t unfinished() const = 0;

@@ -77,7 +77,13 @@ for i = 0, n - 1 do
     out[#out + 1] = 'dup'
   elseif answer == '0' then
     redis.call('SET', k .. 'seen:' .. id, '1', 'EX', ttl)
+    redis.call('SET', k .. 'last:' .. conv, now, 'EX', 90000)
     out[#out + 1] = 'kept'
+  elseif redis.call('EXISTS', k .. 'pause:' .. conv) == 1 then
+    -- Handed to a person: remembered, never answered by the AI.
+    redis.call('SET', k .. 'seen:' .. id, '1', 'EX', ttl)
+    redis.call('SET', k .. 'last:' .. conv, now, 'EX', 90000)
+    out[#out + 1] = 'paused'
   elseif tonumber(redis.call('GET', KEYS[1]) or '0') >= capacity then
     -- This message and every later one of the delivery are refused: Meta's retry brings them
     -- again, in order.
@@ -86,6 +92,7 @@ for i = 0, n - 1 do
   else
     redis.call('SET', k .. 'seen:' .. id, '1', 'EX', ttl)
     redis.call('SET', k .. 'm:' .. id, now .. '\n' .. payload)
+    redis.call('SET', k .. 'last:' .. conv, now, 'EX', 90000)
     redis.call('RPUSH', k .. 'q:' .. conv, id)
     redis.call('INCR', KEYS[1])
     make_ready(k, conv)
@@ -176,6 +183,7 @@ const queue::redis::script& begin_send() {
   static const queue::redis::script s = with_prelude(R"lua(
 local k, conv, owner, fence = tag(ARGV[1], ARGV[2]), ARGV[3], ARGV[4], ARGV[5]
 if not owns(k, conv, owner, fence, true) then return 0 end
+if redis.call('EXISTS', k .. 'pause:' .. conv) == 1 then return 2 end
 for a = 6, #ARGV do redis.call('SADD', k .. 'begun:' .. conv, ARGV[a]) end
 return 1
 )lua");
@@ -233,8 +241,77 @@ local tolerance = interval * (burst - 1)
 -- An idle number earns no more than its burst: its schedule restarts at now.
 local start = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), now)
 local send_at = math.max(now, start - tolerance)
-redis.call('SET', KEYS[1], start + interval, 'PX', 60000)
+-- Kept as long as the schedule reaches into the future (senders wait that long), a minute at
+-- least: forgotten earlier, the next reservation would start again at now, beside slots taken.
+local keep = math.max(60000, math.ceil((start + interval - now) / 1000) + 1000)
+redis.call('SET', KEYS[1], start + interval, 'PX', keep)
 return send_at - now
+)lua");
+  return s;
+}
+
+const queue::redis::script& pause() {
+  static const queue::redis::script s(R"lua(#!lua
+local key, index, conv = KEYS[1], KEYS[2], ARGV[1]
+local json, until_ms, why = ARGV[2], tonumber(ARGV[3]), ARGV[4]
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local current = redis.call('GET', key)
+if current and why == 'echo' then
+  -- An echo extends a running pause and never shortens it.
+  local running = cjson.decode(current)
+  if tonumber(running['until_ms']) >= until_ms then return current end
+  local merged = cjson.decode(json)
+  merged['since'], merged['since_ms'], merged['why'] = running['since'], running['since_ms'],
+                                                     running['why']
+  json = cjson.encode(merged)
+end
+if until_ms <= now then
+  redis.call('DEL', key)
+  redis.call('ZREM', index, conv)
+  return json
+end
+redis.call('SET', key, json, 'PXAT', until_ms)
+redis.call('ZADD', index, until_ms, conv)
+return json
+)lua");
+  return s;
+}
+
+const queue::redis::script& add_dead_letter() {
+  static const queue::redis::script s(R"lua(#!lua
+local order, data = KEYS[1], KEYS[2]
+local id, at_ms, json, max, oldest_ms = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4]),
+                                        tonumber(ARGV[5])
+redis.call('HSET', data, id, json)
+redis.call('ZADD', order, at_ms, id)
+local dropped = 0
+for _, old in ipairs(redis.call('ZRANGEBYSCORE', order, '-inf', '(' .. oldest_ms)) do
+  redis.call('HDEL', data, old)
+  dropped = dropped + 1
+end
+redis.call('ZREMRANGEBYSCORE', order, '-inf', '(' .. oldest_ms)
+while redis.call('ZCARD', order) > max do
+  local popped = redis.call('ZPOPMIN', order)
+  redis.call('HDEL', data, popped[1])
+  dropped = dropped + 1
+end
+return dropped
+)lua");
+  return s;
+}
+
+const queue::redis::script& replay() {
+  static const queue::redis::script s = with_prelude(R"lua(
+local order, data, unfinished = KEYS[1], KEYS[2], KEYS[3]
+local id, k, conv, stored = ARGV[1], tag(ARGV[2], ARGV[3]), ARGV[4], ARGV[5]
+if redis.call('HDEL', data, id) == 0 then return 0 end
+redis.call('ZREM', order, id)
+redis.call('SET', k .. 'm:' .. id, now_ms() .. '\n' .. stored)
+redis.call('RPUSH', k .. 'q:' .. conv, id)
+redis.call('INCR', unfinished)
+make_ready(k, conv)
+return 1
 )lua");
   return s;
 }

@@ -19,11 +19,16 @@
 //   P:{p}:ready, P:{p}:readyset   conversations with waiting messages and no owner
 //   P:{p}:fence          the partition's fencing counter (rises with every claim; at least
 //                        Redis's clock in microseconds, so a failover never reissues a number)
+//   P:{p}:pause:<conv>   a conversation handed to a person (JSON; expires when the pause ends)
+//   P:{p}:last:<conv>    when the customer last wrote (Redis time, ms; kept 25 hours)
+//   P:{pauses}           paused conversations by end (for listing)
+//   P:{dl}:order, P:{dl}:data   dead letters by time, and their JSON by wamid
 namespace bridge::store::redis_scripts {
 
 // Admission of one delivery's messages, in order (see message_store::admit).
 // KEYS: unfinished. ARGV: prefix, capacity, dedupe ttl (s), n, then n × {partition, wamid,
-// conversation, answer (1|0), payload}. Returns one word per message: stored, kept, dup, full.
+// conversation, answer (1|0), payload}. Returns one word per message: stored, kept, dup, full,
+// paused.
 const queue::redis::script& admit();
 
 // Claims up to `want` conversations: expired leases first (their messages come back, those whose
@@ -37,7 +42,8 @@ const queue::redis::script& claim();
 const queue::redis::script& renew();
 
 // Records that the send of some held messages begins. ARGV: prefix, partition, conversation,
-// owner, fence, wamids... Returns 1, or 0 when the lease is lost or expired.
+// owner, fence, wamids... Returns 1, 0 when the lease is lost or expired, 2 when the conversation
+// is paused (handed to a person).
 const queue::redis::script& begin_send();
 
 // Records that held messages are finished and frees their capacity. KEYS: unfinished.
@@ -57,5 +63,19 @@ const queue::redis::script& take_more();
 // virtual-scheduling token bucket, with Redis's clock). KEYS: the number's pace key. ARGV: rate
 // (per second), burst. Returns the wait in microseconds.
 const queue::redis::script& reserve_send();
+
+// Pauses a conversation (an echo extends a running pause, an operator's sets it); the key expires
+// when the pause ends. KEYS: the pause key, the pauses index. ARGV: conversation, pause JSON,
+// until (ms), why. Returns the pause in force, as JSON.
+const queue::redis::script& pause();
+
+// Keeps a dead letter and drops the oldest beyond max and max_age. KEYS: order, data.
+// ARGV: wamid, at (ms), JSON, max, oldest allowed (ms). Returns how many it dropped.
+const queue::redis::script& add_dead_letter();
+
+// Queues a dead letter's message again, in the same step as it leaves the dead letters (a second
+// replay finds nothing). KEYS: order, data, unfinished. ARGV: wamid, prefix, partition,
+// conversation, stored payload. Returns 1, or 0 when it was not there.
+const queue::redis::script& replay();
 
 }  // namespace bridge::store::redis_scripts

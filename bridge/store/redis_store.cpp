@@ -8,8 +8,11 @@
 
 #include "bridge/store/errc.hpp"
 #include "bridge/store/message_codec.hpp"
+#include "bridge/store/operator_state.hpp"
 #include "bridge/store/redis_scripts.hpp"
 #include "bridge/store/send_pacer.hpp"
+#include "webhook/io/log_event.hpp"
+#include "webhook/util/redact.hpp"
 
 namespace bridge::store {
 
@@ -60,6 +63,7 @@ redis_store::redis_store(asio::any_io_executor executor,
       options_(std::move(options)),
       claims_(executor, max_claims_per_round),
       wake_(executor),
+      given_back_(executor),
       tasks_(executor, "redis store") {}
 
 redis_store::~redis_store() {
@@ -113,10 +117,11 @@ asio::awaitable<admission_result> redis_store::admit(std::vector<admission_entry
   bool stored_any = false;
   for (const reply& word : words) {
     const std::string w = text_of(word);
-    result.verdicts.push_back(w == "stored" ? verdict::stored
-                              : w == "kept" ? verdict::remembered
-                              : w == "dup"  ? verdict::duplicate
-                                            : verdict::no_room);
+    result.verdicts.push_back(w == "stored"   ? verdict::stored
+                              : w == "kept"   ? verdict::remembered
+                              : w == "dup"    ? verdict::duplicate
+                              : w == "paused" ? verdict::paused
+                                              : verdict::no_room);
     stored_any = stored_any || w == "stored";
   }
   // A 200 only once enough Redis replicas have it too (a duplicate waits as well: its first
@@ -227,7 +232,10 @@ asio::awaitable<std::size_t> redis_store::claim_some(std::size_t want) {
     }
     for (const pending_message& m : taken.messages) {
       if (m.in_doubt) {
-        spdlog::warn(
+        webhook::io::log_event(
+            spdlog::level::warn,
+            {"in_doubt", m.message.id,
+             webhook::util::redact_conversation(taken.conversation, options_.redact_phone_numbers)},
             "message {} was being answered by a replica that lost the conversation; answering it "
             "again: in doubt (the customer may see the answer twice)",
             m.message.id);
@@ -281,10 +289,15 @@ asio::awaitable<error_code> redis_store::take_more(claim& held) {
                                       std::to_string(held.fence)};
   const auto answer =
       co_await redis_->run_script(redis_scripts::take_more(), std::span<const std::string>{}, args);
-  if (const error_code ec = failure_of(answer)) co_return ec;
+  if (const error_code ec = failure_of(answer)) {
+    // The interface: an error means the claim is no longer ours (the worker stops here).
+    if (ec != asio::error::operation_aborted) forget(held.conversation, held.fence);
+    co_return ec;
+  }
   const auto& f = answer->elements();
   if (f.empty() || number_of(f[0]) != 1) {
     ++stats_.fenced;
+    forget(held.conversation, held.fence);
     co_return make_error_code(errc::fenced);
   }
   for (pending_message& m : messages_of(f, 1))
@@ -298,14 +311,24 @@ asio::awaitable<error_code> redis_store::fenced_step(const queue::redis::script&
                                                      bool with_counter) {
   const auto it = held_.find(held.conversation);
   if (it == held_.end()) co_return make_error_code(errc::fenced);
-  std::vector<std::string> args{options_.key_prefix, std::to_string(it->second.partition),
-                                held.conversation, options_.owner, std::to_string(held.fence)};
+  co_return co_await run_fenced(s, held.conversation, holding{it->second.partition, held.fence},
+                                ids, with_counter);
+}
+
+asio::awaitable<error_code> redis_store::run_fenced(const queue::redis::script& s,
+                                                    const std::string& conversation, holding h,
+                                                    std::span<const std::string> ids,
+                                                    bool with_counter) {
+  std::vector<std::string> args{options_.key_prefix, std::to_string(h.partition), conversation,
+                                options_.owner, std::to_string(h.fence)};
   args.insert(args.end(), ids.begin(), ids.end());
   std::vector<std::string> keys;
   if (with_counter) keys.push_back(options_.key_prefix + ":{cap}:unfinished");
   const auto answer = co_await redis_->run_script(s, keys, args);
   if (const error_code ec = failure_of(answer)) co_return ec;
-  if (answer->integer().value_or(0) != 1) {
+  const auto result = answer->integer().value_or(0);
+  if (result == 2) co_return make_error_code(errc::paused);
+  if (result != 1) {
     ++stats_.fenced;
     co_return make_error_code(errc::fenced);
   }
@@ -313,7 +336,8 @@ asio::awaitable<error_code> redis_store::fenced_step(const queue::redis::script&
 }
 
 asio::awaitable<error_code> redis_store::retried(
-    const char* what, const claim& held, std::function<asio::awaitable<error_code>()> step) {
+    const char* what, const std::string& conversation,
+    std::function<asio::awaitable<error_code>()> step) {
   const auto give_up = clock_->now() + options_.lease;
   auto delay =
       std::max<webhook::io::clock::duration>(options_.timeout / 8, std::chrono::milliseconds(10));
@@ -322,7 +346,7 @@ asio::awaitable<error_code> redis_store::retried(
     const error_code ec = co_await step();
     if (ec != errc::unavailable && ec != errc::not_replicated) {
       if (attempt > 1) {
-        spdlog::info("conversation {}: {} went through at attempt {} ({})", held.conversation, what,
+        spdlog::info("conversation {}: {} went through at attempt {} ({})", conversation, what,
                      attempt, ec ? ec.message() : "done");
       }
       co_return ec;
@@ -334,53 +358,73 @@ asio::awaitable<error_code> redis_store::retried(
   }
 }
 
-void redis_store::drop_claim(const claim& held) {
-  const auto it = held_.find(held.conversation);
+void redis_store::forget(const std::string& conversation, std::uint64_t fence) {
+  const auto it = held_.find(conversation);
   // A newer claim of the same conversation (this replica took over its own expired lease) stays.
-  if (it == held_.end() || it->second.fence != held.fence) return;
-  held_.erase(it);
+  if (it != held_.end() && it->second.fence == fence) held_.erase(it);
   stats_.owned = held_.size();
+}
+
+void redis_store::set_writing(const claim& held, bool writing) {
+  const auto it = held_.find(held.conversation);
+  if (it != held_.end() && it->second.fence == held.fence) it->second.writing = writing;
 }
 
 asio::awaitable<error_code> redis_store::begin_send(const claim& held,
                                                     std::span<const std::string> ids) {
-  const error_code ec = co_await retried("begin_send", held, [&]() -> asio::awaitable<error_code> {
-    const error_code step = co_await fenced_step(redis_scripts::begin_send(), held, ids, false);
-    // The in-doubt mark must outlive a failover before anything is sent.
-    if (step || options_.min_replica_acks == 0) co_return step;
-    co_return co_await replicate();
-  });
-  if (!ec) co_return ec;
+  // From here to finish() a reply may be on its way: a stopping replica lets it finish.
+  set_writing(held, true);
+  const error_code ec =
+      co_await retried("begin_send", held.conversation, [&]() -> asio::awaitable<error_code> {
+        const error_code step = co_await fenced_step(redis_scripts::begin_send(), held, ids, false);
+        // The in-doubt mark must outlive a failover before anything is sent.
+        if (step || options_.min_replica_acks == 0) co_return step;
+        co_return co_await replicate();
+      });
+  // Paused (handed to a person): the claim stays ours, the worker finishes these unanswered.
+  if (!ec || ec == errc::paused || ec == asio::error::operation_aborted) co_return ec;
   if (ec == errc::fenced) {
     spdlog::warn("conversation {} is no longer ours (lease lost); its answer is dropped here",
                  held.conversation);
-  } else if (ec != asio::error::operation_aborted) {
+  } else {
     spdlog::warn(
         "conversation {}: Redis could not record that its answer begins ({}); it is left to "
         "expire and be taken over",
         held.conversation, ec.message());
   }
-  // The worker sends nothing and gives the claim up: no longer renewed, its lease expires.
-  drop_claim(held);
+  // The interface: an error means the claim is no longer ours. The worker sends nothing; the
+  // claim is not renewed any more, so its lease runs out and any replica (this one included)
+  // answers the conversation.
+  forget(held.conversation, held.fence);
   co_return ec;
 }
 
 asio::awaitable<error_code> redis_store::finish(const claim& held,
                                                 std::span<const std::string> ids) {
-  co_return co_await retried("finish", held, [&]() -> asio::awaitable<error_code> {
-    co_return co_await fenced_step(redis_scripts::finish(), held, ids, true);
-  });
+  // Finishing twice is harmless (the script removes what is there).
+  const error_code ec =
+      co_await retried("finish", held.conversation, [&]() -> asio::awaitable<error_code> {
+        co_return co_await fenced_step(redis_scripts::finish(), held, ids, true);
+      });
+  if (!ec) set_writing(held, false);
+  co_return ec;
 }
 
 asio::awaitable<void> redis_store::release(claim held) {
   const auto it = held_.find(held.conversation);
-  if (it == held_.end()) co_return;
-  co_await retried("release", held, [&]() -> asio::awaitable<error_code> {
-    co_return co_await fenced_step(redis_scripts::release(), held, std::span<const std::string>{},
-                                   false);
-  });
+  // Not held under this claim's fence (lost, or claimed again since): nothing of ours to give.
+  if (it == held_.end() || it->second.fence != held.fence) co_return;
+  co_await give_back(held.conversation, it->second);
   // Given back (or lost: then its lease expires and another replica takes it over).
-  drop_claim(held);
+  forget(held.conversation, held.fence);
+}
+
+asio::awaitable<void> redis_store::give_back(const std::string& conversation, holding h) {
+  // "fenced" after a lost reply means the first attempt took effect.
+  co_await retried("release", conversation, [&]() -> asio::awaitable<error_code> {
+    co_return co_await run_fenced(redis_scripts::release(), conversation, h,
+                                  std::span<const std::string>{}, false);
+  });
 }
 
 asio::awaitable<void> redis_store::renew_leases() {
@@ -389,12 +433,12 @@ asio::awaitable<void> redis_store::renew_leases() {
     if (held_.empty()) continue;
     std::vector<std::string> args{options_.key_prefix, options_.owner,
                                   std::to_string(options_.lease.count())};
-    std::vector<std::string> order;
+    std::vector<std::pair<std::string, std::uint64_t>> order;
     for (const auto& [conversation, h] : held_) {
       args.push_back(std::to_string(h.partition));
       args.push_back(conversation);
       args.push_back(std::to_string(h.fence));
-      order.push_back(conversation);
+      order.emplace_back(conversation, h.fence);
     }
     const auto answer =
         co_await redis_->run_script(redis_scripts::renew(), std::span<const std::string>{}, args);
@@ -403,7 +447,9 @@ asio::awaitable<void> redis_store::renew_leases() {
     for (std::size_t i = 0; i < flags.size() && i < order.size(); ++i) {
       if (number_of(flags[i]) == 1) continue;
       ++stats_.fenced;
-      spdlog::warn("lease on conversation {} lost (taken over after it expired)", order[i]);
+      spdlog::warn("lease on conversation {} lost (taken over after it expired)", order[i].first);
+      // Lost for good (fences only rise): no more renewals, and a drain does not wait for it.
+      forget(order[i].first, order[i].second);
     }
   }
 }
@@ -447,8 +493,173 @@ asio::awaitable<std::optional<reply_origin>> redis_store::find_reply(
   co_return reply_origin{value.substr(0, newline), value.substr(newline + 1)};
 }
 
+std::string redis_store::conversation_key_of(std::string_view what,
+                                             const std::string& conversation) const {
+  return options_.key_prefix + ":{" + std::to_string(partition_of(conversation)) +
+         "}:" + std::string(what) + ":" + conversation;
+}
+
+asio::awaitable<error_code> redis_store::pause(store::pause p) {
+  const std::vector<std::string> keys{conversation_key_of("pause", p.conversation),
+                                      options_.key_prefix + ":{pauses}"};
+  const std::vector<std::string> args{
+      p.conversation, encode_pause(p),
+      std::to_string(
+          std::chrono::duration_cast<std::chrono::milliseconds>(p.until.time_since_epoch())
+              .count()),
+      p.why};
+  co_return failure_of(co_await redis_->run_script(redis_scripts::pause(), keys, args));
+}
+
+asio::awaitable<bool> redis_store::is_paused(const std::string& conversation) {
+  const auto found = co_await redis_->command("EXISTS", conversation_key_of("pause", conversation));
+  co_return !failure_of(found) && found->integer().value_or(0) == 1;
+}
+
+asio::awaitable<bool> redis_store::resume(const std::string& conversation) {
+  const auto gone = co_await redis_->command("DEL", conversation_key_of("pause", conversation));
+  co_await redis_->command("ZREM", options_.key_prefix + ":{pauses}", conversation);
+  co_return !failure_of(gone) && gone->integer().value_or(0) == 1;
+}
+
+asio::awaitable<std::vector<store::pause>> redis_store::paused() {
+  const std::string index = options_.key_prefix + ":{pauses}";
+  const auto now_ms = std::to_string(
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock_->wall_now().time_since_epoch())
+          .count());
+  // Pauses that ended on their own leave the index here (their keys expired already).
+  co_await redis_->command("ZREMRANGEBYSCORE", index, "-inf", now_ms);
+  const auto members = co_await redis_->command("ZRANGE", index, "0", "-1");
+  std::vector<store::pause> out;
+  if (failure_of(members)) co_return out;
+  for (const reply& member : members->elements()) {
+    const auto json =
+        co_await redis_->command("GET", conversation_key_of("pause", text_of(member)));
+    if (failure_of(json) || json->is_nil()) continue;
+    if (auto p = decode_pause(text_of(*json))) out.push_back(std::move(*p));
+  }
+  co_return out;
+}
+
+asio::awaitable<error_code> redis_store::add_dead_letter(dead_letter d) {
+  const auto ms = [](wall_time t) {
+    return std::to_string(
+        std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count());
+  };
+  const std::vector<std::string> keys{options_.key_prefix + ":{dl}:order",
+                                      options_.key_prefix + ":{dl}:data"};
+  const std::vector<std::string> args{d.wamid, ms(d.at), encode_dead_letter(d, true),
+                                      std::to_string(options_.dead_letters_max),
+                                      ms(clock_->wall_now() - options_.dead_letters_max_age)};
+  const auto answer = co_await redis_->run_script(redis_scripts::add_dead_letter(), keys, args);
+  if (const error_code ec = failure_of(answer)) co_return ec;
+  stats_.dead_letters_dropped += static_cast<std::uint64_t>(answer->integer().value_or(0));
+  co_return error_code{};
+}
+
+asio::awaitable<std::vector<dead_letter>> redis_store::dead_letters(std::size_t limit,
+                                                                    std::string_view after,
+                                                                    std::string_view reason) {
+  const std::string order = options_.key_prefix + ":{dl}:order";
+  const std::string data = options_.key_prefix + ":{dl}:data";
+  std::vector<dead_letter> out;
+  long long start = 0;
+  if (!after.empty()) {
+    const auto rank = co_await redis_->command("ZREVRANK", order, after);
+    if (failure_of(rank) || rank->is_nil()) co_return out;
+    start = rank->integer().value_or(0) + 1;
+  }
+  // Read in pages until `limit` match the reason filter (or the list ends).
+  constexpr long long page = 200;
+  while (out.size() < limit) {
+    const auto ids = co_await redis_->command("ZREVRANGE", order, std::to_string(start),
+                                              std::to_string(start + page - 1));
+    if (failure_of(ids) || ids->elements().empty()) break;
+    for (const reply& id : ids->elements()) {
+      if (out.size() >= limit) break;
+      const auto json = co_await redis_->command("HGET", data, text_of(id));
+      if (failure_of(json) || json->is_nil()) continue;
+      auto d = decode_dead_letter(text_of(*json));
+      if (!d || (!reason.empty() && d->reason != reason)) continue;
+      out.push_back(std::move(*d));
+    }
+    start += page;
+  }
+  co_return out;
+}
+
+asio::awaitable<std::optional<dead_letter>> redis_store::find_dead_letter(
+    const std::string& wamid) {
+  const auto json = co_await redis_->command("HGET", options_.key_prefix + ":{dl}:data", wamid);
+  if (failure_of(json) || json->is_nil()) co_return std::nullopt;
+  co_return decode_dead_letter(text_of(*json));
+}
+
+asio::awaitable<replay_result> redis_store::replay(const std::string& wamid,
+                                                   wall_time window_start) {
+  const auto found = co_await find_dead_letter(wamid);
+  if (!found) co_return replay_result::not_found;
+  const auto message = decode_message(found->payload);
+  if (!message) co_return replay_result::not_found;
+  // The customer's last message: as Redis saw it (kept 25 hours), or at least the message itself.
+  wall_time last = wall_time(std::chrono::seconds(message->timestamp));
+  const auto seen =
+      co_await redis_->command("GET", conversation_key_of("last", found->conversation));
+  if (!failure_of(seen) && !seen->is_nil()) {
+    last = std::max(last, wall_time(std::chrono::milliseconds(number_of(*seen))));
+  }
+  if (last < window_start) co_return replay_result::window_closed;
+  const std::vector<std::string> keys{options_.key_prefix + ":{dl}:order",
+                                      options_.key_prefix + ":{dl}:data",
+                                      options_.key_prefix + ":{cap}:unfinished"};
+  const std::vector<std::string> args{wamid, options_.key_prefix,
+                                      std::to_string(partition_of(found->conversation)),
+                                      found->conversation, found->payload};
+  const auto answer = co_await redis_->run_script(redis_scripts::replay(), keys, args);
+  if (failure_of(answer)) co_return replay_result::unavailable;
+  if (answer->integer().value_or(0) != 1) co_return replay_result::not_found;
+  if (waiting_ > 0) wake_.cancel();
+  co_return replay_result::queued;
+}
+
+asio::awaitable<bool> redis_store::delete_dead_letter(const std::string& wamid) {
+  const auto gone = co_await redis_->command("HDEL", options_.key_prefix + ":{dl}:data", wamid);
+  co_await redis_->command("ZREM", options_.key_prefix + ":{dl}:order", wamid);
+  co_return !failure_of(gone) && gone->integer().value_or(0) == 1;
+}
+
+void redis_store::set_dead_letter_limits(std::size_t max, std::chrono::milliseconds max_age) {
+  options_.dead_letters_max = max;
+  options_.dead_letters_max_age = max_age;
+}
+
 void redis_store::begin_drain() {
   claiming_ = false;
+  // Conversations nobody is writing a reply for go back at once, for another replica to answer
+  // (their workers' later steps are fenced); those being written finish first.
+  std::vector<std::pair<std::string, holding>> idle;
+  for (auto it = held_.begin(); it != held_.end();) {
+    if (it->second.writing) {
+      ++it;
+      continue;
+    }
+    idle.emplace_back(it->first, it->second);
+    it = held_.erase(it);
+  }
+  stats_.owned = held_.size();
+  if (idle.empty()) return;
+  ++giving_back_;
+  tasks_.spawn(give_back_idle(std::move(idle)));
+}
+
+asio::awaitable<void> redis_store::give_back_idle(
+    std::vector<std::pair<std::string, holding>> idle) {
+  for (const auto& [conversation, h] : idle) {
+    co_await give_back(conversation, h);
+    spdlog::info("conversation {} handed back for another replica to answer", conversation);
+  }
+  --giving_back_;
+  given_back_.cancel();
 }
 
 leftovers redis_store::close() {
@@ -464,6 +675,11 @@ leftovers redis_store::close() {
 }
 
 asio::awaitable<void> redis_store::hand_back() {
+  // What the drain began giving back is given back before the tasks stop.
+  while (giving_back_ > 0) {
+    given_back_.expires_at(asio::steady_timer::time_point::max());
+    co_await given_back_.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
   std::vector<std::pair<std::string, holding>> owned(held_.begin(), held_.end());
   for (const auto& [conversation, h] : owned) {
     co_await release(claim{conversation, h.fence, {}});

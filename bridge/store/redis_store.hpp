@@ -10,6 +10,8 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "bridge/store/message_store.hpp"
 #include "queue/redis/client.hpp"
@@ -27,18 +29,22 @@ struct redis_store_options {
   std::chrono::milliseconds timeout{2'000};  // WAIT gives up after a part of it
   std::string owner;  // who holds claims: unique per process (replica name + incarnation)
   std::chrono::milliseconds idle_poll{25};  // how often an idle replica looks for work
+  bool redact_phone_numbers = true;         // in log lines
+  std::size_t dead_letters_max = 10000;
+  std::chrono::milliseconds dead_letters_max_age = std::chrono::hours(24 * 7);
 };
 
 // What the Redis store did, for /metrics.
 struct redis_store_stats {
-  std::uint64_t takeovers = 0;          // conversations claimed from an expired lease
-  std::uint64_t fenced = 0;             // steps refused because the claim was lost
-  std::uint64_t refusals = 0;           // admissions refused because Redis could not take them
-  std::uint64_t wait_acknowledged = 0;  // WAITs that got min_replica_acks replicas
-  std::uint64_t wait_short = 0;         // WAITs that did not
-  std::size_t owned = 0;                // conversations this replica holds now
-  std::size_t unfinished = 0;           // messages stored and not finished (all replicas), as of
-                                        // the last look
+  std::uint64_t takeovers = 0;             // conversations claimed from an expired lease
+  std::uint64_t fenced = 0;                // steps refused because the claim was lost
+  std::uint64_t refusals = 0;              // admissions refused because Redis could not take them
+  std::uint64_t wait_acknowledged = 0;     // WAITs that got min_replica_acks replicas
+  std::uint64_t wait_short = 0;            // WAITs that did not
+  std::uint64_t dead_letters_dropped = 0;  // dead letters dropped to keep within the limits
+  std::size_t owned = 0;                   // conversations this replica holds now
+  std::size_t unfinished = 0;              // messages stored and not finished (all replicas), as of
+                                           // the last look
 };
 
 // The store several replicas share (DESIGN.md §8): every message, wamid, conversation and lease
@@ -55,11 +61,13 @@ struct redis_store_stats {
 //               stored, and waits for min_replica_acks again before its 200
 //   claim       no: a claim whose reply was lost leaves a lease nobody renews; it expires after
 //               redis.lease and the conversation is taken over (nothing of it had begun)
-//   take_more   no: messages it moved stay held, and release() hands them back in order
+//   take_more   no: the worker asks nothing and the claim is dropped here (no longer renewed);
+//               messages it moved stay held, and the lease's next owner takes them in order
 //   begin_send  yes, for up to redis.lease, with backoff: the record is a set, applying it twice
 //               is harmless; with min_replica_acks it is WAITed for too, so the in-doubt mark
 //               survives a failover. Nothing is sent until it succeeds; when it does not, the
-//               claim is dropped here (no longer renewed) and its lease expires
+//               claim is dropped here (no longer renewed) and its lease expires. "paused" is no
+//               failure of the claim: the worker finishes those messages unanswered
 //   finish      yes, likewise: it removes what is there, and frees capacity only for that
 //   release     yes, likewise; "fenced" after a lost reply means the first one took effect
 //   renew       no: the next renewal, a third of the lease later, is the retry
@@ -86,6 +94,20 @@ class redis_store final : public message_store {
   void remember_reply(const std::string& outbound_id, reply_origin origin) override;
   boost::asio::awaitable<std::optional<reply_origin>> find_reply(
       const std::string& outbound_id) override;
+  boost::asio::awaitable<boost::system::error_code> pause(store::pause p) override;
+  boost::asio::awaitable<bool> is_paused(const std::string& conversation) override;
+  boost::asio::awaitable<bool> resume(const std::string& conversation) override;
+  boost::asio::awaitable<std::vector<store::pause>> paused() override;
+  boost::asio::awaitable<boost::system::error_code> add_dead_letter(dead_letter d) override;
+  boost::asio::awaitable<std::vector<dead_letter>> dead_letters(std::size_t limit,
+                                                                std::string_view after,
+                                                                std::string_view reason) override;
+  boost::asio::awaitable<std::optional<dead_letter>> find_dead_letter(
+      const std::string& wamid) override;
+  boost::asio::awaitable<replay_result> replay(const std::string& wamid,
+                                               wall_time window_start) override;
+  boost::asio::awaitable<bool> delete_dead_letter(const std::string& wamid) override;
+  void set_dead_letter_limits(std::size_t max, std::chrono::milliseconds max_age) override;
   boost::asio::awaitable<void> hand_back() override;
 
   std::size_t unfinished() const override { return stats_.unfinished; }
@@ -105,6 +127,7 @@ class redis_store final : public message_store {
   struct holding {
     std::uint32_t partition = 0;
     std::uint64_t fence = 0;
+    bool writing = false;  // between begin_send and finish: a reply may be on its way
   };
 
   boost::asio::awaitable<void> dispatch();
@@ -120,17 +143,31 @@ class redis_store final : public message_store {
   // so WAITs queued behind each other would push other commands past their deadline.
   boost::asio::awaitable<boost::system::error_code> replicate();
   boost::asio::awaitable<boost::system::error_code> wait_for_replicas();
+  // The key of `what` for a conversation's partition ("P:{p}:what:<conversation>").
+  std::string conversation_key_of(std::string_view what, const std::string& conversation) const;
   boost::asio::awaitable<boost::system::error_code> fenced_step(const queue::redis::script& s,
                                                                 const claim& held,
                                                                 std::span<const std::string> ids,
                                                                 bool with_counter);
+  boost::asio::awaitable<boost::system::error_code> run_fenced(const queue::redis::script& s,
+                                                               const std::string& conversation,
+                                                               holding h,
+                                                               std::span<const std::string> ids,
+                                                               bool with_counter);
   // Runs a step again while it fails with unavailable or not_replicated, with backoff, for at
   // most the lease (the policy above).
   boost::asio::awaitable<boost::system::error_code> retried(
-      const char* what, const claim& held,
+      const char* what, const std::string& conversation,
       std::function<boost::asio::awaitable<boost::system::error_code>()> step);
-  // Forgets a claim here (its lease is no longer renewed) when it is still the one held.
-  void drop_claim(const claim& held);
+  // Runs the release script for a conversation held as `h` (retried by the policy above); a
+  // lease that cannot be given back runs out instead.
+  boost::asio::awaitable<void> give_back(const std::string& conversation, holding h);
+  // Gives back, at the start of a drain, what nobody is writing a reply for.
+  boost::asio::awaitable<void> give_back_idle(std::vector<std::pair<std::string, holding>> idle);
+  // Stops holding (renewing, counting) `conversation` if it is still held under `fence`.
+  void forget(const std::string& conversation, std::uint64_t fence);
+  // Marks a claim, if still held, as writing a reply (begin_send to finish) or not.
+  void set_writing(const claim& held, bool writing);
 
   boost::asio::any_io_executor executor_;
   std::shared_ptr<queue::redis::client> redis_;
@@ -150,6 +187,9 @@ class redis_store final : public message_store {
   std::shared_ptr<wait_round> wait_in_flight_;
   std::uint64_t replication_requests_ = 0;  // callers of replicate() so far
   redis_store_stats stats_;
+
+  boost::asio::steady_timer given_back_;  // hand_back waits on it for give_back_idle
+  std::size_t giving_back_ = 0;           // give_back_idle tasks still running
   webhook::io::task_group tasks_;
 };
 

@@ -30,15 +30,19 @@ BOOST_AUTO_TEST_CASE(listen_addresses) {
 }
 
 BOOST_AUTO_TEST_CASE(server_addresses) {
-  auto name = parse_server_address("sentinel-0.sentinel.redis.svc:26379");
+  auto name = parse_server_address(
+      "robofy-wa-bridge-redis-sentinel-0.robofy-wa-bridge-redis-sentinel:26379");
   BOOST_TEST_REQUIRE(name.value.has_value());
-  BOOST_TEST(name.value->host == "sentinel-0.sentinel.redis.svc");
+  BOOST_TEST(name.value->host ==
+             "robofy-wa-bridge-redis-sentinel-0.robofy-wa-bridge-redis-sentinel");
   BOOST_TEST(name.value->port == 26379);
+  BOOST_TEST(parse_server_address("sentinel_0:1").value.has_value());
   BOOST_TEST(parse_server_address("10.0.0.7:26379").value.value().host == "10.0.0.7");
   BOOST_TEST(parse_server_address("[fd00::7]:26379").value.value().host == "fd00::7");
   for (const char* bad :
-       {"", "26379", ":26379", "sentinel-0", "sentinel-0:", "sentinel-0:0", "sentinel-0:65536",
-        "fd00::7:26379", "[fd00::7]:0", "bad host:1", "-x:1", "a/b:1"}) {
+       {"", "sentinel-0", "sentinel-0:", ":26379", "sentinel-0:0", "sentinel-0:65536",
+        "sentinel 0:26379", "-sentinel:26379", ".sentinel:26379", "fd00::7:26379", "[fd00::7]:0",
+        "[fd00::7]", "sentinel-0:26379x", "séntinel:26379", "26379", "a/b:1"}) {
     BOOST_TEST_INFO("text: '" << bad << "'");
     auto p = parse_server_address(bad);
     BOOST_TEST(!p.value.has_value());

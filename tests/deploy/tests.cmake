@@ -24,13 +24,19 @@ add_test(NAME deploy_yaml_lint
           ${deploy_tests_dir}/yamllint.yaml ${deploy_yaml})
 set_tests_properties(deploy_yaml_lint PROPERTIES COMMAND_EXPAND_LISTS ON)
 
-# The kustomize base and the example overlay render and keep the invariants (and equal
-# `kubectl kustomize` when kubectl is installed); the ConfigMap's config passes --check-config.
+# Every kustomization renders and keeps its invariants (and equals `kubectl kustomize` when
+# kubectl is installed): the single-process base and example overlay; the replicas overlays (with
+# components/replicas) on one Redis and on Redis with Sentinel; each Redis on its own. The
+# bridge's ConfigMap config passes --check-config.
 add_test(NAME deploy_kubernetes_manifests
   COMMAND /usr/bin/python3 ${deploy_tests_dir}/check_kubernetes.py
           --binary $<TARGET_FILE:robofy-wa-bridge>
           ${PROJECT_SOURCE_DIR}/deploy/kubernetes/base
-          ${PROJECT_SOURCE_DIR}/deploy/kubernetes/overlays/example)
+          ${PROJECT_SOURCE_DIR}/deploy/kubernetes/overlays/example
+          ${PROJECT_SOURCE_DIR}/deploy/kubernetes/overlays/replicas
+          ${PROJECT_SOURCE_DIR}/deploy/kubernetes/overlays/replicas-sentinel
+          ${PROJECT_SOURCE_DIR}/deploy/kubernetes/redis/single
+          ${PROJECT_SOURCE_DIR}/deploy/kubernetes/redis/sentinel)
 # The checker itself: every deliberately broken copy of the manifests must fail.
 add_test(NAME deploy_kubernetes_checker_self_test
   COMMAND /usr/bin/python3 ${deploy_tests_dir}/check_kubernetes.py --self-test

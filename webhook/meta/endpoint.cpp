@@ -75,13 +75,18 @@ std::string_view unavailable_code(admission result) {
 }  // namespace
 
 webhook_endpoint::webhook_endpoint(std::shared_ptr<delivery_sink> sink, endpoint_settings settings)
-    : sink_(std::move(sink)), settings_(std::move(settings)), key_(settings_.app_secret) {}
+    : sink_(std::move(sink)), settings_(std::move(settings)), key_(settings_.app_secret) {
+  if (!settings_.previous_app_secret.empty()) previous_key_.emplace(settings_.previous_app_secret);
+}
 
 void webhook_endpoint::update(endpoint_settings settings) {
   // Keyed before anything changes, so a failure leaves the old settings whole.
   signature_key key(settings.app_secret);
+  std::optional<signature_key> previous;
+  if (!settings.previous_app_secret.empty()) previous.emplace(settings.previous_app_secret);
   settings_ = std::move(settings);
   key_ = std::move(key);
+  previous_key_ = std::move(previous);
 }
 
 std::unique_ptr<http::body_observer> webhook_endpoint::observe_body(const http::request& header) {
@@ -147,8 +152,14 @@ boost::asio::awaitable<http::response> webhook_endpoint::accept_delivery(
   // The observer was made by observe_body() for this very http::request, so it is ours; a
   // http::request handed in without one (tests, fuzzing) is checked in one pass here.
   auto* streamed = dynamic_cast<signature_observer*>(observed.get());
-  const signature_status status =
-      streamed ? streamed->finish(claimed) : key_.verify(claimed, req.body());
+  signature_status status = streamed ? streamed->finish(claimed) : key_.verify(claimed, req.body());
+  if (status == signature_status::ok) {
+    ++counters_.signed_current;
+  } else if (status == signature_status::mismatch && previous_key_) {
+    // During a rotation: the old secret in one more pass over the body (two HMACs at most).
+    status = previous_key_->verify(claimed, req.body());
+    if (status == signature_status::ok) ++counters_.signed_previous;
+  }
   if (status != signature_status::ok) {
     ++counters_.bad_signature;
     if (const auto held_back = refusal_log_.admit()) {

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "webhook/http/types.hpp"
@@ -17,6 +18,8 @@ struct endpoint_settings {
   std::string app_secret;                // HMAC key of X-Hub-Signature-256
   std::string verify_token;              // the GET handshake's hub.verify_token
   std::chrono::seconds retry_after{10};  // told to Meta with a 503
+  // The app secret before a rotation: deliveries signed with it are accepted too. Empty: none.
+  std::string previous_app_secret;
 };
 
 // What the endpoint answered, by result (read by the metrics).
@@ -33,6 +36,8 @@ struct endpoint_counters {
   std::uint64_t handshake_accepted = 0;
   std::uint64_t handshake_refused = 0;  // 403
   std::uint64_t handshake_bad_request = 0;
+  std::uint64_t signed_current = 0;   // deliveries whose signature matched meta.app_secret
+  std::uint64_t signed_previous = 0;  // ... meta.previous_app_secret (the old one can go at 0)
 };
 
 // Meta's side of the public listener (DESIGN.md §4): the GET subscription handshake and signed
@@ -59,7 +64,8 @@ class webhook_endpoint final : public http::request_handler {
 
   std::shared_ptr<delivery_sink> sink_;
   endpoint_settings settings_;
-  signature_key key_;  // settings_.app_secret, keyed once
+  signature_key key_;                          // settings_.app_secret, keyed once
+  std::optional<signature_key> previous_key_;  // settings_.previous_app_secret, when set
   endpoint_counters counters_;
   util::log_throttle refusal_log_;  // refused POSTs are logged once per interval, with a count
 };

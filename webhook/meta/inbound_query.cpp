@@ -287,7 +287,23 @@ std::string render_form_response(std::string_view response_json) {
   return any ? std::move(query).take() : std::string{};
 }
 
-message_outcome describe_message(message_kind kind, const message_content& content) {
+std::string referral_line(const referral_content& referral) {
+  const std::string_view title = first_non_blank(referral.headline, referral.body);
+  if (util::is_blank(title) && util::is_blank(referral.source_url)) return {};
+  capped_text line(max_query_bytes / 4);
+  line << "[The customer came from an ad";
+  if (!util::is_blank(title)) line << ": \"" << util::trim(title) << "\"";
+  if (!util::is_blank(referral.source_url)) line << " " << util::trim(referral.source_url);
+  line << "]";
+  std::string text = std::move(line).take();
+  if (!text.ends_with(']')) text += ']';  // cut: still a closed note
+  return text;
+}
+
+namespace {
+
+// The message's own outcome, before an ad's note is added.
+message_outcome describe_content(message_kind kind, const message_content& content) {
   switch (kind) {
     case message_kind::text:
       // A text's query is what the customer wrote, as written; WhatsApp bounds its length.
@@ -322,6 +338,16 @@ message_outcome describe_message(message_kind kind, const message_content& conte
       break;  // informational, or an edit/revoke that must never be answered as a new question
   }
   return {};
+}
+
+}  // namespace
+
+message_outcome describe_message(message_kind kind, const message_content& content) {
+  message_outcome outcome = describe_content(kind, content);
+  if (outcome.disposition != disposition::answer) return outcome;
+  const std::string note = referral_line(content.referral);
+  if (!note.empty()) outcome.query += "\n" + note;
+  return outcome;
 }
 
 }  // namespace bridge::webhook::meta

@@ -56,8 +56,14 @@ struct contacts_content {
 
 // Everything a message carried that can describe it, read whatever its `type` (Meta's keys may
 // come in any order); views point into the parsed body.
+// A click-to-WhatsApp ad the customer came from (`referral`).
+struct referral_content {
+  std::string_view headline, body, source_url, source_type;
+};
+
 struct message_content {
   std::string_view text_body;
+  referral_content referral;
   interactive_content interactive;
   button_content button;
   media_content image, video, document;
@@ -70,6 +76,11 @@ struct message_outcome {
   bridge::webhook::meta::disposition disposition = bridge::webhook::meta::disposition::ignore;
   std::string query;  // empty unless disposition is answer
 };
+
+// The line a query gains when the message came from an ad, so the agent knows what the customer is
+// asking about: `[The customer came from an ad: "<headline>" <source_url>]` (the ad's body when it
+// has no headline); empty when there is no referral. Throws only std::bad_alloc.
+std::string referral_line(const referral_content& referral);
 
 // Decides what the bridge does with a message of `kind` carrying `content` and builds the query
 // ("blank" = empty or ASCII whitespace only):

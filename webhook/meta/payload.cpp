@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstring>
 #include <deque>
@@ -107,6 +108,10 @@ struct raw_contact {
   std::string_view wa_id, user_id, name;
 };
 
+struct raw_echo {
+  std::string_view id, to, to_user_id;
+};
+
 struct raw_status {
   std::string_view id, status, recipient_id;
   std::int64_t error_code = 0;
@@ -120,6 +125,7 @@ struct raw_change {
   std::vector<raw_contact> contacts;
   std::vector<raw_message> messages;
   std::vector<raw_status> statuses;
+  std::vector<raw_echo> echoes;
   std::size_t value_errors = 0;
   std::size_t skipped = 0;  // message entries that are not even objects
   bool unreadable = false;  // value is not an object
@@ -337,6 +343,17 @@ sj::error_code walk_shared_contacts(od::value value, contacts_content& out) {
   });
 }
 
+// The click-to-WhatsApp ad a message came from; fields of the wrong type are left empty.
+sj::error_code walk_referral(od::value value, referral_content& out) {
+  return for_each_optional_field(value, [&](std::string_view key, od::value v) {
+    if (key == "headline") return read_optional(v, out.headline);
+    if (key == "body") return read_optional(v, out.body);
+    if (key == "source_url") return read_optional(v, out.source_url);
+    if (key == "source_type") return read_optional(v, out.source_type);
+    return sj::SUCCESS;
+  });
+}
+
 // --- messages ------------------------------------------------------------------------------------
 
 sj::error_code walk_message(od::value value, raw_change& change) {
@@ -369,6 +386,7 @@ sj::error_code walk_message(od::value value, raw_change& change) {
     if (key == "document") return walk_media(field, message.content.document);
     if (key == "location") return walk_location(field, message.content.location);
     if (key == "contacts") return walk_shared_contacts(field, message.content.contacts);
+    if (key == "referral") return walk_referral(field, message.content.referral);
     return sj::SUCCESS;
   });
   if (e) return e;
@@ -428,6 +446,23 @@ sj::error_code walk_status(od::value value, raw_change& change) {
   return sj::SUCCESS;
 }
 
+// One entry of an smb_message_echoes change; one of the wrong shape is dropped.
+sj::error_code walk_echo(od::value value, raw_change& change) {
+  raw_echo echo;
+  bool bad = false;
+  const auto e = for_each_field(value, bad, [&](std::string_view key, od::value field) {
+    if (key == "id") return read_string(field, echo.id, bad);
+    if (key == "to") return read_string(field, echo.to, bad);
+    if (key == "to_user_id" || key == "recipient_user_id") {
+      return read_string(field, echo.to_user_id, bad);
+    }
+    return sj::SUCCESS;
+  });
+  if (e) return e;
+  if (!bad && (!echo.to.empty() || !echo.to_user_id.empty())) change.echoes.push_back(echo);
+  return sj::SUCCESS;
+}
+
 sj::error_code walk_value(od::value value, raw_change& change) {
   return for_each_field(value, change.unreadable, [&](std::string_view key, od::value field) {
     bool wrong_type = false;
@@ -450,6 +485,10 @@ sj::error_code walk_value(od::value value, raw_change& change) {
     if (key == "statuses") {
       return for_each_element(field, wrong_type,
                               [&](od::value element) { return walk_status(element, change); });
+    }
+    if (key == "message_echoes") {
+      return for_each_element(field, wrong_type,
+                              [&](od::value element) { return walk_echo(element, change); });
     }
     if (key == "errors") {
       const auto e = for_each_element(field, wrong_type, [&](od::value) {
@@ -543,6 +582,21 @@ void commit(const raw_change& change, delivery& out) {
   }
 }
 
+// The fields whose values are read: messages (and statuses), and the business's own echoes.
+bool is_read_field(std::string_view field) noexcept {
+  return field == "messages" || field == "smb_message_echoes";
+}
+
+void commit_echoes(const raw_change& change, delivery& out) {
+  if (change.phone_number_id.empty() || change.phone_number_id.size() > max_party_id_bytes) return;
+  for (const raw_echo& raw : change.echoes) {
+    const std::string_view customer = raw.to.empty() ? raw.to_user_id : raw.to;
+    if (customer.size() > max_party_id_bytes || raw.id.size() > max_message_id_bytes) continue;
+    out.echoes.push_back(
+        echo{std::string(raw.id), std::string(change.phone_number_id), std::string(customer)});
+  }
+}
+
 sj::error_code walk_change(od::value value, delivery& out) {
   std::string_view field_name;
   bool field_known = false;
@@ -557,13 +611,18 @@ sj::error_code walk_change(od::value value, delivery& out) {
     }
     if (key != "value") return sj::SUCCESS;
     // Meta puts "field" first: other subscriptions' values are then skipped unread.
-    if (field_known && field_name != "messages") return sj::SUCCESS;
+    if (field_known && !is_read_field(field_name)) return sj::SUCCESS;
     value_seen = true;
     return walk_value(field, change);
   });
   if (e) return e;
-  if (unreadable || field_name != "messages" || !value_seen || change.unreadable) {
+  ++out.changes_by_field[std::string(known_field(field_name))];
+  if (unreadable || !is_read_field(field_name) || !value_seen || change.unreadable) {
     ++out.ignored_changes;
+    return sj::SUCCESS;
+  }
+  if (field_name == "smb_message_echoes") {
+    commit_echoes(change, out);
     return sj::SUCCESS;
   }
   commit(change, out);
@@ -698,6 +757,37 @@ boost::system::result<delivery> parse(std::string& body) {
 }
 
 }  // namespace
+
+std::string_view known_field(std::string_view field) noexcept {
+  static constexpr std::array<std::string_view, 24> known = {"messages",
+                                                             "smb_message_echoes",
+                                                             "smb_app_state_sync",
+                                                             "history",
+                                                             "account_alerts",
+                                                             "account_review_update",
+                                                             "account_update",
+                                                             "business_capability_update",
+                                                             "business_status_update",
+                                                             "calls",
+                                                             "flows",
+                                                             "message_template_components_update",
+                                                             "message_template_quality_update",
+                                                             "message_template_status_update",
+                                                             "template_category_update",
+                                                             "payment_configuration_update",
+                                                             "phone_number_name_update",
+                                                             "phone_number_quality_update",
+                                                             "security",
+                                                             "user_preferences",
+                                                             "automatic_events",
+                                                             "message_echoes",
+                                                             "partner_solutions",
+                                                             "tracking_events"};
+  for (const std::string_view name : known) {
+    if (name == field) return name;
+  }
+  return "other";
+}
 
 std::string_view to_string(message_kind kind) noexcept {
   switch (kind) {

@@ -4,6 +4,7 @@
 #include <boost/system/result.hpp>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -78,6 +79,14 @@ struct status_update {
   std::string error_title;      // errors[0].title, else empty
 };
 
+// The business's own message to a customer, sent from the WhatsApp Business app on the same
+// number ("coexistence"): an `smb_message_echoes` change. A person is answering that customer.
+struct echo {
+  std::string id;               // the echoed message's wamid
+  std::string phone_number_id;  // the business number (value.metadata)
+  std::string customer_id;      // "to" (wa_id), or the customer's user id
+};
+
 // Everything one webhook POST carried, in wire order (entry → change → item).
 struct delivery {
   std::vector<inbound_message> messages;
@@ -87,7 +96,13 @@ struct delivery {
                                      // a known field of the wrong type: not answerable
   std::size_t ignored_changes = 0;   // changes whose field is not "messages" (or is unreadable)
   std::size_t oversized_ids = 0;     // messages refused: an id longer than the bounds below
+  std::vector<echo> echoes;          // the business's own messages (smb_message_echoes)
+  // Changes by their `field`: the known names, anything else as "other" (a bounded label set).
+  std::map<std::string, std::size_t> changes_by_field;
 };
+
+// The `field` names of WhatsApp Business Account webhooks the metrics name; any other is "other".
+std::string_view known_field(std::string_view field) noexcept;
 
 // Longest wamid accepted (Meta's are about 60 bytes). Ids are remembered for 7 days, so the
 // dedupe memory is bounded in bytes only if each id is; a longer one is refused as malformed.

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "bridge/redact.hpp"
+#include "webhook/util/redact.hpp"
 #include "config/duration.hpp"
 #include "tests/support/fake_services.hpp"
 #include "tests/support/fake_upstream.hpp"
@@ -171,7 +171,7 @@ asio::awaitable<void> play_meta(const options& o, bridge::webhook::http::http_cl
     req.body() = body;
     say("Meta -> bridge" +
         (o.bridge_urls.size() > 1 ? " " + std::to_string(n % o.bridge_urls.size() + 1) : "") +
-        ": " + name + " (" + bridge::redact_id(wa_id, true) + ") writes \"" + question + "\" [" +
+        ": " + name + " (" + bridge::webhook::util::redact_id(wa_id, true) + ") writes \"" + question + "\" [" +
         wamid + "]");
     auto res = co_await client.send(origin, std::move(req), std::chrono::seconds(5));
     if (!res) {
@@ -207,7 +207,7 @@ int main(int argc, char** argv) {
         [](const recorded_request& req) {
           const auto asked = parse_robofy_request(req.body);
           say("bridge -> Robofy: agent " + asked.chatbot_id + " asked \"" + asked.query +
-              "\" for session " + bridge::redact_id(asked.session_id, true));
+              "\" for session " + bridge::webhook::util::redact_id(asked.session_id, true));
           return robofy_answering([](const robofy_request_fields& f) {
             return "Thanks for your message! You asked: \"" + f.query +
                    "\". A human would answer here; this is the simulator.";
@@ -221,7 +221,7 @@ int main(int argc, char** argv) {
           if (sent.type != "text") {
             say("bridge -> WhatsApp: message marked read, \"typing...\" shown");
           } else {
-            say("bridge -> WhatsApp: reply to " + bridge::redact_id(sent.to, true) + ": \"" +
+            say("bridge -> WhatsApp: reply to " + bridge::webhook::util::redact_id(sent.to, true) + ": \"" +
                 sent.text + "\"");
           }
           return inner(req);

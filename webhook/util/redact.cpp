@@ -1,8 +1,8 @@
-#include "bridge/redact.hpp"
+#include "webhook/util/redact.hpp"
 
 #include <cstddef>
 
-namespace bridge {
+namespace bridge::webhook::util {
 
 namespace {
 
@@ -36,4 +36,11 @@ std::string redact_id(std::string_view id, bool enabled) {
   return out;
 }
 
-}  // namespace bridge
+std::string redact_conversation(std::string_view conversation, bool enabled) {
+  const auto slash = conversation.find('/');
+  if (slash == std::string_view::npos) return redact_id(conversation, enabled);
+  return std::string(conversation.substr(0, slash + 1)) +
+         redact_id(conversation.substr(slash + 1), enabled);
+}
+
+}  // namespace bridge::webhook::util

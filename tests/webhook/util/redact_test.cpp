@@ -1,8 +1,8 @@
-#include "bridge/redact.hpp"
+#include "webhook/util/redact.hpp"
 
 #include <boost/test/unit_test.hpp>
 
-using bridge::redact_id;
+using bridge::webhook::util::redact_id;
 
 BOOST_AUTO_TEST_SUITE(redact)
 
