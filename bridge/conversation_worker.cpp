@@ -10,6 +10,7 @@
 #include "bridge/send_retry.hpp"
 #include "webhook/format/whatsapp_format.hpp"
 #include "webhook/io/log_event.hpp"
+#include "webhook/util/ascii.hpp"
 #include "webhook/util/backoff.hpp"
 #include "webhook/util/redact.hpp"
 
@@ -228,18 +229,26 @@ awaitable<std::string> robofy_answer(std::span<const store::pending_message> mes
     reply = co_await ask_with_retries(request, settings, context, ids, outcome.robofy_calls);
   }
   if (reply.outcome == robofy::chat_outcome::answered) {
-    ++context.counters.answers;
     // Robofy writes Markdown; WhatsApp has its own markup. The operator's own reply texts are
     // sent as written.
-    co_return webhook::format::to_whatsapp(reply.answer);
+    std::string answer = webhook::format::to_whatsapp(reply.answer);
+    // An answer that shows nothing once rendered (a rule, an HTML comment) would be split into
+    // no message at all: the customer would get silence.
+    if (!webhook::util::trim(answer).empty()) {
+      ++context.counters.answers;
+      co_return answer;
+    }
+    reply.error_code = "empty_answer";
+    reply.error_detail = "the answer has no text to show on WhatsApp";
   }
   ++context.counters.fallbacks;
   log_event(spdlog::level::warn, {"fallback", ids, conversation_of(messages, customer)},
             "robofy could not answer {} (status {}, {}: {}); sending the fallback text", ids,
             reply.http_status, reply.error_code, reply.error_detail);
   outcome.real_answer = false;
-  outcome.reason =
-      reply.outcome == robofy::chat_outcome::permanent ? "robofy_refused" : "robofy_unavailable";
+  outcome.reason = reply.outcome == robofy::chat_outcome::answered    ? "empty_answer"
+                   : reply.outcome == robofy::chat_outcome::permanent ? "robofy_refused"
+                                                                      : "robofy_unavailable";
   outcome.detail = "HTTP " + std::to_string(reply.http_status) + ", " + reply.error_code + ": " +
                    reply.error_detail;
   co_return settings.config.replies.fallback_text;

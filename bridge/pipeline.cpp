@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "bridge/answer_limits.hpp"
@@ -331,10 +332,14 @@ void pipeline::begin_drain() {
 }
 
 awaitable<bool> pipeline::drain(std::chrono::milliseconds grace) {
+  using namespace asio::experimental::awaitable_operators;
   begin_drain();
   if (services_.store->local_backlog() == 0) co_return true;
-  drained_.expires_after(grace);
-  co_await drained_.async_wait(asio::as_tuple(asio::use_awaitable));
+  // The grace runs on the pipeline's clock like every other wait; drained_ never expires and
+  // is cancelled when the last message finishes.
+  drained_.expires_at(asio::steady_timer::time_point::max());
+  co_await (services_.clock->sleep_for(grace) ||
+            drained_.async_wait(asio::as_tuple(asio::use_awaitable)));
   co_return services_.store->local_backlog() == 0;
 }
 

@@ -40,7 +40,8 @@ class pipeline final : public webhook::meta::delivery_sink {
   void start();
   // Refuses new deliveries from now on (they get 503 and Meta retries them later).
   void begin_drain();
-  // Waits until every accepted message is finished or `grace` passes; true when all finished.
+  // Waits until every accepted message is finished or `grace` passes on the clock; true when all
+  // finished.
   boost::asio::awaitable<bool> drain(std::chrono::milliseconds grace);
   // Stops the workers, gives back what a shared store holds for this replica, and logs, one line
   // per wamid (per conversation for a shared store), what was left unanswered (kept in a durable

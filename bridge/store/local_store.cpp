@@ -97,6 +97,7 @@ asio::awaitable<admission_result> local_store::admit(std::vector<admission_entry
   // Room is reserved and ids remembered before the journal write, so a concurrent POST can
   // neither overfill the queue nor accept the same wamid while this one waits for the disk.
   std::vector<std::size_t> stored;
+  std::vector<std::size_t> remembered;
   const wall_time now = clock_->wall_now();
   for (std::size_t i = 0; i < entries.size(); ++i) {
     const webhook::meta::inbound_message& message = entries[i].message.message;
@@ -113,11 +114,13 @@ asio::awaitable<admission_result> local_store::admit(std::vector<admission_entry
     if (entries[i].answer && is_paused(conversation, now)) {
       seen_.insert(id);
       result.verdicts[i] = verdict::paused;
+      remembered.push_back(i);
       continue;
     }
     if (!entries[i].answer) {
       seen_.insert(id);
       result.verdicts[i] = verdict::remembered;
+      remembered.push_back(i);
       continue;
     }
     // Everything before this message stays accepted and remembered, so Meta's retry of the
@@ -137,8 +140,11 @@ asio::awaitable<admission_result> local_store::admit(std::vector<admission_entry
                                               conversation_key(m), encode_message(m)});
     }
     if (const error_code ec = co_await journal_->append_accepted(std::move(records))) {
-      // Not journaled means not accepted: Meta gets 503 and delivers these again.
+      // Not journaled means not accepted: Meta gets 503 and delivers these again, the ones
+      // only remembered included (their retry must not read as a duplicate).
       for (const std::size_t i : stored)
+        seen_.erase(entries[i].message.message.id);
+      for (const std::size_t i : remembered)
         seen_.erase(entries[i].message.message.id);
       queue_.unreserve(stored.size());
       result.error = ec;

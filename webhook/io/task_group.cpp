@@ -4,6 +4,7 @@
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/system/system_error.hpp>
 
 namespace bridge::webhook::io {
@@ -36,8 +37,14 @@ void task_group::spawn(asio::awaitable<void> task) {
 }
 
 void task_group::cancel() {
-  for (auto& signal : state_->signals)
-    signal.emit(asio::cancellation_type::terminal);
+  // co_spawn hands an emitted cancellation on through asio::dispatch, which, outside the
+  // executor's thread (a test, a destructor after run() returned), posts it with a pointer into
+  // the task's signal. A task that ends before that runs erases its signal, and the post would
+  // use freed memory; emitting from the executor makes co_spawn's dispatch run inline instead.
+  asio::dispatch(state_->executor, [st = state_] {
+    for (auto& signal : st->signals)
+      signal.emit(asio::cancellation_type::terminal);
+  });
 }
 
 std::size_t task_group::running() const {

@@ -24,7 +24,8 @@ class task_group {
 
   // Starts `task`; it can be cancelled through cancel() until it ends.
   void spawn(boost::asio::awaitable<void> task);
-  // Asks every running task to stop: their pending operation ends with operation_aborted.
+  // Asks every running task to stop: their pending operation ends with operation_aborted. Called
+  // on the executor's thread it takes effect at once; from elsewhere, when the executor next runs.
   void cancel();
   // Tasks spawned and not yet ended.
   std::size_t running() const;

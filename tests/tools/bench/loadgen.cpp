@@ -50,8 +50,11 @@ constexpr const char* usage =
     "Usage: robofy-wa-loadgen --url http[s]://127.0.0.1:PORT/PATH [--connections 16]\n"
     "                         [--duration SECONDS] [--requests K] [--secret S] [--senders 1000]\n"
     "                         [--number PHONE_NUMBER_ID] [--numbers 1] [--run-id ID]\n"
-    "                         [--cpu N] [--tls] [--ca-file PEM]\n"
+    "                         [--cpu N] [--tls] [--ca-file PEM] [--rate R]\n"
     "POSTs signed webhook deliveries over N keep-alive connections; prints one JSON line.\n"
+    "--rate R: open loop, request k is due at start + k/R s and its latency counts from then\n"
+    "(a late send is charged to the server, not hidden); without it each connection sends as\n"
+    "soon as its previous answer arrived.\n"
     "--tls (or an https URL): TLS on every connection, the handshake done before the clock "
     "starts;\n"
     "the server certificate is verified against --ca-file (for 127.0.0.1), not at all without "
@@ -72,6 +75,7 @@ struct options {
   int cpu = -1;
   bool tls = false;
   std::string ca_file;  // empty: the server's certificate is not verified (loopback bench)
+  double rate = 0;      // requests/s, open loop; 0: closed loop (as fast as answers come)
 };
 
 // Parses "http://host:port/path" or "https://host:port/path" (which sets tls).
@@ -130,6 +134,9 @@ std::optional<options> parse_options(int argc, char** argv) {
         o.run_id = value;
       } else if (arg == "--cpu") {
         o.cpu = std::stoi(value);
+      } else if (arg == "--rate") {
+        o.rate = std::stod(value);
+        if (!(o.rate > 0)) return std::nullopt;
       } else if (arg == "--ca-file") {
         o.ca_file = value;
       } else {
@@ -291,6 +298,13 @@ struct shared_run {
     cpu_end_us = own_cpu_us();
   }
 
+  // When request `n` is due: at once in a closed loop, at start + n/rate in an open one.
+  clock_type::time_point due(std::uint64_t n) const {
+    if (o.rate <= 0) return clock_type::now();
+    return start + std::chrono::duration_cast<clock_type::duration>(
+                       std::chrono::duration<double>(static_cast<double>(n) / o.rate));
+  }
+
   // Claims the next request number, or nothing when the run is over.
   std::optional<std::uint64_t> claim() {
     if (o.requests != 0 && next >= o.requests) return std::nullopt;
@@ -345,10 +359,18 @@ asio::awaitable<void> connection(shared_run& run, const body_factory& bodies) {
   const options& o = run.o;
   std::optional<Stream> stream;
   beast::flat_buffer buffer;
+  asio::steady_timer pace(co_await asio::this_coro::executor);
   co_await open(stream, run);
   co_await run.opened();
   while (auto n = run.claim()) {
     if (!stream && !co_await open(stream, run)) continue;
+    // Latency counts from when the request was due, so a send delayed by a slow answer on this
+    // connection is charged to the server (no coordinated omission).
+    const auto start = run.due(*n);
+    if (start > clock_type::now()) {
+      pace.expires_at(start);
+      co_await pace.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
     const std::string body = bodies.make(*n);
     http::request<http::string_body> req{http::verb::post, o.path, 11};
     req.set(http::field::host, o.host);
@@ -358,7 +380,6 @@ asio::awaitable<void> connection(shared_run& run, const body_factory& bodies) {
     req.prepare_payload();
     run.body_bytes += body.size();
 
-    const auto start = clock_type::now();
     auto [wec, written] =
         co_await http::async_write(*stream, req, asio::as_tuple(asio::use_awaitable));
     http::response<http::string_body> res;
@@ -451,7 +472,7 @@ int main(int argc, char** argv) {
         "{\"connections\":%u,\"requests\":%llu,\"ok\":%llu,\"other_status\":%llu,\"errors\":%llu,"
         "\"seconds\":%.3f,\"rps\":%.1f,\"p50_us\":%u,\"p90_us\":%u,\"p99_us\":%u,\"max_us\":%u,"
         "\"avg_body_bytes\":%llu,\"client_cpu_us_per_request\":%.2f,\"client_cpu_share\":%.2f,"
-        "\"tls\":\"%s\"}\n",
+        "\"tls\":\"%s\",\"rate\":%.1f}\n",
         o.connections, static_cast<unsigned long long>(answered),
         static_cast<unsigned long long>(run.ok), static_cast<unsigned long long>(run.other_status),
         static_cast<unsigned long long>(run.errors), seconds,
@@ -462,7 +483,8 @@ int main(int argc, char** argv) {
         seconds > 0 ? cpu_used / (seconds * 1e6) : 0.0,
         !o.tls                   ? "none"
         : run.negotiated.empty() ? "failed"
-                                 : run.negotiated.c_str());
+                                 : run.negotiated.c_str(),
+        o.rate);
     return run.errors == 0 && run.other_status == 0 && answered > 0 ? 0 : 1;
   } catch (const std::exception& e) {
     std::cerr << "robofy-wa-loadgen: " << e.what() << "\n";

@@ -57,6 +57,17 @@ if [ "$(json_field "$latency" count)" != "$requests" ] || [ "$(json_field "$late
   echo "bench smoke: the stamps did not all come through"; exit 1
 fi
 
+# The open-loop pacing: 200 requests due at 400/s take at least the half second they are spread
+# over (a generator that ignored --rate would finish them in a few milliseconds).
+paced=$("$loadgen" --url "http://127.0.0.1:$port/webhook" --connections 4 --requests 200 --rate 400 \
+  --secret bench-app-secret --numbers 64 --run-id paced) || { echo "bench smoke: paced loadgen failed: $paced"; exit 1; }
+echo "loadgen paced: $paced"
+[ "$(json_field "$paced" ok)" = 200 ] || { echo "bench smoke: not every paced request got 200"; exit 1; }
+awk -v s="$(json_field "$paced" seconds)" 'BEGIN { exit !(s >= 0.49) }' ||
+  { echo "bench smoke: --rate 400 sent 200 requests in under 0.5 s"; exit 1; }
+requests=$((requests + 200))
+wait_replies "$requests" || { echo "bench smoke: $replies of $requests answered"; exit 1; }
+
 # The TLS path of the load generator, against the bridge terminating TLS.
 kill -TERM "$bridge_pid"
 wait "$bridge_pid" 2>/dev/null || true
