@@ -8,8 +8,9 @@ WERROR ?= $(if $(CI),ON,OFF)
 CMAKE_ARGS ?=
 # What only the tests use: promtool (checks /metrics), systemd-analyze (checks the unit), yamllint
 # and PyYAML (check the Kubernetes manifests), redis-server (the Redis client's tests start their
-# own servers on loopback ports; never the system service).
-TEST_PACKAGES ?= prometheus systemd yamllint python3-yaml redis-server
+# own servers on loopback ports; never the system service), redis-sentinel (the failover tests start
+# their own sentinels the same way).
+TEST_PACKAGES ?= prometheus systemd yamllint python3-yaml redis-server redis-sentinel
 
 .PHONY: all deps test-deps configure build test run clean format
 

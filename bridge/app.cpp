@@ -117,10 +117,22 @@ namespace {
 
 // The Redis client's options from the redis: block; throws std::invalid_argument naming the key.
 queue::redis::client_options redis_options_of(const config::redis_settings& redis) {
-  auto url = queue::redis::parse_url(redis.url);
-  if (!url) throw std::invalid_argument("redis.url: " + url.error().message);
   queue::redis::client_options options;
-  options.server = *url;
+  // With sentinel, url is optional: its scheme (TLS), user and database apply to the primary the
+  // sentinels name, its host and port are not used.
+  if (!redis.url.empty() || !redis.sentinel) {
+    auto url = queue::redis::parse_url(redis.url);
+    if (!url) throw std::invalid_argument("redis.url: " + url.error().message);
+    options.server = *url;
+  }
+  if (redis.sentinel) {
+    queue::redis::sentinel_options sentinel;
+    sentinel.master_name = redis.sentinel->master_name;
+    sentinel.password = redis.sentinel->password;
+    for (const config::listen_address& a : redis.sentinel->addresses)
+      sentinel.addresses.push_back(queue::redis::server_address{a.host, a.port});
+    options.sentinel = std::move(sentinel);
+  }
   options.password = redis.password;
   options.tls_ca_file = redis.tls_ca_file;
   options.timeout = redis.timeout;
@@ -228,7 +240,12 @@ std::shared_ptr<store::message_store> app::open_store() {
     parts_->shared->start();
     parts_->tasks.spawn(check_redis(parts_->redis));
     spdlog::info("shared store: Redis at {} (key prefix {}), this replica is {}",
-                 parts_->redis_options->server.to_string(), options.key_prefix, options.owner);
+                 parts_->redis->stats().endpoint, options.key_prefix, options.owner);
+    if (config.redis->sentinel && !config.redis->url.empty()) {
+      spdlog::info(
+          "redis.url's host and port are not used with redis.sentinel (its scheme, user and "
+          "database are)");
+    }
     return parts_->shared;
   }
   // The journal is replayed before the listeners open, so /readyz is 200 only once it is back.
@@ -274,10 +291,19 @@ void app::reload(config::settings settings) {
   if (settings.spool.dir != old.spool.dir) {
     spdlog::warn("reload: spool.dir changed; it applies after a restart");
   }
+  const auto sentinel_of = [](const config::redis_settings& r) {
+    std::string where = r.sentinel ? r.sentinel->master_name : std::string();
+    if (r.sentinel) {
+      for (const auto& a : r.sentinel->addresses)
+        where += " " + a.host + ":" + std::to_string(a.port);
+    }
+    return where;
+  };
   if (static_cast<bool>(settings.redis) != static_cast<bool>(old.redis) ||
       (settings.redis &&
        (settings.redis->url != old.redis->url ||
-        static_cast<bool>(settings.redis->sentinel) != static_cast<bool>(old.redis->sentinel)))) {
+        static_cast<bool>(settings.redis->sentinel) != static_cast<bool>(old.redis->sentinel) ||
+        sentinel_of(*settings.redis) != sentinel_of(*old.redis)))) {
     spdlog::warn("reload: redis.url or redis.sentinel changed; they apply after a restart");
   }
   if (settings.queue.workers != old.queue.workers) {

@@ -98,6 +98,24 @@ void render_redis(std::string& out, const queue::redis::client_stats& r,
       .sample(d(r.reconnects));
   family(out, "redis_connected", "gauge", "1 while a Redis connection is ready.")
       .sample(r.connected ? 1 : 0);
+  {
+    family f(out, "redis_primary_info", "gauge",
+             "The Redis server this replica is connected to now, by address (always 1; no "
+             "sample while there is none).");
+    if (!r.primary.empty()) f.sample({{"address", r.primary}}, 1);
+  }
+  family(out, "redis_failovers_total", "counter",
+         "Times the Redis primary moved to another address (Sentinel).")
+      .sample(d(r.failovers));
+  family(out, "redis_switch_notices_total", "counter",
+         "+switch-master messages from Redis Sentinel about the configured master.")
+      .sample(d(r.switch_notices));
+  family(out, "redis_without_primary_seconds_total", "counter",
+         "Time without a ready connection to the Redis primary.")
+      .sample(std::chrono::duration<double>(r.without_primary_total).count());
+  family(out, "redis_without_primary", "gauge",
+         "1 while there is no ready connection to the Redis primary.")
+      .sample(r.without_primary ? 1 : 0);
   if (!shared) return;
   family(out, "conversations_owned", "gauge", "Conversations this replica holds a lease on.")
       .sample(d(shared->owned));

@@ -773,7 +773,12 @@ void read_redis(reader& r, const section& top, std::optional<redis_settings>& ou
   const auto s = r.open_child(top, "redis", redis_keys);
   if (!s) return;
   redis_settings redis;
-  if (!s->find("url")) r.report(s->line, s->key("url"), "is required when redis is set");
+  // With sentinel the primary's address comes from the sentinels; url may still say rediss://,
+  // the user and the database.
+  const bool with_sentinel = s->find("sentinel") && !s->value("sentinel").IsNull();
+  if (!s->find("url") && !with_sentinel) {
+    r.report(s->line, s->key("url"), "is required when redis is set (unless redis.sentinel is)");
+  }
   if (auto t = r.text(*s, "url")) {
     if (!t->value.starts_with("redis://") && !t->value.starts_with("rediss://")) {
       r.report(t->line, t->key, "must start with redis:// or rediss:// (TLS)");

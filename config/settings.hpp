@@ -99,8 +99,9 @@ struct redis_sentinel_settings {
 
 // The shared store of several replicas (DESIGN.md §8).
 struct redis_settings {
-  std::string url;          // redis://[user@]host[:port][/db] or rediss:// (TLS)
-  std::string password;     // secret; empty: no AUTH
+  std::string url;       // redis://[user@]host[:port][/db] or rediss:// (TLS); may be empty with
+                         // sentinel, whose primary takes url's scheme, user and db (never its host)
+  std::string password;  // secret; empty: no AUTH
   std::string tls_ca_file;  // rediss:// verifies the server against it (system store when empty)
   std::optional<redis_sentinel_settings> sentinel;
   std::string key_prefix = "robofy-wa-bridge";  // every key starts with it

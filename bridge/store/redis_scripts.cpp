@@ -119,14 +119,28 @@ local prefix, owner, lease, want = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber
 local partitions, first = tonumber(ARGV[5]), tonumber(ARGV[6])
 local now = now_ms()
 local claims = {}
+-- The next fencing number: above every number of the partition, and at least Redis's clock in
+-- microseconds, so that after a failover that lost claims (asynchronous replication) no number
+-- is handed out twice (an owner's stale claim never matches its new one). Kept as an integer
+-- string: Lua numbers are doubles, exact to 2^53.
+local function next_fence(k)
+  local t = redis.call('TIME')
+  local floor = tonumber(t[1]) * 1000000 + tonumber(t[2])
+  local fence = redis.call('INCR', k .. 'fence')
+  if fence < floor then
+    fence = floor
+    redis.call('SET', k .. 'fence', string.format('%.0f', fence))
+  end
+  return string.format('%.0f', fence)
+end
 local function take(k, p, conv, took_over)
   local ids = redis.call('LRANGE', k .. 'q:' .. conv, 0, -1)
   if #ids == 0 then return end
-  local fence = redis.call('INCR', k .. 'fence')
+  local fence = next_fence(k)
   redis.call('HSET', k .. 'lease:' .. conv, 'owner', owner, 'fence', fence, 'until', now + lease)
   redis.call('ZADD', k .. 'leases', now + lease, conv)
   move_all(k .. 'q:' .. conv, k .. 'held:' .. conv)
-  local entry = {conv, tostring(p), tostring(fence), took_over}
+  local entry = {conv, tostring(p), fence, took_over}
   describe(k, conv, ids, entry)
   claims[#claims + 1] = entry
 end

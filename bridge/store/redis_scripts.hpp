@@ -17,7 +17,8 @@
 //   P:{p}:lease:<conv>   the owner: {owner, fence, until (Redis time, ms)}
 //   P:{p}:leases         conversations by lease deadline (what expired leases to take over)
 //   P:{p}:ready, P:{p}:readyset   conversations with waiting messages and no owner
-//   P:{p}:fence          the partition's fencing counter (rises with every claim)
+//   P:{p}:fence          the partition's fencing counter (rises with every claim; at least
+//                        Redis's clock in microseconds, so a failover never reissues a number)
 //   P:{p}:pause:<conv>   a conversation handed to a person (JSON; expires when the pause ends)
 //   P:{p}:last:<conv>    when the customer last wrote (Meta's timestamp, unix ms; kept 25 hours
 //                        after the last message arrived)

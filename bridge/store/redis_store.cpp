@@ -143,7 +143,39 @@ asio::awaitable<admission_result> redis_store::admit(std::vector<admission_entry
   co_return result;
 }
 
+struct redis_store::wait_round {
+  explicit wait_round(const asio::any_io_executor& executor, std::uint64_t upto)
+      : covers(upto), done(executor, std::chrono::steady_clock::time_point::max()) {}
+  std::uint64_t covers;  // the callers of replicate() whose writes it follows
+  error_code result;
+  bool finished = false;
+  asio::steady_timer done;  // cancelled when the result is in
+};
+
 asio::awaitable<error_code> redis_store::replicate() {
+  const std::uint64_t mine = ++replication_requests_;  // my writes are done
+  for (;;) {
+    if (!wait_in_flight_) {
+      // A WAIT sent now follows every write made so far on the connection: mine and those of
+      // everybody who asked before.
+      auto round = std::make_shared<wait_round>(executor_, replication_requests_);
+      wait_in_flight_ = round;
+      round->result = co_await wait_for_replicas();
+      round->finished = true;
+      wait_in_flight_.reset();
+      round->done.cancel();
+      co_return round->result;
+    }
+    const std::shared_ptr<wait_round> round = wait_in_flight_;
+    co_await round->done.async_wait(asio::as_tuple(asio::use_awaitable));
+    // Woken without a result: this caller was cancelled.
+    if (!round->finished) co_return make_error_code(asio::error::operation_aborted);
+    if (round->covers >= mine) co_return round->result;
+    // It was sent before my writes were done: the next one covers them.
+  }
+}
+
+asio::awaitable<error_code> redis_store::wait_for_replicas() {
   // WAIT blocks on the server: give it less than the client's round-trip deadline.
   const auto wait_ms = std::max<long long>(1, options_.timeout.count() / 2);
   const auto acks = co_await redis_->command("WAIT", std::to_string(options_.min_replica_acks),
@@ -309,39 +341,79 @@ asio::awaitable<error_code> redis_store::run_fenced(const queue::redis::script& 
   co_return error_code{};
 }
 
+asio::awaitable<error_code> redis_store::retried(
+    const char* what, const std::string& conversation,
+    std::function<asio::awaitable<error_code>()> step) {
+  const auto give_up = clock_->now() + options_.lease;
+  auto delay =
+      std::max<webhook::io::clock::duration>(options_.timeout / 8, std::chrono::milliseconds(10));
+  const webhook::io::clock::duration longest = options_.timeout;
+  for (int attempt = 1;; ++attempt) {
+    const error_code ec = co_await step();
+    if (ec != errc::unavailable && ec != errc::not_replicated) {
+      if (attempt > 1) {
+        spdlog::info("conversation {}: {} went through at attempt {} ({})", conversation, what,
+                     attempt, ec ? ec.message() : "done");
+      }
+      co_return ec;
+    }
+    // Stopping (hand_back): one attempt each, so that an unreachable Redis cannot hold up the exit.
+    if (closed_ || clock_->now() + delay >= give_up) co_return ec;
+    co_await clock_->sleep_for(delay);
+    delay = std::min(delay * 2, longest);
+  }
+}
+
+void redis_store::forget(const std::string& conversation, std::uint64_t fence) {
+  const auto it = held_.find(conversation);
+  // A newer claim of the same conversation (this replica took over its own expired lease) stays.
+  if (it != held_.end() && it->second.fence == fence) held_.erase(it);
+  stats_.owned = held_.size();
+}
+
+void redis_store::set_writing(const claim& held, bool writing) {
+  const auto it = held_.find(held.conversation);
+  if (it != held_.end() && it->second.fence == held.fence) it->second.writing = writing;
+}
+
 asio::awaitable<error_code> redis_store::begin_send(const claim& held,
                                                     std::span<const std::string> ids) {
   // From here to finish() a reply may be on its way: a stopping replica lets it finish.
-  if (const auto it = held_.find(held.conversation);
-      it != held_.end() && it->second.fence == held.fence) {
-    it->second.writing = true;
-  }
-  const error_code ec = co_await fenced_step(redis_scripts::begin_send(), held, ids, false);
+  set_writing(held, true);
+  const error_code ec =
+      co_await retried("begin_send", held.conversation, [&]() -> asio::awaitable<error_code> {
+        const error_code step = co_await fenced_step(redis_scripts::begin_send(), held, ids, false);
+        // The in-doubt mark must outlive a failover before anything is sent.
+        if (step || options_.min_replica_acks == 0) co_return step;
+        co_return co_await replicate();
+      });
+  // Paused (handed to a person): the claim stays ours, the worker finishes these unanswered.
+  if (!ec || ec == errc::paused || ec == asio::error::operation_aborted) co_return ec;
   if (ec == errc::fenced) {
     spdlog::warn("conversation {} is no longer ours (lease lost); its answer is dropped here",
                  held.conversation);
+  } else {
+    spdlog::warn(
+        "conversation {}: Redis could not record that its answer begins ({}); it is left to "
+        "expire and be taken over",
+        held.conversation, ec.message());
   }
-  // The interface: an error means the claim is no longer ours. It is not renewed any more, so
-  // its lease runs out and any replica (this one included) answers the conversation.
-  if (ec && ec != asio::error::operation_aborted) forget(held.conversation, held.fence);
+  // The interface: an error means the claim is no longer ours. The worker sends nothing; the
+  // claim is not renewed any more, so its lease runs out and any replica (this one included)
+  // answers the conversation.
+  forget(held.conversation, held.fence);
   co_return ec;
 }
 
 asio::awaitable<error_code> redis_store::finish(const claim& held,
                                                 std::span<const std::string> ids) {
-  // A lost reply is retried: finishing twice is harmless (the script removes what is there).
-  for (int attempt = 0; attempt < 3; ++attempt) {
-    const error_code ec = co_await fenced_step(redis_scripts::finish(), held, ids, true);
-    if (!ec) {
-      if (const auto it = held_.find(held.conversation);
-          it != held_.end() && it->second.fence == held.fence) {
-        it->second.writing = false;
-      }
-    }
-    if (ec != errc::unavailable) co_return ec;
-    co_await clock_->sleep_for(options_.timeout / 4);
-  }
-  co_return make_error_code(errc::unavailable);
+  // Finishing twice is harmless (the script removes what is there).
+  const error_code ec =
+      co_await retried("finish", held.conversation, [&]() -> asio::awaitable<error_code> {
+        co_return co_await fenced_step(redis_scripts::finish(), held, ids, true);
+      });
+  if (!ec) set_writing(held, false);
+  co_return ec;
 }
 
 asio::awaitable<void> redis_store::release(claim held) {
@@ -354,18 +426,11 @@ asio::awaitable<void> redis_store::release(claim held) {
 }
 
 asio::awaitable<void> redis_store::give_back(const std::string& conversation, holding h) {
-  for (int attempt = 0; attempt < 3; ++attempt) {
-    const error_code ec = co_await run_fenced(redis_scripts::release(), conversation, h,
-                                              std::span<const std::string>{}, false);
-    if (ec != errc::unavailable) break;
-    co_await clock_->sleep_for(options_.timeout / 4);
-  }
-}
-
-void redis_store::forget(const std::string& conversation, std::uint64_t fence) {
-  const auto it = held_.find(conversation);
-  if (it != held_.end() && it->second.fence == fence) held_.erase(it);
-  stats_.owned = held_.size();
+  // "fenced" after a lost reply means the first attempt took effect.
+  co_await retried("release", conversation, [&]() -> asio::awaitable<error_code> {
+    co_return co_await run_fenced(redis_scripts::release(), conversation, h,
+                                  std::span<const std::string>{}, false);
+  });
 }
 
 asio::awaitable<void> redis_store::renew_leases() {

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -53,6 +54,25 @@ struct redis_store_stats {
 // the fencing number in the same script, so a replica that lost its lease can never record a
 // send or move a conversation on. Leases are renewed at a third of their length. Redis's clock
 // decides every deadline. Not thread-safe: one executor.
+//
+// When a step's reply is lost (Redis unreachable, a failover under way: errc::unavailable), each
+// step is retried, or not, by this policy (every script checks what it relies on itself):
+//   admit       not here: Meta gets 503 and retries; a retried wamid is a duplicate if it was
+//               stored, and waits for min_replica_acks again before its 200
+//   claim       no: a claim whose reply was lost leaves a lease nobody renews; it expires after
+//               redis.lease and the conversation is taken over (nothing of it had begun)
+//   take_more   no: the worker asks nothing and the claim is dropped here (no longer renewed);
+//               messages it moved stay held, and the lease's next owner takes them in order
+//   begin_send  yes, for up to redis.lease, with backoff: the record is a set, applying it twice
+//               is harmless; with min_replica_acks it is WAITed for too, so the in-doubt mark
+//               survives a failover. Nothing is sent until it succeeds; when it does not, the
+//               claim is dropped here (no longer renewed) and its lease expires. "paused" is no
+//               failure of the claim: the worker finishes those messages unanswered
+//   finish      yes, likewise: it removes what is there, and frees capacity only for that
+//   release     yes, likewise; "fenced" after a lost reply means the first one took effect
+//   renew       no: the next renewal, a third of the lease later, is the retry
+// A conversation whose lease the failover lost (asynchronous replication) is simply claimable
+// again; sends that were in flight are covered by the in-doubt rule.
 class redis_store final : public message_store {
  public:
   redis_store(boost::asio::any_io_executor executor, std::shared_ptr<queue::redis::client> redis,
@@ -118,7 +138,11 @@ class redis_store final : public message_store {
   // The messages of a claim's reply from `first` on: {wamid, stored value, in doubt} triples.
   std::vector<pending_message> messages_of(const std::vector<queue::redis::reply>& fields,
                                            std::size_t first) const;
+  // WAITs for min_replica_acks replicas to have every write this replica made so far. One WAIT
+  // at a time, shared by every caller whose writes it covers: WAIT blocks the one connection,
+  // so WAITs queued behind each other would push other commands past their deadline.
   boost::asio::awaitable<boost::system::error_code> replicate();
+  boost::asio::awaitable<boost::system::error_code> wait_for_replicas();
   // The key of `what` for a conversation's partition ("P:{p}:what:<conversation>").
   std::string conversation_key_of(std::string_view what, const std::string& conversation) const;
   boost::asio::awaitable<boost::system::error_code> fenced_step(const queue::redis::script& s,
@@ -130,13 +154,20 @@ class redis_store final : public message_store {
                                                                holding h,
                                                                std::span<const std::string> ids,
                                                                bool with_counter);
-  // Runs the release script for a conversation held as `h`, again while Redis is unavailable
-  // (a few times); a lease that cannot be given back runs out instead.
+  // Runs a step again while it fails with unavailable or not_replicated, with backoff, for at
+  // most the lease (the policy above).
+  boost::asio::awaitable<boost::system::error_code> retried(
+      const char* what, const std::string& conversation,
+      std::function<boost::asio::awaitable<boost::system::error_code>()> step);
+  // Runs the release script for a conversation held as `h` (retried by the policy above); a
+  // lease that cannot be given back runs out instead.
   boost::asio::awaitable<void> give_back(const std::string& conversation, holding h);
   // Gives back, at the start of a drain, what nobody is writing a reply for.
   boost::asio::awaitable<void> give_back_idle(std::vector<std::pair<std::string, holding>> idle);
   // Stops holding (renewing, counting) `conversation` if it is still held under `fence`.
   void forget(const std::string& conversation, std::uint64_t fence);
+  // Marks a claim, if still held, as writing a reply (begin_send to finish) or not.
+  void set_writing(const claim& held, bool writing);
 
   boost::asio::any_io_executor executor_;
   std::shared_ptr<queue::redis::client> redis_;
@@ -152,6 +183,9 @@ class redis_store final : public message_store {
   bool claiming_ = true;
   bool closed_ = false;
   bool healthy_ = false;
+  struct wait_round;  // one WAIT and who it covers
+  std::shared_ptr<wait_round> wait_in_flight_;
+  std::uint64_t replication_requests_ = 0;  // callers of replicate() so far
   redis_store_stats stats_;
 
   boost::asio::steady_timer given_back_;  // hand_back waits on it for give_back_idle

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -18,14 +19,17 @@
 #include "queue/redis/reply.hpp"
 #include "queue/redis/request.hpp"
 #include "queue/redis/script.hpp"
+#include "queue/redis/sentinel.hpp"
 #include "queue/redis/url.hpp"
 
 namespace bridge::queue::redis {
 
 // How to reach the server and how long to wait for it (the redis: block of §8).
 struct client_options {
-  url server;               // host, port, db, user, TLS (parse_url)
-  std::string password;     // AUTH [user] password when not empty; never logged
+  url server;  // host, port, db, user, TLS (parse_url); with sentinel, its host and
+               // port are not used: the sentinels name the primary
+  std::optional<sentinel_options> sentinel;  // find the primary through Redis Sentinel
+  std::string password;                      // AUTH [user] password when not empty; never logged
   std::string tls_ca_file;  // rediss:// trusts this PEM file instead of the system store
   std::chrono::milliseconds timeout{2000};         // every round trip, and each connection set-up
   std::chrono::milliseconds reconnect_first{100};  // backoff after a failure, doubling ...
@@ -49,7 +53,13 @@ struct client_stats {
   std::uint64_t writes = 0;                        // socket writes of commands ...
   std::uint64_t commands_written = 0;              // ... and the commands in them (pipelining)
   bool connected = false;                          // a connection is ready now
-  std::string endpoint;                            // url::to_string() of the server
+  std::string endpoint;  // url::to_string() of the server, or the sentinels and master name
+  std::string primary;   // "host:port" of the server the ready connection is to; empty when none
+  std::uint64_t failovers = 0;       // times the primary moved to another address (Sentinel)
+  std::uint64_t switch_notices = 0;  // +switch-master messages about our master
+  std::chrono::milliseconds without_primary_total{0};  // time with no ready connection, since
+                                                       // the client was made (now included)
+  bool without_primary = true;                         // no ready connection now
 };
 
 // A Redis client: one connection, multiplexed. Concurrent callers' commands are written in order,
@@ -62,6 +72,14 @@ struct client_stats {
 //
 // On every connection: TCP (and TLS for rediss://, with SNI, peer and host name verification),
 // then AUTH and SELECT (or PING), all within timeout; only then is it ready. RESP2 throughout.
+//
+// With client_options::sentinel, every connection (the first, and each after a loss) starts by
+// asking the sentinels in turn for the primary (SENTINEL GET-MASTER-ADDR-BY-NAME; TLS as for the
+// primary, AUTH with the sentinel password), then connects to the server named and checks that
+// ROLE says master; otherwise the attempt fails (errc::no_primary) and is tried again with
+// backoff. A READONLY error reply (the primary was demoted) and a +switch-master message (heard
+// by a subscriber connection of its own, on one sentinel at a time) drop the connection and
+// rediscover at once. Commands in flight then fail with errc::connection_lost, as for any loss.
 // A command that may block on the server (BLPOP, WAIT) must block for less than the timeout, or
 // it is taken for an unresponsive server. After errc::timeout or errc::connection_lost a command
 // may or may not have run: make writes idempotent or check.

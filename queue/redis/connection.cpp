@@ -1,6 +1,7 @@
 // make_client: one multiplexed connection with deadlines and reconnects (client.hpp says what it
-// promises). A run loop owns the connection: set up, then a reader and a writer until it fails,
-// then back off and set up again. Callers queue requests and wait on their own timers.
+// promises). A run loop owns the connection: find the primary (with Sentinel), set up, then a
+// reader and a writer until it fails, then back off and set up again. Callers queue requests and
+// wait on their own timers.
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/as_tuple.hpp>
@@ -15,7 +16,9 @@
 #include "queue/redis/backoff.hpp"
 #include "queue/redis/client.hpp"
 #include "queue/redis/command_queue.hpp"
+#include "queue/redis/discovery.hpp"
 #include "queue/redis/session.hpp"
+#include "queue/redis/switch_watch.hpp"
 
 namespace bridge::queue::redis {
 
@@ -31,9 +34,9 @@ namespace {
 // Where the run loop is; callers act on it (queue, fail fast, or refuse).
 enum class phase { connecting, ready, backing_off, closed };
 
-std::optional<asio::ssl::context> make_tls_context(const client_options& options) {
-  if (!options.server.tls) return std::nullopt;
-  std::optional<asio::ssl::context> tls(std::in_place, asio::ssl::context::tls_client);
+std::shared_ptr<asio::ssl::context> make_tls_context(const client_options& options) {
+  if (!options.server.tls) return nullptr;
+  auto tls = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
   tls->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
                    asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
                    asio::ssl::context::no_tlsv1_1);
@@ -47,6 +50,15 @@ std::optional<asio::ssl::context> make_tls_context(const client_options& options
   return tls;
 }
 
+// What the logs and metrics call the server: its URL, or the sentinels and the master name.
+std::string endpoint_of(const client_options& options) {
+  if (!options.sentinel) return options.server.to_string();
+  std::string sentinels;
+  for (const server_address& a : options.sentinel->addresses)
+    sentinels += (sentinels.empty() ? "" : ",") + a.to_string();
+  return "master " + options.sentinel->master_name + " via sentinel " + sentinels;
+}
+
 // Everything the run loop and the callers share. The client facade and the run loop each hold it,
 // so a caller still waiting, or the loop still unwinding, outlives the facade safely.
 class core {
@@ -54,26 +66,26 @@ class core {
   core(asio::any_io_executor executor, client_options options)
       : executor_(std::move(executor)),
         options_(std::move(options)),
-        endpoint_(options_.server.to_string()),
+        endpoint_(endpoint_of(options_)),
         tls_(make_tls_context(options_)),
         backoff_(options_.reconnect_first, options_.reconnect_cap, std::random_device{}()),
         wake_writer_(executor_),
-        backoff_timer_(executor_) {}
+        backoff_timer_(executor_),
+        unserved_since_(clock_type::now()) {}
 
   // Connects, serves, and reconnects until close().
   static awaitable<void> run(std::shared_ptr<core> self) {
     core& c = *self;
     while (c.phase_ != phase::closed) {
       c.phase_ = phase::connecting;
-      c.session_ = std::make_unique<session>(c.executor_, c.tls_ ? &*c.tls_ : nullptr);
-      std::optional<setup_error> failed = co_await c.session_->open(
-          c.options_.server, c.options_.password, clock_type::now() + c.options_.timeout);
+      std::string where = c.endpoint_;
+      std::optional<setup_error> failed = co_await c.set_up(where);
       if (c.phase_ == phase::closed) break;
       if (failed) {
         ++c.stats_.connect_failures;
         c.queue_.fail_all(failed->code);  // those who waited for this attempt learn why
         c.session_.reset();
-        co_await c.back_off("connecting to " + c.endpoint_ + " failed: " + failed->detail);
+        co_await c.back_off("connecting to " + where + " failed: " + failed->detail);
         continue;
       }
       c.serve_started();
@@ -82,14 +94,31 @@ class core {
         co_await (c.read_loop(*c.session_) || c.write_loop(*c.session_));
       }
       c.session_->stream.close();
+      c.serve_ended();
       if (c.phase_ == phase::closed) break;
       ++c.stats_.disconnects;
       c.queue_.fail_all(c.lost_code_);
       c.session_.reset();
-      co_await c.back_off("connection to " + c.endpoint_ + " lost: " + c.lost_reason_);
+      co_await c.back_off("connection to " + where + " lost: " + c.lost_reason_);
     }
     c.queue_.fail_all(errc::closed);
     c.session_.reset();
+  }
+
+  // A +switch-master for our master: leave a primary that is not the new one, and stop waiting
+  // between attempts (the sentinels now name the new one).
+  void primary_switched(const switch_notice& notice) {
+    if (phase_ == phase::closed) return;
+    ++stats_.switch_notices;
+    note_primary(notice.to);
+    if (phase_ == phase::ready && current_ == notice.to) return;  // found it already
+    rediscover_now_ = true;
+    if (phase_ == phase::ready && session_) {
+      lost(*session_, errc::connection_lost,
+           "+switch-master: the primary moved to " + notice.to.to_string());
+    } else if (phase_ == phase::backing_off) {
+      backoff_timer_.cancel();
+    }
   }
 
   // One round trip for every command of req (client::execute).
@@ -133,7 +162,12 @@ class core {
     backoff_timer_.cancel();
     wake_writer_.cancel();
     if (session_) session_->stream.close();
+    if (probe_) probe_->stream.close();
+    if (watch_) watch_->close();
   }
+
+  // Listens for +switch-master (with Sentinel) until close().
+  void watch(std::shared_ptr<switch_watch> w) { watch_ = std::move(w); }
 
   bool connected() const noexcept { return phase_ == phase::ready; }
 
@@ -141,17 +175,76 @@ class core {
     client_stats s = stats_;
     s.connected = connected();
     s.endpoint = endpoint_;
+    s.primary = connected() ? current_.to_string() : std::string();
+    s.without_primary = unserved_since_.has_value();
+    if (unserved_since_) {
+      s.without_primary_total += std::chrono::duration_cast<std::chrono::milliseconds>(
+          clock_type::now() - *unserved_since_);
+    }
     return s;
   }
 
+  const client_options& options() const noexcept { return options_; }
+  const std::shared_ptr<asio::ssl::context>& tls() const noexcept { return tls_; }
+
  private:
+  // One connection attempt: with Sentinel, ask the sentinels for the primary first and check
+  // that the server named is one; then set the session up. `where` names the server for the log.
+  awaitable<std::optional<setup_error>> set_up(std::string& where) {
+    url target = options_.server;
+    if (options_.sentinel) {
+      discovery found =
+          co_await ask_sentinels(executor_, tls_.get(), options_.server, *options_.sentinel,
+                                 next_sentinel_, options_.timeout, probe_);
+      if (!found.primary) {
+        where = "the sentinels of " + options_.sentinel->master_name;
+        co_return std::move(found.failure);
+      }
+      next_sentinel_ = found.answered_by;  // ask the one that answered first next time
+      target = primary_url(options_.server, *found.primary);
+      where = "primary " + found.primary->to_string();
+    }
+    if (phase_ == phase::closed) co_return setup_error{make_error_code(errc::closed), "closed"};
+    current_ = server_address{target.host, target.port};
+    session_ = std::make_unique<session>(executor_, tls_.get());
+    const auto deadline = clock_type::now() + options_.timeout;
+    if (auto failed = co_await session_->open(target, options_.password, deadline))
+      co_return failed;
+    // The sentinels may name a server that is no longer (or not yet) the primary.
+    if (options_.sentinel) co_return co_await check_primary(*session_, deadline);
+    co_return std::nullopt;
+  }
+
   void serve_started() {
+    const server_address where = current_;
     phase_ = phase::ready;
     lost_reason_.clear();
     lost_code_ = make_error_code(errc::connection_lost);
     if (stats_.connects++ > 0) ++stats_.reconnects;
     backoff_.reset();
-    spdlog::info("redis: connected to {}", endpoint_);
+    rediscover_now_ = false;
+    if (unserved_since_) {
+      stats_.without_primary_total += std::chrono::duration_cast<std::chrono::milliseconds>(
+          clock_type::now() - *unserved_since_);
+      unserved_since_.reset();
+    }
+    if (options_.sentinel) {
+      note_primary(where);
+      spdlog::info("redis: connected to {}, the primary of {}", where.to_string(),
+                   options_.sentinel->master_name);
+    } else {
+      spdlog::info("redis: connected to {}", endpoint_);
+    }
+  }
+
+  void serve_ended() {
+    if (!unserved_since_) unserved_since_ = clock_type::now();
+  }
+
+  // Counts a failover when the primary is not the one last seen.
+  void note_primary(const server_address& where) {
+    if (last_primary_ && *last_primary_ != where) ++stats_.failovers;
+    last_primary_ = where;
   }
 
   // Feeds replies to the waiting requests in order, until the connection fails.
@@ -163,8 +256,18 @@ class core {
         if (!next)
           co_return lost(s, errc::protocol_error, "protocol error: " + s.replies.error_text());
         if (!*next) break;
+        // A primary that was demoted answers writes with READONLY: find the new one (through the
+        // sentinels, or, behind a managed service's endpoint, by connecting to it again once
+        // the provider has moved it).
+        const bool demoted = (**next).error_kind() == server_error::readonly;
         if (!queue_.deliver(std::move(**next))) {
           co_return lost(s, errc::protocol_error, "the server sent a reply nobody asked for");
+        }
+        if (demoted) {
+          // Without sentinels the usual backoff paces the retries: a URL that names a replica
+          // by mistake must not become a reconnect loop.
+          rediscover_now_ = options_.sentinel.has_value();
+          co_return lost(s, errc::connection_lost, "it answered READONLY: it is a replica now");
         }
       }
       auto [ec, n] = co_await s.stream.read_some(asio::buffer(s.buffer));
@@ -211,13 +314,18 @@ class core {
   // Ends the connection from a caller that gave up on the server.
   void drop(std::string reason) {
     if (!session_ || !session_->stream.is_open()) return;
-    spdlog::warn("redis: {} answered nothing within {} ms; dropping the connection", endpoint_,
-                 options_.timeout.count());
+    spdlog::warn("redis: {} answered nothing within {} ms; dropping the connection",
+                 options_.sentinel ? current_.to_string() : endpoint_, options_.timeout.count());
     lost(*session_, errc::connection_lost, std::move(reason));
   }
 
   awaitable<void> back_off(const std::string& why) {
     phase_ = phase::backing_off;
+    if (rediscover_now_) {
+      rediscover_now_ = false;
+      spdlog::warn("redis: {}; asking the sentinels for the primary now", why);
+      co_return;
+    }
     const std::chrono::milliseconds delay = backoff_.next();
     spdlog::warn("redis: {}; reconnecting in {} ms", why, delay.count());
     backoff_timer_.expires_after(delay);
@@ -232,7 +340,7 @@ class core {
   asio::any_io_executor executor_;
   client_options options_;
   std::string endpoint_;
-  std::optional<asio::ssl::context> tls_;
+  std::shared_ptr<asio::ssl::context> tls_;  // shared with the +switch-master listener
   reconnect_backoff backoff_;
   asio::steady_timer wake_writer_;
   asio::steady_timer backoff_timer_;
@@ -242,6 +350,13 @@ class core {
   std::string lost_reason_;
   error_code lost_code_ = make_error_code(errc::connection_lost);
   client_stats stats_;
+  std::unique_ptr<session> probe_;  // a question to a sentinel under way
+  std::shared_ptr<switch_watch> watch_;
+  std::size_t next_sentinel_ = 0;
+  server_address current_;  // the server of the ready connection (or of the one being set up)
+  std::optional<server_address> last_primary_;  // the primary last connected to or announced
+  std::optional<clock_type::time_point> unserved_since_;  // set while there is no ready connection
+  bool rediscover_now_ = false;  // the next attempt goes without waiting (READONLY, a switch)
 };
 
 // The client facade: owns the run loop through the core; closing it (or dropping it) ends both.
@@ -249,17 +364,30 @@ class connection final : public client {
  public:
   connection(asio::any_io_executor executor, client_options options)
       : core_(std::make_shared<core>(executor, std::move(options))) {
-    asio::co_spawn(executor, core::run(core_), [c = core_](std::exception_ptr e) {
-      if (!e) return;
-      try {
-        std::rethrow_exception(e);
-      } catch (const std::exception& ex) {
-        spdlog::critical("redis: the connection loop stopped by an error: {}", ex.what());
-      } catch (...) {
-        spdlog::critical("redis: the connection loop stopped by an unknown error");
-      }
-      c->close();
-    });
+    const auto stop_on_error = [c = core_](const char* loop) {
+      return [c, loop](std::exception_ptr e) {
+        if (!e) return;
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+          spdlog::critical("redis: the {} stopped by an error: {}", loop, ex.what());
+        } catch (...) {
+          spdlog::critical("redis: the {} stopped by an unknown error", loop);
+        }
+        c->close();
+      };
+    };
+    asio::co_spawn(executor, core::run(core_), stop_on_error("connection loop"));
+    const client_options& o = core_->options();
+    if (o.sentinel && !o.sentinel->addresses.empty()) {
+      auto w = std::make_shared<switch_watch>(
+          executor, core_->tls(), o.server, *o.sentinel, o.timeout, o.reconnect_first,
+          o.reconnect_cap, [weak = std::weak_ptr<core>(core_)](const switch_notice& notice) {
+            if (auto c = weak.lock()) c->primary_switched(notice);
+          });
+      core_->watch(w);
+      asio::co_spawn(executor, switch_watch::run(w), stop_on_error("+switch-master listener"));
+    }
   }
   ~connection() override { core_->close(); }
   connection(const connection&) = delete;

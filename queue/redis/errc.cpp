@@ -29,6 +29,8 @@ class redis_category_impl final : public boost::system::error_category {
         return "redis refused a connection set-up command";
       case errc::closed:
         return "redis client closed";
+      case errc::no_primary:
+        return "redis sentinel named no reachable primary";
     }
     return "unknown redis error";
   }

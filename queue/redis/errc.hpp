@@ -17,6 +17,7 @@ enum class errc {
   auth_failed,         // AUTH was refused (wrong user or password, or none configured)
   setup_failed,        // another connection set-up command (SELECT) was refused
   closed,              // the client was closed
+  no_primary,          // Redis Sentinel named no primary that could be reached and says it is one
 };
 
 // The "bridge.queue.redis" category of errc. Never throws.

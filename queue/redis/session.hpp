@@ -7,16 +7,19 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "queue/redis/reply.hpp"
 #include "queue/redis/reply_reader.hpp"
+#include "queue/redis/request.hpp"
 #include "queue/redis/transport.hpp"
 #include "queue/redis/url.hpp"
 
 namespace bridge::queue::redis {
 
 // One connection to a server: its stream, its reply parser and its read buffer, made fresh for
-// each attempt. Set up the same way for every use (commands now; a subscriber for Sentinel's
-// +switch-master later). Internal to the client.
+// each attempt. Set up the same way for every use: the client's commands, a question to a
+// sentinel, a +switch-master subscriber. Internal to the client.
 struct session {
   // tls is null for redis://; it must outlive the session.
   session(const boost::asio::any_io_executor& executor, boost::asio::ssl::context* tls)
@@ -30,6 +33,18 @@ struct session {
   boost::asio::awaitable<std::optional<setup_error>> open(
       const url& server, const std::string& password,
       std::chrono::steady_clock::time_point deadline);
+
+  // On a connection nobody else uses yet (set-up checks, a question to a sentinel): writes req
+  // and reads its replies into `replies_out` (error replies included), all before deadline.
+  // Errors: errc::timeout, connection_lost, protocol_error, with `what` in the detail.
+  boost::asio::awaitable<std::optional<setup_error>> round_trip(
+      const request& req, std::chrono::steady_clock::time_point deadline,
+      std::vector<reply>& replies_out, const std::string& what);
+
+  // Reads the next reply (a subscriber's next push) into `out`, before deadline
+  // (time_point::max(): no deadline). Errors as round_trip's.
+  boost::asio::awaitable<std::optional<setup_error>> next_reply(
+      std::chrono::steady_clock::time_point deadline, reply& out, const std::string& what);
 
   transport stream;
   reply_reader replies;

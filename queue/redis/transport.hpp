@@ -54,6 +54,8 @@ class transport {
 
   // False once closed.
   bool is_open() const noexcept;
+  // True once close() was called (by the owner), as opposed to a connection that failed.
+  bool closed_by_owner() const noexcept { return closed_; }
   // Closes the socket: what is in flight completes with an error at once. Idempotent.
   void close() noexcept;
 

@@ -1,5 +1,7 @@
 // GET /metrics after real traffic: the figures match what happened, and promtool accepts the
 // exposition format.
+#include "bridge/metrics.hpp"
+
 #include <boost/test/unit_test.hpp>
 #include <filesystem>
 #include <regex>
@@ -81,6 +83,54 @@ BOOST_AUTO_TEST_CASE(metrics_after_traffic_count_what_happened_and_pass_promtool
   BOOST_REQUIRE_MESSAGE(std::filesystem::exists(promtool),
                         "promtool is missing: install Debian's prometheus package "
                         "(make test does, through deploy/install-deps.sh)");
+  const std::string file = dir.write("metrics.txt", text);
+  auto [code, output] = run_to_end("/bin/sh", {"-c", promtool + " check metrics < " + file});
+  BOOST_TEST(code == 0, output);
+}
+
+BOOST_AUTO_TEST_CASE(redis_metrics_name_the_primary_count_failovers_and_pass_promtool) {
+  const bridge::webhook::meta::endpoint_counters endpoint{};
+  const bridge::webhook::http::listener_counters listener{};
+  const bridge::admission_counters admission{};
+  const bridge::worker_counters work{};
+  bridge::metrics_view view{endpoint, listener, admission,    work,         0,
+                            0,        0,        std::nullopt, false,        false,
+                            true,     "test",   std::nullopt, std::nullopt, {}};
+  bridge::queue::redis::client_stats redis;
+  redis.connected = true;
+  redis.primary = "10.0.0.8:6379";
+  redis.failovers = 2;
+  redis.switch_notices = 3;
+  redis.without_primary = false;
+  redis.without_primary_total = std::chrono::milliseconds(4250);
+  view.redis = redis;
+  bridge::store::redis_store_stats shared;
+  shared.wait_acknowledged = 7;
+  shared.wait_short = 1;
+  view.shared = shared;
+  view.replica = "bridge-0";
+  const std::string p = "robofy_wa_bridge_";
+  std::string text = bridge::render_metrics(view);
+  BOOST_TEST(sample(text, p + "redis_primary_info{address=\"10.0.0.8:6379\"}") == 1);
+  BOOST_TEST(sample(text, p + "redis_failovers_total") == 2);
+  BOOST_TEST(sample(text, p + "redis_switch_notices_total") == 3);
+  BOOST_TEST(sample(text, p + "redis_without_primary_seconds_total") == 4.25);
+  BOOST_TEST(sample(text, p + "redis_without_primary") == 0);
+  BOOST_TEST(sample(text, p + "redis_wait_total{result=\"acknowledged\"}") == 7);
+  BOOST_TEST(sample(text, p + "redis_wait_total{result=\"short\"}") == 1);
+
+  // No primary now: the info metric has no sample, the gauge says so.
+  redis.connected = false;
+  redis.primary.clear();
+  redis.without_primary = true;
+  view.redis = redis;
+  text = bridge::render_metrics(view);
+  BOOST_TEST(text.find(p + "redis_primary_info{") == std::string::npos);
+  BOOST_TEST(sample(text, p + "redis_without_primary") == 1);
+
+  const std::string promtool = "/usr/bin/promtool";
+  BOOST_REQUIRE(std::filesystem::exists(promtool));
+  temp_dir dir;
   const std::string file = dir.write("metrics.txt", text);
   auto [code, output] = run_to_end("/bin/sh", {"-c", promtool + " check metrics < " + file});
   BOOST_TEST(code == 0, output);

@@ -42,7 +42,7 @@ BOOST_AUTO_TEST_CASE(server_addresses) {
   for (const char* bad :
        {"", "sentinel-0", "sentinel-0:", ":26379", "sentinel-0:0", "sentinel-0:65536",
         "sentinel 0:26379", "-sentinel:26379", ".sentinel:26379", "fd00::7:26379", "[fd00::7]:0",
-        "[fd00::7]", "sentinel-0:26379x", "séntinel:26379"}) {
+        "[fd00::7]", "sentinel-0:26379x", "séntinel:26379", "26379", "a/b:1"}) {
     BOOST_TEST_INFO("text: '" << bad << "'");
     auto p = parse_server_address(bad);
     BOOST_TEST(!p.value.has_value());

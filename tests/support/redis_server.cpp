@@ -26,7 +26,11 @@ constexpr auto signal_limit = std::chrono::seconds(5);
 constexpr auto probe_interval = std::chrono::milliseconds(20);
 constexpr int port_attempts = 5;
 
-std::string server_binary() {
+std::string server_binary(bool sentinel) {
+  if (sentinel) {
+    if (const char* path = std::getenv("REDIS_SENTINEL")) return path;
+    return "/usr/bin/redis-sentinel";
+  }
   if (const char* path = std::getenv("REDIS_SERVER")) return path;
   return "/usr/bin/redis-server";
 }
@@ -117,13 +121,16 @@ void wait_for_state(pid_t pid, bool stopped) {
 }  // namespace
 
 redis_server::redis_server(redis_server_options options) : options_(std::move(options)) {
-  if (!std::filesystem::exists(server_binary())) {
-    throw std::runtime_error(server_binary() +
-                             " not found: install redis-server (make test-deps), or set "
-                             "REDIS_SERVER to its path");
+  const std::string binary = server_binary(options_.sentinel);
+  if (!std::filesystem::exists(binary)) {
+    throw std::runtime_error(
+        binary + " not found: install " + (options_.sentinel ? "redis-sentinel" : "redis-server") +
+        " (make test-deps), or set " + (options_.sentinel ? "REDIS_SENTINEL" : "REDIS_SERVER") +
+        " to its path");
   }
   for (int attempt = 0; attempt < port_attempts; ++attempt) {
     port_ = free_loopback_port();
+    if (options_.tls && options_.plain_too) plain_port_ = free_loopback_port();
     if (start()) return;
   }
   throw std::runtime_error("redis-server found every port taken (" + std::to_string(port_attempts) +
@@ -172,8 +179,11 @@ std::string redis_server::log() const {
 }
 
 bool redis_server::start() {
-  write_config();
-  process_ = std::make_unique<child_process>(server_binary(),
+  // A sentinel keeps what it learnt (the current primary, its peers) in the file it rewrites.
+  if (!options_.sentinel || !started_once_) {
+    write_config();
+  }
+  process_ = std::make_unique<child_process>(server_binary(options_.sentinel),
                                              std::vector<std::string>{dir() + "/redis.conf"});
   const auto deadline = std::chrono::steady_clock::now() + start_limit;
   while (std::chrono::steady_clock::now() < deadline) {
@@ -183,7 +193,10 @@ bool redis_server::start() {
       if (output.find("Address already in use") != std::string::npos) return false;
       throw std::runtime_error("redis-server exited at start; its log:\n" + output);
     }
-    if (answers_ping()) return true;
+    if (answers_ping()) {
+      started_once_ = true;
+      return true;
+    }
     std::this_thread::sleep_for(probe_interval);
   }
   const std::string output = log();
@@ -195,13 +208,15 @@ void redis_server::write_config() const {
   std::ofstream conf(dir() + "/redis.conf");
   conf << "bind 127.0.0.1\n"
        << "dir " << dir() << "\n"
-       << "save \"\"\n"
-       << "appendonly yes\n"
-       << "appendfsync always\n"
        << "daemonize no\n"
        << "loglevel notice\n";
+  if (!options_.sentinel) {
+    conf << "save \"\"\n"
+         << "appendonly yes\n"
+         << "appendfsync always\n";
+  }
   if (options_.tls) {
-    conf << "port 0\n"
+    conf << "port " << plain_port_ << "\n"
          << "tls-port " << port_ << "\n"
          << "tls-cert-file " << options_.tls->cert_file << "\n"
          << "tls-key-file " << options_.tls->key_file << "\n"
@@ -219,9 +234,10 @@ void redis_server::write_config() const {
 }
 
 bool redis_server::answers_ping() const {
-  const int fd = connect_loopback(port_);
+  const bool plain = !options_.tls || plain_port_ != 0;
+  const int fd = connect_loopback(plain ? plain_port() : port_);
   if (fd < 0) return false;
-  const std::string answer = options_.tls ? ping_tls(fd) : ping_plain(fd);
+  const std::string answer = plain ? ping_plain(fd) : ping_tls(fd);
   ::close(fd);
   // NOAUTH: up, and wants a password.
   return answer.starts_with("+PONG") || answer.starts_with("-NOAUTH");

@@ -17,15 +17,19 @@ namespace bridge::test {
 struct redis_server_options {
   std::string password;                // requirepass: the default user's password
   std::vector<std::string> acl_users;  // one ACL user per entry: "alice on >secret ~* &* +@all"
-  std::optional<pem_files> tls;        // serve TLS only, with this certificate and key
+  std::optional<pem_files> tls;        // serve TLS only, with this certificate and key ...
+  bool plain_too = false;              // ... or TLS and, on plain_port(), plain TCP as well
   std::vector<std::string> config;     // more redis.conf lines: "maxmemory 1mb", ...
+  // Run redis-sentinel instead (REDIS_SENTINEL or /usr/bin/redis-sentinel): `config` holds its
+  // "sentinel ..." lines; no data settings. It keeps the file it rewrites across restarts.
+  bool sentinel = false;
 };
 
-// A real redis-server run as a child process for one test: a free loopback port, a fresh temp
-// dir, never the system service. It answers PING when the constructor returns; it can be paused
-// (SIGSTOP), resumed, killed (SIGKILL) and restarted on the same port and dir. The destructor
-// kills it and removes the dir. Throws std::runtime_error, with the server's log, when it cannot
-// start. Not thread-safe.
+// A real redis-server (or redis-sentinel) run as a child process for one test: a free loopback
+// port, a fresh temp dir, never the system service. It answers PING when the constructor returns;
+// it can be paused (SIGSTOP), resumed, killed (SIGKILL) and restarted on the same port and dir. The
+// destructor kills it and removes the dir. Throws std::runtime_error, with the server's log, when
+// it cannot start. Not thread-safe.
 class redis_server {
  public:
   explicit redis_server(redis_server_options options = {});
@@ -35,6 +39,8 @@ class redis_server {
 
   // The loopback port it listens on (TLS when options.tls).
   std::uint16_t port() const noexcept { return port_; }
+  // The loopback port it serves plain TCP on (port() unless TLS; 0 for TLS only).
+  std::uint16_t plain_port() const noexcept { return options_.tls ? plain_port_ : port_; }
   // Its working directory (the append-only files are there).
   const std::string& dir() const noexcept { return dir_.path(); }
   // "redis://127.0.0.1:PORT/DB" or "rediss://...".
@@ -62,8 +68,10 @@ class redis_server {
   redis_server_options options_;
   temp_dir dir_;
   std::uint16_t port_ = 0;
+  std::uint16_t plain_port_ = 0;  // with tls and plain_too
   std::unique_ptr<child_process> process_;
   std::string earlier_logs_;  // of processes killed before
+  bool started_once_ = false;
 };
 
 }  // namespace bridge::test

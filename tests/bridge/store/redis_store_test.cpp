@@ -444,6 +444,54 @@ BOOST_AUTO_TEST_CASE(a_claim_whose_begin_send_failed_is_not_kept_alive) {
   BOOST_TEST(ids_of(*taken) == ids({"m1"}));
 }
 
+// A begin_send whose reply is lost while Redis is away is retried (the retry policy of the store)
+// and goes through once Redis is back, within the lease: the claim stays ours.
+BOOST_AUTO_TEST_CASE(a_begin_send_across_a_short_redis_outage_is_retried_and_goes_through) {
+  shared_redis r;
+  replica& a = r.add("a", {.lease = 6s, .timeout = 200ms});
+  BOOST_REQUIRE(!r.admit(a, {entry("c1", "m1")}).error);
+  const auto held = r.claim(a);
+  BOOST_REQUIRE(held);
+  r.server.pause();
+  auto result = std::make_shared<std::optional<boost::system::error_code>>();
+  const std::vector<std::string> sending = ids({"m1"});  // outlives the coroutine
+  asio::co_spawn(r.io, a.store->begin_send(*held, sending),
+                 [result](std::exception_ptr, boost::system::error_code ec) { *result = ec; });
+  r.idle(700ms);  // several attempts time out meanwhile
+  BOOST_TEST(!result->has_value());
+  r.server.resume();
+  BOOST_REQUIRE(run_until(
+      r.io, [&] { return result->has_value(); }, 10s));
+  BOOST_TEST(!**result);
+  BOOST_TEST(a.store->local_backlog() == 1u);
+  BOOST_TEST(
+      r.call({"SISMEMBER", key("c1", "begun:" + held->conversation), "m1"}).integer().value_or(0) ==
+      1);
+  BOOST_TEST(!r.finish(a, *held, {"m1"}));
+  r.release(a, *held);
+  BOOST_TEST(r.unfinished() == 0);
+}
+
+// A conversation handed to a person is no lost claim: begin_send says paused, the claim stays,
+// and the worker finishes its messages unanswered and gives the conversation back.
+BOOST_AUTO_TEST_CASE(a_paused_conversation_keeps_its_claim_until_finished) {
+  shared_redis r;
+  replica& a = r.add("a");
+  BOOST_REQUIRE(!r.admit(a, {entry("c1", "m1")}).error);
+  const auto held = r.claim(a);
+  BOOST_REQUIRE(held);
+  const auto now = std::chrono::system_clock::now();
+  BOOST_REQUIRE(!r.run(a.store->pause(
+      store::pause{conversation_of("c1"), now, now + std::chrono::hours(1), "operator"})));
+  BOOST_TEST(r.begin_send(a, *held, {"m1"}) == store::make_error_code(store::errc::paused));
+  BOOST_TEST(a.store->local_backlog() == 1u);
+  BOOST_TEST(!r.finish(a, *held, {"m1"}));
+  r.release(a, *held);
+  BOOST_TEST(a.store->local_backlog() == 0u);
+  BOOST_TEST(r.unfinished() == 0);
+  BOOST_TEST(a.store->stats().fenced == 0u);
+}
+
 // Release puts unfinished messages back before newer ones (begun ones in doubt), freeing no room.
 BOOST_AUTO_TEST_CASE(release_requeues_unfinished_messages_before_newer_ones) {
   shared_redis r;

@@ -158,6 +158,10 @@ BOOST_AUTO_TEST_CASE(a_replica_answers_readonly_and_masterdown) {
   BOOST_TEST(c.call({"REPLICAOF", "127.0.0.1", dead_port}) == reply::make_status("OK"));
   const reply readonly = c.call({"SET", "k", "v"});
   BOOST_TEST(readonly.error_kind() == server_error::readonly, readonly);
+  // READONLY means the primary was demoted: the client drops the connection and connects again
+  // (behind a managed endpoint that reaches the new primary; here the same, demoted, server).
+  BOOST_TEST(!c.redis->connected());
+  BOOST_REQUIRE(run(c.io, wait_until_answers(*c.redis, 5s)));
   c.call({"CONFIG", "SET", "replica-serve-stale-data", "no"});
   const reply masterdown = c.call({"GET", "k"});
   BOOST_TEST(masterdown.error_kind() == server_error::masterdown, masterdown);
