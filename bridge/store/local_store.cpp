@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <boost/container/small_vector.hpp>
 
 #include "bridge/store/errc.hpp"
 #include "bridge/store/message_codec.hpp"
@@ -154,8 +155,10 @@ asio::awaitable<admission_result> local_store::admit(std::vector<admission_entry
   result.verdicts.assign(entries.size(), verdict::no_room);
   // Room is reserved and ids remembered before the journal write, so a concurrent POST can
   // neither overfill the queue nor accept the same wamid while this one waits for the disk.
-  std::vector<std::size_t> stored;
-  std::vector<std::size_t> remembered;
+  // Most deliveries carry one message: no allocation for these lists.
+  boost::container::small_vector<std::size_t, 4> stored;
+  boost::container::small_vector<std::string, 4> stored_conversations;  // built once each
+  boost::container::small_vector<std::size_t, 4> remembered;
   const wall_time now = clock_->wall_now();
   for (std::size_t i = 0; i < entries.size(); ++i) {
     const webhook::meta::inbound_message& message = entries[i].message.message;
@@ -164,7 +167,7 @@ asio::awaitable<admission_result> local_store::admit(std::vector<admission_entry
       result.verdicts[i] = verdict::duplicate;
       continue;
     }
-    const std::string conversation = conversation_key(message);
+    std::string conversation = conversation_key(message);
     last_inbound_[conversation] = now;
     if (entries[i].answer && is_paused(conversation, now)) {
       seen_.insert(id);
@@ -184,6 +187,7 @@ asio::awaitable<admission_result> local_store::admit(std::vector<admission_entry
     seen_.insert(id);
     result.verdicts[i] = verdict::stored;
     stored.push_back(i);
+    stored_conversations.push_back(std::move(conversation));
   }
 
   if (journal_ && !stored.empty()) {
@@ -192,7 +196,8 @@ asio::awaitable<admission_result> local_store::admit(std::vector<admission_entry
     for (const std::size_t i : stored) {
       const webhook::meta::inbound_message& m = entries[i].message.message;
       records.push_back(queue::journal_record{queue::record_kind::accepted, m.id,
-                                              conversation_key(m), encode_message(m)});
+                                              stored_conversations[records.size()],
+                                              encode_message(m)});
     }
     if (const error_code ec = co_await journal_->append_accepted(std::move(records))) {
       // Not journaled means not accepted: Meta gets 503 and delivers these again, the ones
@@ -206,9 +211,8 @@ asio::awaitable<admission_result> local_store::admit(std::vector<admission_entry
       co_return result;
     }
   }
-  for (const std::size_t i : stored) {
-    const std::string key = conversation_key(entries[i].message.message);
-    queue_.push_reserved(key, std::move(entries[i].message));
+  for (std::size_t j = 0; j < stored.size(); ++j) {
+    queue_.push_reserved(std::move(stored_conversations[j]), std::move(entries[stored[j]].message));
   }
   co_return result;
 }
