@@ -7,6 +7,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/container/small_vector.hpp>
 
 #include "bridge/answer_limits.hpp"
 #include "bridge/store/errc.hpp"
@@ -28,6 +29,17 @@ namespace {
 // server.max_body_bytes allows for a whole delivery.
 static_assert(2 * webhook::meta::max_text_bytes + 8 * webhook::meta::max_label_bytes <
               queue::max_record_bytes);
+
+// The message as the store keeps it. The text of a message to answer is moved, not copied: it is
+// most of the bytes, and nothing reads it from the batch afterwards (note_verdicts reads a text's
+// size only for oversized messages, which are not answered).
+webhook::meta::inbound_message for_store(webhook::meta::inbound_message& message, bool answer) {
+  if (!answer) return message;
+  std::string text = std::move(message.text);
+  webhook::meta::inbound_message copy = message;
+  copy.text = std::move(text);
+  return copy;
+}
 }  // namespace
 
 pipeline::pipeline(asio::any_io_executor executor, std::shared_ptr<const runtime_settings> settings,
@@ -42,10 +54,11 @@ pipeline::pipeline(asio::any_io_executor executor, std::shared_ptr<const runtime
       workers_(executor, "worker") {}
 
 awaitable<admission> pipeline::admit(webhook::meta::delivery batch) {
-  co_await note_statuses(std::move(batch.statuses));
+  // Most deliveries carry neither: no coroutine frame for nothing.
+  if (!batch.statuses.empty()) co_await note_statuses(std::move(batch.statuses));
   note_unreadable(batch);
   note_fields(batch);
-  co_await note_echoes(batch.echoes);
+  if (!batch.echoes.empty()) co_await note_echoes(batch.echoes);
   admission_counters_.value_errors += batch.value_errors;
   for (const auto& message : batch.messages)
     ++admission_counters_.by_type[message.kind];
@@ -56,14 +69,15 @@ awaitable<admission> pipeline::admit(webhook::meta::delivery batch) {
   // Classify first (pure), then let the store decide dedupe, capacity and storage in one step.
   const auto now = services_.clock->wall_now();
   const auto accepted_at = services_.clock->now();
-  std::vector<message_class> classes;
+  boost::container::small_vector<message_class, 8> classes;  // no allocation for a few
   std::vector<store::admission_entry> entries;
   classes.reserve(batch.messages.size());
   entries.reserve(batch.messages.size());
-  for (const webhook::meta::inbound_message& message : batch.messages) {
+  for (webhook::meta::inbound_message& message : batch.messages) {
     classes.push_back(classify(message, settings_->config, now));
-    entries.push_back(store::admission_entry{store::pending_message{message, accepted_at, false},
-                                             classes.back() == message_class::answer});
+    const bool answer = classes.back() == message_class::answer;
+    entries.push_back(store::admission_entry{
+        store::pending_message{for_store(message, answer), accepted_at, false}, answer});
   }
   const store::admission_result result = co_await services_.store->admit(std::move(entries));
   if (result.error) {
@@ -80,13 +94,18 @@ awaitable<admission> pipeline::admit(webhook::meta::delivery batch) {
 }
 
 void pipeline::note_verdicts(const webhook::meta::delivery& batch,
-                             const std::vector<message_class>& classes,
+                             std::span<const message_class> classes,
                              const store::admission_result& result) {
   const bool redact = settings_->config.logging.redact_phone_numbers;
+  // The conversation's (redacted) name is built only for a line that will be written: at the
+  // usual warn level, two strings per accepted message for nothing.
+  const bool info = spdlog::should_log(spdlog::level::info);
   for (std::size_t i = 0; i < batch.messages.size(); ++i) {
     const webhook::meta::inbound_message& message = batch.messages[i];
+    const bool logged = info || result.verdicts[i] == store::verdict::no_room;
     const std::string conversation =
-        webhook::util::redact_conversation(store::conversation_key(message), redact);
+        logged ? webhook::util::redact_conversation(store::conversation_key(message), redact)
+               : std::string();
     switch (result.verdicts[i]) {
       case store::verdict::duplicate:
         ++admission_counters_.duplicates;
@@ -95,9 +114,11 @@ void pipeline::note_verdicts(const webhook::meta::delivery& batch,
         break;
       case store::verdict::stored:
         ++admission_counters_.accepted;
-        log_event(spdlog::level::info, {"queued", message.id, conversation},
-                  "message {} from {} queued", message.id,
-                  webhook::util::redact_id(message.customer_id, redact));
+        if (info) {
+          log_event(spdlog::level::info, {"queued", message.id, conversation},
+                    "message {} from {} queued", message.id,
+                    webhook::util::redact_id(message.customer_id, redact));
+        }
         break;
       case store::verdict::no_room: {
         // Everything before this message stays accepted and remembered, so Meta's retry of the

@@ -4,6 +4,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <memory>
 #include <random>
+#include <span>
 
 #include "bridge/admission.hpp"
 #include "bridge/conversation_worker.hpp"
@@ -78,8 +79,7 @@ class pipeline final : public webhook::meta::delivery_sink {
                                                     const std::vector<std::string>& ids,
                                                     const runtime_settings& settings);
   // Logs and counts each message's admission after the store decided.
-  void note_verdicts(const webhook::meta::delivery& batch,
-                     const std::vector<message_class>& classes,
+  void note_verdicts(const webhook::meta::delivery& batch, std::span<const message_class> classes,
                      const store::admission_result& result);
   boost::asio::awaitable<void> note_statuses(std::vector<webhook::meta::status_update> statuses);
   // Counts and logs the messages the payload parser could not turn into answerable ones.

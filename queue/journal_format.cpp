@@ -43,7 +43,7 @@ std::optional<std::string> get_string(std::string_view body, std::size_t& at) {
 }
 
 bool known_kind(std::uint8_t k) {
-  return k >= 1 && k <= 6;
+  return k >= 1 && k <= 7;
 }
 
 // Decodes kind + body; nullopt when the fields do not match the kind exactly.
@@ -70,6 +70,7 @@ std::optional<journal_record> decode(std::string_view kind_and_body) {
     record.payload = std::move(*value);
   }
   if (at != body.size()) return std::nullopt;
+  if (record.kind == record_kind::seen_key && record.id.size() != 16) return std::nullopt;
   return record;
 }
 

@@ -16,13 +16,15 @@
 namespace bridge::queue {
 
 enum class record_kind : std::uint8_t {
-  accepted = 1,  // a message got its 200: fields {id, conversation, payload}
-  started = 2,   // a worker began answering it: {id}
-  done = 3,      // its answer was sent (or given up for good): {id}
-  seen = 4,      // an id remembered for dedupe, carried over by compaction: {id}
+  accepted = 1,       // a message got its 200: fields {id, conversation, payload}
+  started = 2,        // a worker began answering it: {id}
+  done = 3,           // its answer was sent (or given up for good): {id}
+  seen = 4,           // an id remembered for dedupe, carried over by compaction: {id}
   state_set = 5,      // a piece of lasting state (a paused conversation, a dead letter):
                       // {key, value}; a later one for the same key replaces it
   state_cleared = 6,  // that state is gone: {key}
+  seen_key = 7,       // a remembered id's dedupe key (queue/dedupe_key.hpp), 16 bytes, carried
+                      // over by compaction in place of the id: {key}
 };
 
 struct journal_record {

@@ -350,6 +350,11 @@ std::unique_ptr<spool> spool::open(asio::any_io_executor executor, const std::st
       case record_kind::seen:
         recovered.seen.push_back(record.id);
         break;
+      case record_kind::seen_key: {
+        dedupe_key key;
+        if (from_bytes(record.id, key)) recovered.seen_keys.push_back(key);
+        break;
+      }
       case record_kind::state_set:
         recovered.state[record.id] = record.payload;
         break;
@@ -371,6 +376,8 @@ std::unique_ptr<spool> spool::open(asio::any_io_executor executor, const std::st
   std::string snapshot;
   for (const std::string& id : recovered.seen)
     snapshot += encode_id_record(record_kind::seen, id);
+  for (const dedupe_key& key : recovered.seen_keys)
+    snapshot += encode_id_record(record_kind::seen_key, to_bytes(key));
   for (const recovered_message& m : recovered.pending) {
     encode_record(journal_record{record_kind::accepted, m.id, m.conversation, m.payload}, snapshot);
     if (m.in_doubt) snapshot += encode_id_record(record_kind::started, m.id);
@@ -487,7 +494,7 @@ void spool::clear_state(const std::string& key) {
   maybe_compact();
 }
 
-void spool::set_seen_source(std::function<std::vector<std::string>()> source) {
+void spool::set_seen_source(std::function<std::vector<dedupe_key>()> source) {
   seen_source_ = std::move(source);
 }
 
@@ -504,10 +511,11 @@ void spool::maybe_compact() {
   bytes_since_compaction_ = 0;
   ++stats_.compactions;
   std::string snapshot;
+  // Keys only: 29 bytes a remembered id. The keys of pending messages are written too (their
+  // ids are in the accepted records as well); remembering one twice changes nothing.
   if (seen_source_) {
-    for (const std::string& id : seen_source_()) {
-      if (live_.count(id) == 0) snapshot += encode_id_record(record_kind::seen, id);
-    }
+    for (const dedupe_key& key : seen_source_())
+      snapshot += encode_id_record(record_kind::seen_key, to_bytes(key));
   }
   for (const auto& [seq, id] : order_) {
     const live_entry& entry = live_.at(id).second;

@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "queue/dedupe_key.hpp"
 #include "queue/journal_format.hpp"
 
 namespace bridge::queue {
@@ -28,8 +29,11 @@ struct recovered_message {
 struct spool_recovery {
   std::vector<recovered_message> pending;  // in acceptance order
   std::vector<std::string> seen;           // ids answered or remembered, for dedupe
+  // Keys of remembered ids that a compaction wrote (seen_key records); journals written before
+  // keys existed have `seen` ids only. Meaningful under the dedupe secret kept in `state`.
+  std::vector<dedupe_key> seen_keys;
   std::map<std::string, std::string> state;  // lasting state (set_state), by key
-  std::size_t damaged_bytes = 0;           // torn or corrupt bytes skipped
+  std::size_t damaged_bytes = 0;             // torn or corrupt bytes skipped
   std::size_t damaged_regions = 0;
 };
 
@@ -94,8 +98,9 @@ class spool {
   void set_state(const std::string& key, const std::string& value);
   // Forgets the state under `key`.
   void clear_state(const std::string& key);
-  // Where compaction gets the ids to keep remembering (the dedupe set's, oldest first).
-  void set_seen_source(std::function<std::vector<std::string>()> source);
+  // Where compaction gets the keys of the ids to keep remembering (the dedupe set's, oldest
+  // first); they are written as seen_key records.
+  void set_seen_source(std::function<std::vector<dedupe_key>()> source);
 
   spool_stats stats() const;
   const std::string& directory() const { return dir_; }
@@ -124,7 +129,7 @@ class spool {
   std::uint64_t next_sequence_ = 0;
   std::map<std::string, std::string> state_;  // set_state's, carried over by compaction
   std::uint64_t bytes_since_compaction_ = 0;
-  std::function<std::vector<std::string>()> seen_source_;
+  std::function<std::vector<dedupe_key>()> seen_source_;
   spool_stats stats_;
 };
 

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <boost/container/small_vector.hpp>
 
 #include "bridge/store/errc.hpp"
 #include "bridge/store/message_codec.hpp"
@@ -19,7 +20,7 @@ local_store::local_store(asio::any_io_executor executor, std::size_t capacity,
                          const queue::spool_recovery& recovered,
                          std::shared_ptr<webhook::io::clock> clock, bool redact)
     : queue_(executor, capacity),
-      seen_(dedupe_max_entries, dedupe_retention),
+      seen_(dedupe_max_entries, dedupe_retention, dedupe_secret(recovered)),
       journal_(std::move(journal)),
       clock_(clock ? std::move(clock) : webhook::io::make_system_clock()),
       redact_(redact) {
@@ -32,7 +33,48 @@ local_store::local_store(asio::any_io_executor executor, std::size_t capacity,
 namespace {
 constexpr std::string_view pause_key = "pause:";
 constexpr std::string_view dead_key = "dead:";
+// The state key of the dedupe secret (32 hex digits).
+constexpr std::string_view dedupe_secret_key = "dedupe:secret";
+
+std::string to_hex(const queue::dedupe_hasher::secret_bytes& bytes) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  for (const std::uint8_t b : bytes) {
+    out.push_back(digits[b >> 4]);
+    out.push_back(digits[b & 0x0f]);
+  }
+  return out;
+}
+
+std::optional<queue::dedupe_hasher::secret_bytes> from_hex(std::string_view text) {
+  queue::dedupe_hasher::secret_bytes out{};
+  if (text.size() != 2 * out.size()) return std::nullopt;
+  const auto digit = [](char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const int high = digit(text[2 * i]);
+    const int low = digit(text[2 * i + 1]);
+    if (high < 0 || low < 0) return std::nullopt;
+    out[i] = static_cast<std::uint8_t>(high * 16 + low);
+  }
+  return out;
+}
+
+std::optional<queue::dedupe_hasher::secret_bytes> journaled_secret(
+    const queue::spool_recovery& recovered) {
+  const auto it = recovered.state.find(std::string(dedupe_secret_key));
+  if (it == recovered.state.end()) return std::nullopt;
+  return from_hex(it->second);
+}
 }  // namespace
+
+queue::dedupe_hasher::secret_bytes local_store::dedupe_secret(
+    const queue::spool_recovery& recovered) {
+  return journaled_secret(recovered).value_or(queue::dedupe_hasher::random_secret());
+}
 
 void local_store::restore_state(const queue::spool_recovery& recovered) {
   for (const auto& [key, value] : recovered.state) {
@@ -53,9 +95,26 @@ bool local_store::is_paused(const std::string& conversation, wall_time now) cons
 }
 
 void local_store::replay(const queue::spool_recovery& recovered) {
-  journal_->set_seen_source([this] { return seen_.ids(); });
+  journal_->set_seen_source([this] { return seen_.keys(); });
+  // Journals of earlier versions remember ids as text; newer ones as keys under their secret,
+  // written by a compaction, so older than the ids of the done records after it: keys first, so
+  // the set's oldest-first order (what the 1,000,000-id bound drops first) holds.
+  const bool have_secret = journaled_secret(recovered).has_value();
+  if (have_secret) {
+    for (const queue::dedupe_key& key : recovered.seen_keys)
+      seen_.insert(key);
+  }
   for (const std::string& id : recovered.seen)
     seen_.insert(id);
+  if (!have_secret) {
+    if (!recovered.seen_keys.empty()) {
+      spdlog::error(
+          "journal in {}: {} remembered message id(s) cannot be used: the dedupe secret they were "
+          "made with is missing; Meta's retries of those messages would be answered again",
+          journal_->directory(), recovered.seen_keys.size());
+    }
+    journal_->set_state(std::string(dedupe_secret_key), to_hex(seen_.secret()));
+  }
   if (recovered.damaged_bytes > 0) {
     spdlog::warn(
         "journal in {}: {} damaged byte(s) in {} place(s) skipped (a torn write from a "
@@ -96,17 +155,19 @@ asio::awaitable<admission_result> local_store::admit(std::vector<admission_entry
   result.verdicts.assign(entries.size(), verdict::no_room);
   // Room is reserved and ids remembered before the journal write, so a concurrent POST can
   // neither overfill the queue nor accept the same wamid while this one waits for the disk.
-  std::vector<std::size_t> stored;
-  std::vector<std::size_t> remembered;
+  // Most deliveries carry one message: no allocation for these lists.
+  boost::container::small_vector<std::size_t, 4> stored;
+  boost::container::small_vector<std::string, 4> stored_conversations;  // built once each
+  boost::container::small_vector<std::size_t, 4> remembered;
   const wall_time now = clock_->wall_now();
   for (std::size_t i = 0; i < entries.size(); ++i) {
     const webhook::meta::inbound_message& message = entries[i].message.message;
-    const std::string& id = message.id;
+    const queue::dedupe_key id = seen_.key_of(message.id);
     if (seen_.contains(id)) {
       result.verdicts[i] = verdict::duplicate;
       continue;
     }
-    const std::string conversation = conversation_key(message);
+    std::string conversation = conversation_key(message);  // moved into the queue below
     // From when the customer wrote, not from when Meta delivered it: a retried delivery can
     // arrive a day late, outside the window its message opened.
     wall_time& last = last_inbound_[conversation];
@@ -129,6 +190,7 @@ asio::awaitable<admission_result> local_store::admit(std::vector<admission_entry
     seen_.insert(id);
     result.verdicts[i] = verdict::stored;
     stored.push_back(i);
+    stored_conversations.push_back(std::move(conversation));
   }
 
   if (journal_ && !stored.empty()) {
@@ -137,7 +199,8 @@ asio::awaitable<admission_result> local_store::admit(std::vector<admission_entry
     for (const std::size_t i : stored) {
       const webhook::meta::inbound_message& m = entries[i].message.message;
       records.push_back(queue::journal_record{queue::record_kind::accepted, m.id,
-                                              conversation_key(m), encode_message(m)});
+                                              stored_conversations[records.size()],
+                                              encode_message(m)});
     }
     if (const error_code ec = co_await journal_->append_accepted(std::move(records))) {
       // Not journaled means not accepted: Meta gets 503 and delivers these again, the ones
@@ -151,9 +214,8 @@ asio::awaitable<admission_result> local_store::admit(std::vector<admission_entry
       co_return result;
     }
   }
-  for (const std::size_t i : stored) {
-    const std::string key = conversation_key(entries[i].message.message);
-    queue_.push_reserved(key, std::move(entries[i].message));
+  for (std::size_t j = 0; j < stored.size(); ++j) {
+    queue_.push_reserved(std::move(stored_conversations[j]), std::move(entries[stored[j]].message));
   }
   co_return result;
 }

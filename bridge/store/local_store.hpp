@@ -80,6 +80,8 @@ class local_store final : public message_store {
 
  private:
   void replay(const queue::spool_recovery& recovered);
+  // The dedupe secret the journal keeps (so the keys it holds stay meaningful), or a new one.
+  static queue::dedupe_hasher::secret_bytes dedupe_secret(const queue::spool_recovery& recovered);
   void restore_state(const queue::spool_recovery& recovered);
   // True while `conversation` is paused at `now`.
   bool is_paused(const std::string& conversation, wall_time now) const;

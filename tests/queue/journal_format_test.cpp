@@ -15,6 +15,7 @@ std::vector<journal_record> sample_records() {
       {record_kind::accepted, "wamid.2", "106/9199", std::string("bin\0ary\xff", 8)},
       {record_kind::done, "wamid.1", "", ""},
       {record_kind::seen, "wamid.0", "", ""},
+      {record_kind::seen_key, std::string("0123456789abcdef"), "", ""},
   };
 }
 
@@ -43,6 +44,17 @@ BOOST_AUTO_TEST_CASE(records_round_trip) {
     BOOST_TEST(same(scan.records[i], records[i]));
   BOOST_TEST(scan.valid_bytes == bytes.size());
   BOOST_TEST(scan.damaged_bytes == 0u);
+}
+
+// A key is 16 bytes; a seen_key record of another length is not one (it counts as damage).
+BOOST_AUTO_TEST_CASE(a_seen_key_record_of_the_wrong_length_is_refused) {
+  std::string bytes;
+  encode_record({record_kind::seen_key, "short", "", ""}, bytes);
+  encode_record({record_kind::seen, "wamid.9", "", ""}, bytes);
+  const journal_scan scan = scan_journal(bytes);
+  BOOST_TEST_REQUIRE(scan.records.size() == 1u);
+  BOOST_TEST(scan.records[0].id == "wamid.9");
+  BOOST_TEST(scan.damaged_bytes > 0u);
 }
 
 BOOST_AUTO_TEST_CASE(empty_journal_holds_nothing) {

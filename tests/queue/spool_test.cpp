@@ -10,6 +10,7 @@
 #include <fstream>
 #include <optional>
 #include <random>
+#include <set>
 
 namespace asio = boost::asio;
 using namespace bridge::queue;
@@ -145,7 +146,8 @@ BOOST_AUTO_TEST_CASE(compaction_keeps_pending_and_remembered_ids_and_shrinks_the
   asio::io_context io;
   spool_options small;
   small.compact_after_bytes = 4096;
-  std::vector<std::string> remembered;
+  const dedupe_hasher hash(dedupe_hasher::random_secret());
+  std::vector<dedupe_key> remembered;
   {
     spool_recovery none;
     auto s = spool::open(io.get_executor(), dir.path, none, small);
@@ -153,7 +155,7 @@ BOOST_AUTO_TEST_CASE(compaction_keeps_pending_and_remembered_ids_and_shrinks_the
     for (int i = 0; i < 200; ++i) {
       const std::string id = "m" + std::to_string(i);
       append(io, *s, {accepted(id)});
-      remembered.push_back(id);
+      remembered.push_back(hash(id));
       if (i < 195) s->mark_done({id});
     }
     BOOST_TEST(s->stats().compactions > 0u);
@@ -164,8 +166,24 @@ BOOST_AUTO_TEST_CASE(compaction_keeps_pending_and_remembered_ids_and_shrinks_the
   auto s = spool::open(io.get_executor(), dir.path, recovered);
   BOOST_TEST(pending_ids(recovered) ==
              (std::vector<std::string>{"m195", "m196", "m197", "m198", "m199"}));
-  BOOST_TEST(recovered.seen.size() >= 195u);
+  // Remembered as keys (seen_key) up to the last compaction, as ids (done records) after it.
+  std::set<std::pair<std::uint64_t, std::uint64_t>> known;
+  for (const dedupe_key& key : recovered.seen_keys)
+    known.emplace(key.high, key.low);
+  for (const std::string& id : recovered.seen)
+    known.emplace(hash(id).high, hash(id).low);
+  for (int i = 0; i < 195; ++i) {
+    const dedupe_key key = hash("m" + std::to_string(i));
+    BOOST_TEST(known.count({key.high, key.low}) == 1u, "m" << i);
+  }
+  BOOST_TEST(!recovered.seen_keys.empty());
   BOOST_TEST(recovered.damaged_bytes == 0u);
+  // Reopening rewrites the journal with the keys as they were.
+  s.reset();
+  spool_recovery again;
+  s = spool::open(io.get_executor(), dir.path, again);
+  BOOST_TEST(again.seen_keys.size() == recovered.seen_keys.size());
+  BOOST_TEST(again.seen.size() == recovered.seen.size());
 }
 
 BOOST_AUTO_TEST_CASE(a_second_process_cannot_use_the_same_directory) {

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -9,11 +10,11 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/read_size.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
 #include "webhook/http/buffered_parse.hpp"
+#include "webhook/http/deadline_socket.hpp"
 #include "webhook/http/errors.hpp"
 #include "webhook/http/idle_connections.hpp"
 #include "webhook/http/request_checks.hpp"
@@ -380,9 +381,15 @@ awaitable<void> serve_requests(Stream& stream, std::shared_ptr<listener_state> s
   }
 }
 
+// How often a connection's timer may wake to re-check a deadline that moved on: the shortest
+// timeout it is given, so setting a deadline (twice per request) rarely touches the timer.
+std::chrono::steady_clock::duration check_every(const listener_limits& limits) {
+  return std::min({limits.read_timeout, limits.idle_timeout, limits.untrusted_idle_timeout});
+}
+
 awaitable<void> run_plain(tcp::socket socket, std::shared_ptr<listener_state> st,
                           connection_slot /* held while the connection lives */) {
-  beast::tcp_stream stream(std::move(socket));
+  deadline_socket stream(std::move(socket), check_every(st->limits));
   handler_deadline deadline(stream.get_executor());
   co_await serve_requests(stream, st, deadline);
   boost::system::error_code ignored;
@@ -393,7 +400,8 @@ awaitable<void> run_plain(tcp::socket socket, std::shared_ptr<listener_state> st
 awaitable<void> run_tls(tcp::socket socket, std::shared_ptr<listener_state> st,
                         std::shared_ptr<asio::ssl::context> tls,
                         connection_slot /* held while the connection lives */) {
-  beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(socket)), *tls);
+  beast::ssl_stream<deadline_socket> stream(
+      deadline_socket(std::move(socket), check_every(st->limits)), *tls);
   beast::get_lowest_layer(stream).expires_after(
       std::min(st->limits.read_timeout, st->limits.untrusted_idle_timeout));
   {

@@ -57,6 +57,8 @@ class webhook_endpoint final : public http::request_handler {
   const endpoint_counters& counters() const { return counters_; }
 
  private:
+  // Everything but a delivery: the handshake, 404, 405.
+  boost::asio::awaitable<http::response> answer_other(http::request& req);
   http::response answer_handshake(const http::request& req);
   // `observed` is the HMAC computed as the body arrived, or null to compute it now.
   boost::asio::awaitable<http::response> accept_delivery(

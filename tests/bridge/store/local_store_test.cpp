@@ -13,6 +13,8 @@
 #include <boost/test/unit_test.hpp>
 #include <cerrno>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <optional>
 #include <random>
 #include <string>
@@ -305,6 +307,71 @@ BOOST_AUTO_TEST_CASE(a_refused_journal_write_stores_nothing) {
   BOOST_TEST(left.kept);
   BOOST_TEST((left.waiting == std::vector<std::string>{"a1"}));
   spdlog::set_level(saved_level);
+}
+
+// Ids only remembered (no answer, so no accepted record) reach the journal when it is compacted,
+// as keys (seen_key records) under the secret the journal keeps: after a restart they are still
+// duplicates.
+BOOST_AUTO_TEST_CASE(remembered_ids_survive_compaction_and_a_restart_as_keys) {
+  scratch_dir dir;
+  asio::io_context io;
+  bridge::queue::spool_options small;
+  small.compact_after_bytes = 2048;
+  {
+    bridge::queue::spool_recovery recovered;
+    auto journal = bridge::queue::spool::open(io.get_executor(), dir.path, recovered, small);
+    local_store s(io.get_executor(), 1000, std::move(journal), recovered);
+    for (int i = 0; i < 50; ++i) {
+      const std::string n = std::to_string(i);
+      const auto r = complete(io, s.admit({entry("r" + n, "9198", false), entry("a" + n)}));
+      BOOST_TEST_REQUIRE(!r.error);
+    }
+    BOOST_TEST_REQUIRE(s.journal_stats()->compactions > 0u);
+    (void)s.close();
+  }
+  {
+    std::ifstream in(dir.path + "/journal", std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), {});
+    BOOST_TEST(bytes.find("r0") == std::string::npos);  // only its key was written
+  }
+  bridge::queue::spool_recovery recovered;
+  auto journal = bridge::queue::spool::open(io.get_executor(), dir.path, recovered, small);
+  BOOST_TEST(!recovered.seen_keys.empty());
+  local_store s(io.get_executor(), 1000, std::move(journal), recovered);
+  const auto again = complete(io, s.admit({entry("r0", "9198", false), entry("r49", "9198", false),
+                                           entry("a0"), entry("new")}));
+  BOOST_TEST((again.verdicts == std::vector<verdict>{verdict::duplicate, verdict::duplicate,
+                                                     verdict::duplicate, verdict::stored}));
+  (void)s.close();
+}
+
+// A journal written by the previous version remembers ids as text (seen and done records) and
+// holds no dedupe secret: it is still read, its ids are still duplicates, and so after the next
+// restart too.
+BOOST_AUTO_TEST_CASE(a_journal_of_the_previous_version_still_dedupes) {
+  using bridge::queue::journal_record;
+  using bridge::queue::record_kind;
+  scratch_dir dir;
+  std::filesystem::create_directories(dir.path);
+  {
+    std::string bytes;
+    encode_record(journal_record{record_kind::seen, "wamid.old-seen", {}, {}}, bytes);
+    encode_record(journal_record{record_kind::accepted, "wamid.old-done", "106/9198", "x"}, bytes);
+    encode_record(journal_record{record_kind::done, "wamid.old-done", {}, {}}, bytes);
+    std::ofstream(dir.path + "/journal", std::ios::binary) << bytes;
+  }
+  asio::io_context io;
+  for (int restart = 0; restart < 2; ++restart) {
+    bridge::queue::spool_recovery recovered;
+    auto journal = bridge::queue::spool::open(io.get_executor(), dir.path, recovered);
+    BOOST_TEST(recovered.damaged_bytes == 0u);
+    local_store s(io.get_executor(), 10, std::move(journal), recovered);
+    const auto r = complete(io, s.admit({entry("wamid.old-seen"), entry("wamid.old-done"),
+                                         entry("wamid.new" + std::to_string(restart))}));
+    BOOST_TEST((r.verdicts ==
+                std::vector<verdict>{verdict::duplicate, verdict::duplicate, verdict::stored}));
+    (void)s.close();
+  }
 }
 
 // --- operator state: pauses, dead letters, replays -----------------------------------------

@@ -18,6 +18,7 @@
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
@@ -51,7 +52,10 @@ constexpr const char* usage =
     "                         [--duration SECONDS] [--requests K] [--secret S] [--senders 1000]\n"
     "                         [--number PHONE_NUMBER_ID] [--numbers 1] [--run-id ID]\n"
     "                         [--cpu N] [--tls] [--ca-file PEM] [--rate R]\n"
+    "       robofy-wa-loadgen --write-requests FILE --requests K [--url ...] [--senders ...]\n"
     "POSTs signed webhook deliveries over N keep-alive connections; prints one JSON line.\n"
+    "--write-requests: writes K whole signed requests to FILE instead, each as its length in\n"
+    "decimal, a newline and the request's bytes, for wrk (tests/tools/bench/wrk_requests.lua).\n"
     "--rate R: open loop, request k is due at start + k/R s and its latency counts from then\n"
     "(a late send is charged to the server, not hidden); without it each connection sends as\n"
     "soon as its previous answer arrived.\n"
@@ -74,8 +78,9 @@ struct options {
   std::string run_id;         // keeps wamids unique across runs against one bridge
   int cpu = -1;
   bool tls = false;
-  std::string ca_file;  // empty: the server's certificate is not verified (loopback bench)
-  double rate = 0;      // requests/s, open loop; 0: closed loop (as fast as answers come)
+  std::string ca_file;         // empty: the server's certificate is not verified (loopback bench)
+  double rate = 0;             // requests/s, open loop; 0: closed loop (as fast as answers come)
+  std::string write_requests;  // a file: write the requests there instead of sending them
 };
 
 // Parses "http://host:port/path" or "https://host:port/path" (which sets tls).
@@ -139,12 +144,19 @@ std::optional<options> parse_options(int argc, char** argv) {
         if (!(o.rate > 0)) return std::nullopt;
       } else if (arg == "--ca-file") {
         o.ca_file = value;
+      } else if (arg == "--write-requests") {
+        o.write_requests = value;
       } else {
         return std::nullopt;
       }
     }
   } catch (const std::exception&) {
     return std::nullopt;
+  }
+  if (!o.write_requests.empty()) {
+    if (o.requests == 0) return std::nullopt;
+    if (!have_url) o.port = 1;  // the Host field only
+    return o;
   }
   if (!have_url || o.connections == 0 || (o.duration_s <= 0 && o.requests == 0)) {
     return std::nullopt;
@@ -242,6 +254,37 @@ class body_factory {
   std::vector<variant> templates_;
 };
 
+// The whole HTTP/1.1 request carrying `body`, signed with `key`: laid out by hand, since Beast's
+// serializer would cost the generator more than the servers spend reading it.
+std::string request_bytes(const options& o, const std::string& body,
+                          bridge::webhook::meta::signature_key& key) {
+  std::string out;
+  out.reserve(body.size() + 200);
+  out.append("POST ").append(o.path).append(" HTTP/1.1\r\nHost: ").append(o.host);
+  out.append("\r\nContent-Type: application/json\r\nX-Hub-Signature-256: ");
+  out.append(key.sign(body));
+  out.append("\r\nContent-Length: ").append(std::to_string(body.size())).append("\r\n\r\n");
+  out.append(body);
+  return out;
+}
+
+// --write-requests: K signed requests, each as "<length>\n<bytes>", for wrk to replay.
+int write_requests(const options& o) {
+  const body_factory bodies(o);
+  bridge::webhook::meta::signature_key key(o.secret);
+  std::FILE* file = std::fopen(o.write_requests.c_str(), "wb");
+  if (file == nullptr) {
+    std::perror("robofy-wa-loadgen: --write-requests");
+    return 1;
+  }
+  for (std::uint64_t n = 0; n < o.requests; ++n) {
+    const std::string bytes = request_bytes(o, bodies.make(n), key);
+    std::fprintf(file, "%zu\n", bytes.size());
+    std::fwrite(bytes.data(), 1, bytes.size(), file);
+  }
+  return std::fclose(file) == 0 ? 0 : 1;
+}
+
 // CPU time this process used so far (user + system), in µs.
 double own_cpu_us() {
   rusage usage{};
@@ -262,6 +305,7 @@ struct shared_run {
   }
 
   const options& o;
+  bridge::webhook::meta::signature_key key{o.secret};  // one keyed HMAC for every request
   const tcp::endpoint endpoint;
   asio::ssl::context* const tls;  // null: plain HTTP
   // The clock starts once every connection is open (TLS handshake included), as a keep-alive
@@ -372,16 +416,11 @@ asio::awaitable<void> connection(shared_run& run, const body_factory& bodies) {
       co_await pace.async_wait(asio::as_tuple(asio::use_awaitable));
     }
     const std::string body = bodies.make(*n);
-    http::request<http::string_body> req{http::verb::post, o.path, 11};
-    req.set(http::field::host, o.host);
-    req.set(http::field::content_type, "application/json");
-    req.set("X-Hub-Signature-256", bridge::webhook::meta::sign_body(o.secret, body));
-    req.body() = body;
-    req.prepare_payload();
+    const std::string req = request_bytes(o, body, run.key);
     run.body_bytes += body.size();
 
     auto [wec, written] =
-        co_await http::async_write(*stream, req, asio::as_tuple(asio::use_awaitable));
+        co_await asio::async_write(*stream, asio::buffer(req), asio::as_tuple(asio::use_awaitable));
     http::response<http::string_body> res;
     boost::system::error_code rec;
     if (!wec) {
@@ -428,6 +467,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   const options& o = *parsed;
+  if (!o.write_requests.empty()) return write_requests(o);
   if (o.cpu >= 0) {
     // Our own core, so the generator does not steal the server's CPU time (or the reverse).
     cpu_set_t set;

@@ -13,7 +13,7 @@ mode=${1:?usage: profile.sh ingress|pipeline [K] [callgrind|perf]}
 k=${2:-2000}
 tool=${3:-callgrind}
 build=${BENCH_DIR:-build-bench}
-bridge=$build/bridge/robofy-wa-bridge
+bridge=${BENCH_BRIDGE:-$build/bridge/robofy-wa-bridge}  # BENCH_BRIDGE: another build, for a before
 loadgen=$build/tests/tools/robofy-wa-loadgen
 fakes=$build/tests/tools/robofy-wa-bench-fakes
 for f in "$bridge" "$loadgen" "$fakes"; do

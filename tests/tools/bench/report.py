@@ -16,6 +16,21 @@ result = {"machine": {"cores": int(cores), "cpu": cpu_model}}
 rows = []
 
 
+# ---- issue 15: a round whose client used more than this share of its core measured the client.
+client_limit = 0.9
+
+
+def client_flags(key):
+    """' ⚠ ...' naming every round (bridge and nginx) whose client was over client_limit."""
+    over = []
+    for side in ("bridge", "nginx"):
+        for i, r in enumerate(raw.get(f"{key}_{side}_rounds") or []):
+            if r.get("client_cpu_share", 0) > client_limit:
+                over.append(f"{side} round {i + 1}: {r['client_cpu_share']}")
+    return f" ⚠ client-bound: {', '.join(over)}" if over else " (no round over the limit)"
+# ---- end of issue 15's client check
+
+
 def compare(key, label):
     """The bridge against nginx from raw[key_bridge] / raw[key_nginx]: a result entry and rows."""
     b, n = raw[f"{key}_bridge"], raw[f"{key}_nginx"]
@@ -36,8 +51,9 @@ def compare(key, label):
         (f"{label}server CPU µs/request (bridge | nginx | ratio)",
          f'{b["server_cpu_us_per_request"]} | {n["server_cpu_us_per_request"]} | '
          f'{entry["cpu_us_per_request_ratio_bridge_to_nginx"]}'),
-        (f"{label}load generator busy share of its core (bridge | nginx run; 1.0 = the limit)",
-         f'{b["client_cpu_share"]} | {n["client_cpu_share"]}'),
+        (f"{label}client ({b.get('client', 'robofy-wa-loadgen')}) share of its core "
+         f"(bridge | nginx run; over {client_limit} = the client was the limit)",
+         f'{b["client_cpu_share"]} | {n["client_cpu_share"]}{client_flags(key)}'),
         (f"{label}non-200 + errors (bridge | nginx)",
          f'{b["other_status"] + b["errors"]} | {n["other_status"] + n["errors"]}'),
     ]
@@ -105,6 +121,21 @@ rows += [
     ("start-up to /readyz 200", f'{float(raw["startup_s"]) * 1000:.0f} ms'),
     ("binary size", f'{int(raw["binary_bytes"]) / 1048576:.1f} MiB'),
 ]
+
+# ---- issue 15: half-load ack latency and memory per remembered wamid.
+if "half_load" in raw:
+    h = raw["half_load"]
+    result["ingress"]["half_load"] = h
+    rows.append(("ack latency at half of peak (open loop, rate | p50 / p99 µs | client share)",
+                 f'{h["rate"]:.0f} req/s (got {h["rps"]:.0f}) | {h["p50_us"]} / {h["p99_us"]} | '
+                 f'{h["client_cpu_share"]}'))
+if "dedupe_footprint" in raw:
+    f7, f10 = raw["dedupe_footprint"], raw.get("dedupe_footprint_full", {})
+    result["dedupe_memory"] = {"700k_ids": f7, "1m_ids": f10}
+    rows.append(("memory per remembered wamid, resident (700,000 | 1,000,000 ids)",
+                 f'{f7["rss_bytes_per_id"]} B | {f10.get("rss_bytes_per_id")} B '
+                 f'({f7["id_bytes"]}-character ids)'))
+# ---- end of issue 15's rows
 
 if "instructions_per_webhook" in raw:
     result["instructions_per_accepted_webhook"] = int(raw["instructions_per_webhook"])

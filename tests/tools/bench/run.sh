@@ -19,14 +19,17 @@ connections=${BENCH_CONNECTIONS:-32}
 pipeline_messages=${BENCH_PIPELINE_MESSAGES:-20000}
 tls_rounds=${BENCH_TLS_ROUNDS:-2}
 source tests/tools/bench/lib.sh
+source tests/tools/bench/wrk.sh
 
 echo "make bench: building Release in $build"
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DBRIDGE_WERROR=OFF >/dev/null
 cmake --build "$build" -j"${JOBS:-2}" --target robofy-wa-bridge robofy-wa-loadgen \
-  robofy-wa-bench-fakes >/dev/null
-bridge=$build/bridge/robofy-wa-bridge
+  robofy-wa-bench-fakes robofy-wa-dedupe-footprint >/dev/null
+# BENCH_BRIDGE: another build of the bridge to measure (a "before" for BENCHMARKS.md).
+bridge=${BENCH_BRIDGE:-$build/bridge/robofy-wa-bridge}
 loadgen=$build/tests/tools/robofy-wa-loadgen
 fakes=$build/tests/tools/robofy-wa-bench-fakes
+footprint=$build/tests/tools/robofy-wa-dedupe-footprint
 nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
 [ -x "$nginx_bin" ] || { echo "make bench: nginx is missing (apt-get install nginx-light)" >&2; exit 1; }
 
@@ -198,16 +201,14 @@ ingress_rounds() {
       sleep 0.5
       out[idle_rss_kb]=$(rss_kb "$bridge_pid")
     fi
-    r=$(load "$scheme://127.0.0.1:$port/webhook" "$bridge_pid" --duration "$duration" \
-      --connections "$connections")
+    r=$(ingress_load "$scheme://127.0.0.1:$port/webhook" "$bridge_pid")
     [ "$scheme" = http ] && out[peak_rss_kb]=$(hwm_kb "$bridge_pid")
     stop_all
     all_bridge+=${all_bridge:+,}$r
     if better "$r" "$best_bridge"; then best_bridge=$r; fi
     echo "make bench: ${label}ingress round $round/$count: nginx"
     if [ "$scheme" = https ]; then start_nginx tls; else start_nginx; fi
-    r=$(load "$scheme://127.0.0.1:$nginx_port/webhook" "$nginx_pid" --duration "$duration" \
-      --connections "$connections")
+    r=$(ingress_load "$scheme://127.0.0.1:$nginx_port/webhook" "$nginx_pid")
     stop_all
     all_nginx+=${all_nginx:+,}$r
     if better "$r" "$best_nginx"; then best_nginx=$r; fi
@@ -218,8 +219,39 @@ ingress_rounds() {
   out[${key}_nginx_rounds]="[$all_nginx]"
 }
 
+# ---- issue 15: the ingress client. wrk replaying pre-signed requests (wrk.sh) when it is installed
+# (`make bench` installs it), else our load generator, which is the limit in nginx's rounds.
+# ingress_load URL PID: one measured run (after a warm-up) against the server PID; JSON.
+if [ -n "$wrk_bin" ]; then
+  echo "make bench: signing $wrk_requests deliveries for wrk"
+  wrk_prepare
+  ingress_load() { wrk_load "${1%/webhook}/" "$2"; }
+else
+  echo "make bench: wrk is missing (apt-get install wrk): ingress rounds use our load generator"
+  ingress_load() { load "$1" "$2" --duration "$duration" --connections "$connections"; }
+fi
+# ---- end of issue 15's ingress client
+
 rounds=${BENCH_ROUNDS:-3}
 ingress_rounds ingress "$rounds" http
+
+# ---- issue 15: ack latency at half of the peak (the best plain bridge round), open loop: our
+# load generator sends request k at start + k/R and counts its latency from then, so a late send
+# is charged to the server. And the memory one remembered wamid costs (the dedupe set filled to
+# ~700,000 ids, as an ingress run that long would, and to its 1,000,000 bound).
+half_rate=$(awk -v p="$(json_field "${out[ingress_bridge]}" rps)" 'BEGIN { printf "%.0f", p / 2 }')
+if [ "${half_rate:-0}" -gt 0 ]; then
+  echo "make bench: half load: $half_rate req/s for ${duration}s (open loop, our load generator)"
+  start_fakes 600000
+  start_bridge 10000000 256
+  out[half_load]=$(load "http://127.0.0.1:$port/webhook" "$bridge_pid" --duration "$duration" \
+    --connections "$connections" --rate "$half_rate")
+  stop_all
+fi
+echo "make bench: memory per remembered wamid"
+out[dedupe_footprint]=$("$footprint" 700000)
+out[dedupe_footprint_full]=$("$footprint" 1000000)
+# ---- end of issue 15's half load and footprint
 
 # ---- ingress over TLS: the same, with TLS on both listeners and one throwaway self-signed P-256
 # certificate for 127.0.0.1 (the loadgen verifies it). Fewer rounds: the plain rounds already
