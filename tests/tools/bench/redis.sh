@@ -1,6 +1,7 @@
 # The Redis rounds of `make bench` (issue 12): run.sh sources this file and calls redis_rounds
 # once, after its spool rounds (BENCH_REDIS=0 skips them); smoke.sh runs one tiny round with it. Every round starts its own redis-server (127.0.0.1, its own port and
-# directory, appendonly yes, appendfsync always, maxmemory-policy noeviction) and fresh bridges:
+# directory, appendonly yes, appendfsync always (BENCH_REDIS_FSYNC=everysec shows what the disk's
+# fsync costs), maxmemory-policy noeviction) and fresh bridges:
 #   pipeline  messages/s webhook in -> Graph reply out with the instant fakes: the spool, one
 #             replica on Redis and two replicas on Redis, alternating, BENCH_REDIS_ROUNDS rounds,
 #             the best of each kept; the CPU of every process over each round (/proc/PID/stat)
@@ -22,6 +23,7 @@ rb_messages=${BENCH_REDIS_MESSAGES:-10000}
 rb_rate=${BENCH_REDIS_RATE:-1000}
 rb_rate_seconds=${BENCH_REDIS_RATE_SECONDS:-5}
 rb_memory_messages=${BENCH_REDIS_MEMORY_MESSAGES:-100000}
+rb_fsync=${BENCH_REDIS_FSYNC:-always}  # appendfsync of the pipeline and latency rounds
 # Meta's wamids are ~60 characters of base64 ("wamid.HBgL..."), and the key of a remembered one
 # holds it whole: the loadgen's "wamid.bench.<run id>.<12 digits>" gets a run id (this and the
 # loadgen's index) that makes it 64. Every round has a fresh store, so run ids may repeat.
@@ -39,24 +41,27 @@ rb_evalsha() {
   rb_cli info commandstats | tr -d '\r' | sed -n 's/^cmdstat_evalsha:calls=\([0-9]*\),.*/\1/p'
 }
 
-# rb_first_key PATTERN: one key that matches (SCAN, <= 200 steps of 1000 keys).
+# rb_first_key PATTERN: one key that matches (SCAN, <= 200 steps of ~1000 keys).
 rb_first_key() {
-  local cursor=0 reply
+  local cursor=0 reply key
   for _ in $(seq 1 200); do
+    # The cursor, then the keys found (redis-cli prints an empty line for none).
     mapfile -t reply < <(rb_cli scan "$cursor" match "$1" count 1000)
-    [ "${#reply[@]}" -gt 1 ] && { echo "${reply[1]}"; return 0; }
+    for key in "${reply[@]:1}"; do
+      if [ -n "$key" ]; then echo "$key"; return 0; fi
+    done
     cursor=${reply[0]:-0}
     [ "$cursor" = 0 ] && return 1
   done
   return 1
 }
 
-# rb_start_redis [FSYNC]: a fresh redis-server on its own directory (appendfsync always unless
-# FSYNC says otherwise); sets rb_redis_pid.
+# rb_start_redis [FSYNC]: a fresh redis-server on its own directory (appendfsync BENCH_REDIS_FSYNC,
+# always by default, unless FSYNC says otherwise); sets rb_redis_pid.
 rb_start_redis() {
   rm -rf "$work/redis" && mkdir -p "$work/redis"
   "$redis_server_bin" --port "$rb_redis_port" --bind 127.0.0.1 --dir "$work/redis" --save "" \
-    --appendonly yes --appendfsync "${1:-always}" --maxmemory-policy noeviction \
+    --appendonly yes --appendfsync "${1:-$rb_fsync}" --maxmemory-policy noeviction \
     --daemonize no --logfile "$work/redis/redis.log" &
   rb_redis_pid=$!
   pids+=("$rb_redis_pid")
@@ -174,10 +179,15 @@ rb_pipeline() {
     at[${1}bridges]=$ticks_list
     at[${1}fakes]=$(cpu_ticks "$fakes_pid")
     at[${1}machine]=$(rb_machine_ticks)
-    at[${1}redis]=0 at[${1}memory]=0 at[${1}trips]=0 at[${1}scripts]=0
+    at[${1}redis]=0 at[${1}memory]=0 at[${1}trips]=0 at[${1}scripts]=0 at[${1}input]=0
+    at[${1}reads]=0
     if [ "$store" = redis ]; then
       at[${1}redis]=$(cpu_ticks "$rb_redis_pid") at[${1}memory]=$(rb_info used_memory)
       at[${1}trips]=$(rb_round_trips) at[${1}scripts]=$(rb_evalsha)
+      # What Redis read from its clients, and in how many read calls (with appendfsync always,
+      # each event-loop turn reads a client once, then fsyncs before it answers).
+      at[${1}input]=$(rb_info total_net_input_bytes)
+      at[${1}reads]=$(awk '/^syscr:/ { print $2 }' "/proc/$rb_redis_pid/io")
     fi
     rb_children_mark "$1"
   }
@@ -219,6 +229,10 @@ if store == "redis" and replies:
     out["round_trips_per_message"] = round(delta("trips") / replies, 2)
     out["redis_scripts_per_message"] = round(delta("scripts") / replies, 2)
     out["redis_bytes_per_answered_message"] = round(delta("memory") / replies)
+    reads = delta("reads")
+    out["redis_input_bytes_per_message"] = round(delta("input") / replies)
+    out["redis_reads_per_s"] = round(reads / seconds) if seconds > 0 else 0
+    out["redis_input_bytes_per_read"] = round(delta("input") / reads) if reads else None
 print(json.dumps(out, separators=(",", ":")))' "$n" "$replies" "$start" "$end" "$ticks" "$(nproc)" \
     "$store" "$load" "$(http_get "$graph" /bench/latency)"
 }
@@ -266,10 +280,24 @@ rb_memory() {
   after=$(rb_info used_memory) trips_after=$(rb_round_trips) eval_after=$(rb_evalsha)
   if [ "$kind" = queued ]; then
     # What a queued message's stored value weighs on its own (payload + acceptance time), and
-    # one conversation's lease as the workers hold it.
-    local key lease
-    key=$(rb_first_key 'bench:{*}:m:*') lease=$(rb_first_key 'bench:{*}:lease:*')
-    sample="\"stored_value_bytes\":$(rb_cli strlen "$key"),\"lease_key_bytes\":$(rb_cli memory usage "$lease"),"
+    # one conversation as a worker holds it: its lease, and its held list and begun set (MEMORY
+    # USAGE; the conversation's entry in the partition's lease index is not counted). Either may
+    # be missing (null in the JSON): no key found, or gone before it was measured.
+    local key lease value_bytes="" lease_bytes="" conv_bytes="" part bytes
+    key=$(rb_first_key 'bench:{*}:m:*' || true) lease=$(rb_first_key 'bench:{*}:lease:*' || true)
+    if [ -n "$key" ]; then value_bytes=$(rb_cli strlen "$key" || true); fi
+    if [ -n "$lease" ]; then
+      lease_bytes=$(rb_cli memory usage "$lease" || true) conv_bytes=0
+      for part in lease held begun; do
+        bytes=$(rb_cli memory usage "${lease/:lease:/:$part:}" || true)
+        conv_bytes=$((conv_bytes + ${bytes:-0}))
+      done
+    fi
+    [[ "$value_bytes" =~ ^[1-9][0-9]*$ ]] || value_bytes=null
+    [[ "$lease_bytes" =~ ^[1-9][0-9]*$ ]] || lease_bytes=null
+    [[ "$conv_bytes" =~ ^[1-9][0-9]*$ ]] || conv_bytes=null
+    sample="\"stored_value_bytes\":$value_bytes,\"lease_key_bytes\":$lease_bytes,"
+    sample+="\"conversation_in_progress_bytes\":$conv_bytes,"
   fi
   python3 - "$kind" "$load" "$before" "$after" $((trips_after - trips_before)) \
     $((eval_after - eval_before)) "$(rb_cli dbsize)" "{$sample\"_\":0}" <<'PY'
@@ -317,6 +345,7 @@ redis_rounds() {
       if rb_better "$r" "${rb_best[$variant]:-}"; then rb_best[$variant]=$r; fi
     done
   done
+  out[redis_appendfsync]=$rb_fsync
   for variant in spool redis_1 redis_2; do
     out[redis_pipeline_$variant]=${rb_best[$variant]}
     out[redis_pipeline_${variant}_rounds]="[${rb_all[$variant]}]"
