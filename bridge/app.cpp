@@ -40,6 +40,7 @@ webhook::http::listener_limits public_limits(const config::server_settings& serv
   webhook::http::listener_limits limits;
   limits.max_body_bytes = server.max_body_bytes;
   limits.read_timeout = server.read_timeout;
+  limits.handler_timeout = server.read_timeout;
   limits.idle_timeout = server.idle_timeout;
   limits.max_inflight_body_bytes = server.max_inflight_body_bytes;
   limits.untrusted_idle_timeout = server.unauthenticated_idle_timeout;

@@ -257,10 +257,19 @@ awaitable<std::string> robofy_answer(std::span<const store::pending_message> mes
 }  // namespace
 
 awaitable<answer_outcome> answer_messages(std::span<const store::pending_message> messages,
-                                          std::shared_ptr<const runtime_settings> settings_ptr,
+                                          std::shared_ptr<const runtime_settings> settings,
                                           worker_context context) {
   answer_outcome outcome;
-  if (messages.empty()) co_return outcome;
+  const auto reply = co_await prepare_reply(messages, settings, context, outcome);
+  if (reply) co_await send_reply(messages, *reply, settings, context, outcome);
+  co_return outcome;
+}
+
+awaitable<std::optional<prepared_reply>> prepare_reply(
+    std::span<const store::pending_message> messages,
+    std::shared_ptr<const runtime_settings> settings_ptr, worker_context context,
+    answer_outcome& outcome) {
+  if (messages.empty()) co_return std::nullopt;
   const runtime_settings& settings = *settings_ptr;
   const webhook::meta::inbound_message& first = messages.front().message;
   const webhook::meta::inbound_message& last = messages.back().message;
@@ -273,7 +282,7 @@ awaitable<answer_outcome> answer_messages(std::span<const store::pending_message
     ++context.counters.unrouted;
     spdlog::warn("no route for business number {} any more; not answering {}",
                  first.phone_number_id, ids);
-    co_return outcome;
+    co_return std::nullopt;
   }
   const graph_target target = settings.graph_for(*route, first.phone_number_id);
 
@@ -300,23 +309,36 @@ awaitable<answer_outcome> answer_messages(std::span<const store::pending_message
               customer);
     outcome.paused = true;
     outcome.real_answer = true;  // not a failure: the person answers
-    co_return outcome;
+    co_return std::nullopt;
   }
 
-  const answer_split split =
+  answer_split split =
       answer_parts(answer, settings.config.replies.max_parts, settings.config.replies.cut_notice);
-  const std::vector<std::string>& parts = split.parts;
   if (split.cut) {
     ++context.counters.answers_cut;
     spdlog::warn("answer for {} cut to {} WhatsApp messages (replies.max_parts)", ids,
-                 parts.size());
+                 split.parts.size());
   }
+  co_return prepared_reply{target, route->messages_per_second, std::move(split.parts)};
+}
+
+awaitable<void> send_reply(std::span<const store::pending_message> messages,
+                           const prepared_reply& reply,
+                           std::shared_ptr<const runtime_settings> settings_ptr,
+                           worker_context context, answer_outcome& outcome) {
+  if (messages.empty()) co_return;
+  const runtime_settings& settings = *settings_ptr;
+  const webhook::meta::inbound_message& first = messages.front().message;
+  const std::string ids = ids_of(messages);
+  const std::string customer =
+      webhook::util::redact_id(first.customer_id, settings.config.logging.redact_phone_numbers);
+  const std::vector<std::string>& parts = reply.parts;
   std::size_t sent = 0;
   graph_reply failure;
   for (const std::string& part : parts) {
     // Parts go one after another, each after Meta accepted the previous, so they arrive in order.
-    const part_result result = co_await send_with_retries(target, first, route->messages_per_second,
-                                                          part, settings, context, ids);
+    const part_result result =
+        co_await send_with_retries(reply.target, first, reply.rate, part, settings, context, ids);
     if (!result.message_id) {
       failure = result.last;
       break;
@@ -337,14 +359,13 @@ awaitable<answer_outcome> answer_messages(std::span<const store::pending_message
       outcome.detail = "code " + std::to_string(failure.code) + " (HTTP " +
                        std::to_string(failure.http_status) + "): " + failure.message;
     }
-    co_return outcome;
+    co_return;
   }
   const auto waited = context.clock.now() - messages.front().accepted_at;
   context.counters.message_seconds.observe(waited);
   log_event(spdlog::level::info, {"answered", ids, conversation_of(messages, customer)},
             "answered {} to {} in {} part(s), {} ms after acceptance", ids, customer, parts.size(),
             std::chrono::duration_cast<std::chrono::milliseconds>(waited).count());
-  co_return outcome;
 }
 
 }  // namespace bridge

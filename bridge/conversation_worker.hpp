@@ -3,6 +3,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <span>
 
@@ -62,16 +63,39 @@ struct answer_outcome {
   bool paused = false;  // nothing was sent: the conversation was handed to a person meanwhile
 };
 
-// Answers messages of one conversation (oldest first). The messages to answer are joined (in
-// order, newline-separated) into one Robofy query, retried with backoff behind the circuit
-// breaker; the answer, or replies.fallback_text when Robofy cannot answer, is formatted for
-// WhatsApp, split into parts (at most replies.max_parts) and sent in order, each after the
-// previous was accepted, paced per business number. Only messages the bridge cannot read get
-// replies.unsupported_text without asking Robofy. While Robofy thinks, the customer sees the
-// message read and "typing…". If the conversation is paused (handed to a person) by the time
-// the answer is ready, nothing is sent. Never throws for upstream failures.
+// A reply ready to go out: what prepare_reply made.
+struct prepared_reply {
+  webhook::meta::graph_target target;
+  std::uint32_t rate = 0;          // the route's messages_per_second
+  std::vector<std::string> parts;  // the WhatsApp messages, in order
+};
+
+// Answers messages of one conversation (oldest first): prepare_reply, then send_reply. The
+// messages to answer are joined (in order, newline-separated) into one Robofy query, retried with
+// backoff behind the circuit breaker; the answer, or replies.fallback_text when Robofy cannot
+// answer, is formatted for WhatsApp, split into parts (at most replies.max_parts) and sent in
+// order, each after the previous was accepted, paced per business number. Only messages the
+// bridge cannot read get replies.unsupported_text without asking Robofy. While Robofy thinks, the
+// customer sees the message read and "typing…". If the conversation is paused (handed to a
+// person) by the time the answer is ready, nothing is sent. Never throws for upstream failures.
 boost::asio::awaitable<answer_outcome> answer_messages(
     std::span<const store::pending_message> messages,
     std::shared_ptr<const runtime_settings> settings, worker_context context);
+
+// The first half: the reply to `messages` (Robofy's answer, the fallback or the unsupported
+// text), formatted and split, the customer seeing "typing…" meanwhile. Sends nothing but read
+// receipts; nullopt when nothing is to be sent (the number lost its route, or the conversation
+// was handed to a person: outcome.paused). The pipeline asks the store whether the claim is still
+// its own between the two halves. Never throws for upstream failures.
+boost::asio::awaitable<std::optional<prepared_reply>> prepare_reply(
+    std::span<const store::pending_message> messages,
+    std::shared_ptr<const runtime_settings> settings, worker_context context,
+    answer_outcome& outcome);
+
+// The second half: sends `reply`'s parts in order, paced and retried, and logs the outcome.
+boost::asio::awaitable<void> send_reply(std::span<const store::pending_message> messages,
+                                        const prepared_reply& reply,
+                                        std::shared_ptr<const runtime_settings> settings,
+                                        worker_context context, answer_outcome& outcome);
 
 }  // namespace bridge

@@ -4,7 +4,6 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -21,6 +20,7 @@
 #include "bridge/systemd_notify.hpp"
 #include "bridge/version.hpp"
 #include "config/loader.hpp"
+#include "webhook/io/task_group.hpp"
 
 namespace {
 
@@ -148,11 +148,14 @@ int main(int argc, char** argv) {
                  bridge::version_string, settings.routes.size(), settings.queue.workers,
                  settings.queue.capacity);
     asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
-    asio::co_spawn(io, handle_signals(signals, app, command.config_path, io), asio::detached);
+    // The process's own coroutines (signals, the watchdog): owned here, cancelled when main
+    // returns, and any exception that ends one is logged.
+    bridge::webhook::io::task_group process_tasks(io.get_executor(), "process");
+    process_tasks.spawn(handle_signals(signals, app, command.config_path, io));
     // Listening and the journal replayed: tell systemd (Type=notify) we are up.
     bridge::notify_service_manager("READY=1\nSTATUS=answering WhatsApp messages");
     if (const auto interval = bridge::watchdog_ping_interval()) {
-      asio::co_spawn(io, ping_watchdog(*interval), asio::detached);
+      process_tasks.spawn(ping_watchdog(*interval));
     }
     io.run();
     spdlog::info("stopped");

@@ -142,6 +142,10 @@ std::string render_metrics(const metrics_view& v) {
       .sample({{"result", "method_not_allowed"}}, d(e.method_not_allowed))
       .sample({{"result", "handshake_accepted"}}, d(e.handshake_accepted))
       .sample({{"result", "handshake_refused"}}, d(e.handshake_refused + e.handshake_bad_request));
+  family(out, "webhook_handler_timeouts_total", "counter",
+         "Requests answered 503 because handling them took longer than server.read_timeout (a "
+         "slow disk or Redis); the handler still ran to its end and is counted above too.")
+      .sample(d(l.handler_timeouts));
   family(out, "webhook_signatures_total", "counter",
          "Deliveries by the app secret that signed them (previous: during a rotation; remove "
          "meta.previous_app_secret once this stays flat).")

@@ -211,7 +211,14 @@ awaitable<void> pipeline::run_worker() {
     if (settings->config.queue.coalesce_window.count() > 0) {
       // Give a customer who is still typing the window to add lines to this question.
       co_await services_.clock->sleep_for(settings->config.queue.coalesce_window);
-      co_await services_.store->take_more(*held);
+      if (const auto ec = co_await services_.store->take_more(*held)) {
+        // The claim is lost (another replica answers the conversation now): ask nothing.
+        spdlog::warn("not answering {} now: the store could not add to the claim ({})",
+                     held->conversation, ec.message());
+        --busy_workers_;
+        note_finished();
+        continue;
+      }
     }
     // Usually one query; a long backlog of lines is asked in several, in order.
     const std::span<const store::pending_message> messages(held->messages);
@@ -235,28 +242,35 @@ awaitable<bool> pipeline::answer_part(const store::claim& held,
   ids.reserve(part.size());
   for (const auto& item : part)
     ids.push_back(item.message.id);
-  if (const auto ec = co_await services_.store->begin_send(held, ids)) {
-    if (ec == store::errc::paused) {
-      // Handed to a person before the AI began: these are not answered late.
-      admission_counters_.paused += ids.size();
-      std::string joined;
-      for (const std::string& id : ids)
-        joined += (joined.empty() ? "" : ",") + id;
-      const bool redact = settings->config.logging.redact_phone_numbers;
-      log_event(spdlog::level::info,
-                {"paused", joined, webhook::util::redact_conversation(held.conversation, redact)},
-                "not answering {}: the conversation was handed to a person", joined);
-      co_await services_.store->finish(held, ids);
-      co_return true;
+  const worker_context context{
+      *services_.chat, *services_.sender, *services_.clock, robofy_breaker_,
+      graph_breaker_,  *services_.store,  worker_counters_, random_};
+  // The reply is made first (Robofy may take long); the store is asked whether the claim is still
+  // ours right before anything is sent, so a replica that lost it meanwhile (frozen, cut off
+  // from Redis past its lease) sends nothing, and only a send in flight can be in doubt.
+  answer_outcome outcome;
+  const auto reply = co_await prepare_reply(part, settings, context, outcome);
+  if (reply) {
+    if (const auto ec = co_await services_.store->begin_send(held, ids)) {
+      if (ec == store::errc::paused) {
+        // Handed to a person before the answer went out: these are not answered late.
+        admission_counters_.paused += ids.size();
+        std::string joined;
+        for (const std::string& id : ids)
+          joined += (joined.empty() ? "" : ",") + id;
+        const bool redact = settings->config.logging.redact_phone_numbers;
+        log_event(spdlog::level::info,
+                  {"paused", joined, webhook::util::redact_conversation(held.conversation, redact)},
+                  "not answering {}: the conversation was handed to a person", joined);
+        co_await services_.store->finish(held, ids);
+        co_return true;
+      }
+      spdlog::warn("not answering {} now: the store could not record the start ({})",
+                   held.conversation, ec.message());
+      co_return false;
     }
-    spdlog::warn("not answering {} now: the store could not record the start ({})",
-                 held.conversation, ec.message());
-    co_return false;
+    co_await send_reply(part, *reply, settings, context, outcome);
   }
-  const answer_outcome outcome = co_await answer_messages(
-      part, settings,
-      worker_context{*services_.chat, *services_.sender, *services_.clock, robofy_breaker_,
-                     graph_breaker_, *services_.store, worker_counters_, random_});
   if (!outcome.real_answer) co_await keep_dead_letters(part, outcome);
   co_await services_.store->finish(held, ids);
   co_return true;

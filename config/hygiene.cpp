@@ -1,5 +1,7 @@
 #include "config/hygiene.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/stat.h>
 
 #include <cstdio>
@@ -16,18 +18,37 @@ std::optional<std::string> readable_by_others(const std::string& path) {
   return std::string(octal);
 }
 
+namespace {
+
+// True for "localhost" and for address literals in 127.0.0.0/8 or ::1. A name that merely starts
+// with "127." (127.example.com) may resolve anywhere, so only a literal counts.
+bool is_loopback_host(std::string_view host, bool bracketed) {
+  if (!bracketed && host == "localhost") return true;
+  if (host.size() >= INET6_ADDRSTRLEN) return false;
+  char literal[INET6_ADDRSTRLEN] = {};
+  host.copy(literal, host.size());
+  if (bracketed) {
+    in6_addr v6{};
+    return ::inet_pton(AF_INET6, literal, &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
+  }
+  in_addr v4{};
+  return ::inet_pton(AF_INET, literal, &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127;
+}
+
+}  // namespace
+
 bool is_cleartext_remote(std::string_view base_url) noexcept {
   constexpr std::string_view plain = "http://";
   if (!base_url.starts_with(plain)) return false;
   std::string_view host = base_url.substr(plain.size());
-  if (host.starts_with('[')) {
+  const bool bracketed = host.starts_with('[');
+  if (bracketed) {
     host =
         host.substr(1, host.find(']') == std::string_view::npos ? host.size() : host.find(']') - 1);
   } else {
     host = host.substr(0, host.find_first_of(":/"));
   }
-  const bool loopback = host == "localhost" || host == "::1" || host.starts_with("127.");
-  return !loopback;
+  return !is_loopback_host(host, bracketed);
 }
 
 }  // namespace bridge::config

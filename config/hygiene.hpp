@@ -13,7 +13,8 @@ namespace bridge::config {
 std::optional<std::string> readable_by_others(const std::string& path);
 
 // True when `base_url` ("scheme://host[:port]") is plain http:// to a host that is not loopback
-// (127.0.0.0/8, ::1, localhost): the API key or access token it carries would cross a network
+// ("localhost", or an address literal in 127.0.0.0/8 or ::1; a name such as 127.0.0.1.example
+// may resolve anywhere): the API key or access token it carries would cross a network
 // unencrypted. Never throws.
 bool is_cleartext_remote(std::string_view base_url) noexcept;
 

@@ -28,7 +28,8 @@ struct dead_letter {
   std::string customer;  // as logged (redacted when configured)
   std::string query;     // what Robofy was (or would have been) asked
   // robofy_unavailable (retries spent, or its circuit open), robofy_refused (a 4xx),
-  // graph_refused (a permanent Meta error), graph_gave_up (past the retry deadline)
+  // graph_refused (a permanent Meta error), graph_gave_up (past the retry deadline),
+  // empty_answer (an answer with nothing to show once formatted for WhatsApp)
   std::string reason;
   std::string detail;  // Robofy's status and error, or Meta's code and title
   wall_time at;

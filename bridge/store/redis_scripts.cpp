@@ -227,7 +227,10 @@ local tolerance = interval * (burst - 1)
 -- An idle number earns no more than its burst: its schedule restarts at now.
 local start = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), now)
 local send_at = math.max(now, start - tolerance)
-redis.call('SET', KEYS[1], start + interval, 'PX', 60000)
+-- Kept as long as the schedule reaches into the future (senders wait that long), a minute at
+-- least: forgotten earlier, the next reservation would start again at now, beside slots taken.
+local keep = math.max(60000, math.ceil((start + interval - now) / 1000) + 1000)
+redis.call('SET', KEYS[1], start + interval, 'PX', keep)
 return send_at - now
 )lua");
   return s;

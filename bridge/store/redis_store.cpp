@@ -63,6 +63,7 @@ redis_store::redis_store(asio::any_io_executor executor,
       options_(std::move(options)),
       claims_(executor, max_claims_per_round),
       wake_(executor),
+      given_back_(executor),
       tasks_(executor, "redis store") {}
 
 redis_store::~redis_store() {
@@ -256,10 +257,15 @@ asio::awaitable<error_code> redis_store::take_more(claim& held) {
                                       std::to_string(held.fence)};
   const auto answer =
       co_await redis_->run_script(redis_scripts::take_more(), std::span<const std::string>{}, args);
-  if (const error_code ec = failure_of(answer)) co_return ec;
+  if (const error_code ec = failure_of(answer)) {
+    // The interface: an error means the claim is no longer ours (the worker stops here).
+    if (ec != asio::error::operation_aborted) forget(held.conversation, held.fence);
+    co_return ec;
+  }
   const auto& f = answer->elements();
   if (f.empty() || number_of(f[0]) != 1) {
     ++stats_.fenced;
+    forget(held.conversation, held.fence);
     co_return make_error_code(errc::fenced);
   }
   for (pending_message& m : messages_of(f, 1))
@@ -273,8 +279,16 @@ asio::awaitable<error_code> redis_store::fenced_step(const queue::redis::script&
                                                      bool with_counter) {
   const auto it = held_.find(held.conversation);
   if (it == held_.end()) co_return make_error_code(errc::fenced);
-  std::vector<std::string> args{options_.key_prefix, std::to_string(it->second.partition),
-                                held.conversation, options_.owner, std::to_string(held.fence)};
+  co_return co_await run_fenced(s, held.conversation, holding{it->second.partition, held.fence},
+                                ids, with_counter);
+}
+
+asio::awaitable<error_code> redis_store::run_fenced(const queue::redis::script& s,
+                                                    const std::string& conversation, holding h,
+                                                    std::span<const std::string> ids,
+                                                    bool with_counter) {
+  std::vector<std::string> args{options_.key_prefix, std::to_string(h.partition), conversation,
+                                options_.owner, std::to_string(h.fence)};
   args.insert(args.end(), ids.begin(), ids.end());
   std::vector<std::string> keys;
   if (with_counter) keys.push_back(options_.key_prefix + ":{cap}:unfinished");
@@ -291,11 +305,19 @@ asio::awaitable<error_code> redis_store::fenced_step(const queue::redis::script&
 
 asio::awaitable<error_code> redis_store::begin_send(const claim& held,
                                                     std::span<const std::string> ids) {
+  // From here to finish() a reply may be on its way: a stopping replica lets it finish.
+  if (const auto it = held_.find(held.conversation);
+      it != held_.end() && it->second.fence == held.fence) {
+    it->second.writing = true;
+  }
   const error_code ec = co_await fenced_step(redis_scripts::begin_send(), held, ids, false);
   if (ec == errc::fenced) {
     spdlog::warn("conversation {} is no longer ours (lease lost); its answer is dropped here",
                  held.conversation);
   }
+  // The interface: an error means the claim is no longer ours. It is not renewed any more, so
+  // its lease runs out and any replica (this one included) answers the conversation.
+  if (ec && ec != asio::error::operation_aborted) forget(held.conversation, held.fence);
   co_return ec;
 }
 
@@ -304,6 +326,12 @@ asio::awaitable<error_code> redis_store::finish(const claim& held,
   // A lost reply is retried: finishing twice is harmless (the script removes what is there).
   for (int attempt = 0; attempt < 3; ++attempt) {
     const error_code ec = co_await fenced_step(redis_scripts::finish(), held, ids, true);
+    if (!ec) {
+      if (const auto it = held_.find(held.conversation);
+          it != held_.end() && it->second.fence == held.fence) {
+        it->second.writing = false;
+      }
+    }
     if (ec != errc::unavailable) co_return ec;
     co_await clock_->sleep_for(options_.timeout / 4);
   }
@@ -312,15 +340,25 @@ asio::awaitable<error_code> redis_store::finish(const claim& held,
 
 asio::awaitable<void> redis_store::release(claim held) {
   const auto it = held_.find(held.conversation);
-  if (it == held_.end()) co_return;
+  // Not held under this claim's fence (lost, or claimed again since): nothing of ours to give.
+  if (it == held_.end() || it->second.fence != held.fence) co_return;
+  co_await give_back(held.conversation, it->second);
+  // Given back (or lost: then its lease expires and another replica takes it over).
+  forget(held.conversation, held.fence);
+}
+
+asio::awaitable<void> redis_store::give_back(const std::string& conversation, holding h) {
   for (int attempt = 0; attempt < 3; ++attempt) {
-    const error_code ec =
-        co_await fenced_step(redis_scripts::release(), held, std::span<const std::string>{}, false);
+    const error_code ec = co_await run_fenced(redis_scripts::release(), conversation, h,
+                                              std::span<const std::string>{}, false);
     if (ec != errc::unavailable) break;
     co_await clock_->sleep_for(options_.timeout / 4);
   }
-  // Given back (or lost: then its lease expires and another replica takes it over).
-  held_.erase(held.conversation);
+}
+
+void redis_store::forget(const std::string& conversation, std::uint64_t fence) {
+  const auto it = held_.find(conversation);
+  if (it != held_.end() && it->second.fence == fence) held_.erase(it);
   stats_.owned = held_.size();
 }
 
@@ -330,12 +368,12 @@ asio::awaitable<void> redis_store::renew_leases() {
     if (held_.empty()) continue;
     std::vector<std::string> args{options_.key_prefix, options_.owner,
                                   std::to_string(options_.lease.count())};
-    std::vector<std::string> order;
+    std::vector<std::pair<std::string, std::uint64_t>> order;
     for (const auto& [conversation, h] : held_) {
       args.push_back(std::to_string(h.partition));
       args.push_back(conversation);
       args.push_back(std::to_string(h.fence));
-      order.push_back(conversation);
+      order.emplace_back(conversation, h.fence);
     }
     const auto answer =
         co_await redis_->run_script(redis_scripts::renew(), std::span<const std::string>{}, args);
@@ -344,7 +382,9 @@ asio::awaitable<void> redis_store::renew_leases() {
     for (std::size_t i = 0; i < flags.size() && i < order.size(); ++i) {
       if (number_of(flags[i]) == 1) continue;
       ++stats_.fenced;
-      spdlog::warn("lease on conversation {} lost (taken over after it expired)", order[i]);
+      spdlog::warn("lease on conversation {} lost (taken over after it expired)", order[i].first);
+      // Lost for good (fences only rise): no more renewals, and a drain does not wait for it.
+      forget(order[i].first, order[i].second);
     }
   }
 }
@@ -530,6 +570,31 @@ void redis_store::set_dead_letter_limits(std::size_t max, std::chrono::milliseco
 
 void redis_store::begin_drain() {
   claiming_ = false;
+  // Conversations nobody is writing a reply for go back at once, for another replica to answer
+  // (their workers' later steps are fenced); those being written finish first.
+  std::vector<std::pair<std::string, holding>> idle;
+  for (auto it = held_.begin(); it != held_.end();) {
+    if (it->second.writing) {
+      ++it;
+      continue;
+    }
+    idle.emplace_back(it->first, it->second);
+    it = held_.erase(it);
+  }
+  stats_.owned = held_.size();
+  if (idle.empty()) return;
+  ++giving_back_;
+  tasks_.spawn(give_back_idle(std::move(idle)));
+}
+
+asio::awaitable<void> redis_store::give_back_idle(
+    std::vector<std::pair<std::string, holding>> idle) {
+  for (const auto& [conversation, h] : idle) {
+    co_await give_back(conversation, h);
+    spdlog::info("conversation {} handed back for another replica to answer", conversation);
+  }
+  --giving_back_;
+  given_back_.cancel();
 }
 
 leftovers redis_store::close() {
@@ -545,6 +610,11 @@ leftovers redis_store::close() {
 }
 
 asio::awaitable<void> redis_store::hand_back() {
+  // What the drain began giving back is given back before the tasks stop.
+  while (giving_back_ > 0) {
+    given_back_.expires_at(asio::steady_timer::time_point::max());
+    co_await given_back_.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
   std::vector<std::pair<std::string, holding>> owned(held_.begin(), held_.end());
   for (const auto& [conversation, h] : owned) {
     co_await release(claim{conversation, h.fence, {}});

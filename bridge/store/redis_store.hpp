@@ -9,6 +9,8 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "bridge/store/message_store.hpp"
 #include "queue/redis/client.hpp"
@@ -105,6 +107,7 @@ class redis_store final : public message_store {
   struct holding {
     std::uint32_t partition = 0;
     std::uint64_t fence = 0;
+    bool writing = false;  // between begin_send and finish: a reply may be on its way
   };
 
   boost::asio::awaitable<void> dispatch();
@@ -122,6 +125,18 @@ class redis_store final : public message_store {
                                                                 const claim& held,
                                                                 std::span<const std::string> ids,
                                                                 bool with_counter);
+  boost::asio::awaitable<boost::system::error_code> run_fenced(const queue::redis::script& s,
+                                                               const std::string& conversation,
+                                                               holding h,
+                                                               std::span<const std::string> ids,
+                                                               bool with_counter);
+  // Runs the release script for a conversation held as `h`, again while Redis is unavailable
+  // (a few times); a lease that cannot be given back runs out instead.
+  boost::asio::awaitable<void> give_back(const std::string& conversation, holding h);
+  // Gives back, at the start of a drain, what nobody is writing a reply for.
+  boost::asio::awaitable<void> give_back_idle(std::vector<std::pair<std::string, holding>> idle);
+  // Stops holding (renewing, counting) `conversation` if it is still held under `fence`.
+  void forget(const std::string& conversation, std::uint64_t fence);
 
   boost::asio::any_io_executor executor_;
   std::shared_ptr<queue::redis::client> redis_;
@@ -138,6 +153,9 @@ class redis_store final : public message_store {
   bool closed_ = false;
   bool healthy_ = false;
   redis_store_stats stats_;
+
+  boost::asio::steady_timer given_back_;  // hand_back waits on it for give_back_idle
+  std::size_t giving_back_ = 0;           // give_back_idle tasks still running
   webhook::io::task_group tasks_;
 };
 

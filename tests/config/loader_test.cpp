@@ -95,6 +95,28 @@ struct temp_dir {
   }
 };
 
+// The warnings naming `key` ("file:line: key: message" lines).
+std::vector<std::string> warnings_about(const cfg::settings& s, const std::string& key) {
+  std::vector<std::string> found;
+  for (const std::string& warning : s.warnings) {
+    if (contains(warning, ": " + key + ": ")) found.push_back(warning);
+  }
+  return found;
+}
+
+void set_mode(const std::string& path, std::filesystem::perms mode) {
+  std::filesystem::permissions(path, mode, std::filesystem::perm_options::replace);
+}
+
+// The admin listener on loopback: without admin.token a public one is a warning of its own, which
+// the tests of other warnings keep out of their counts this way.
+const std::string loopback_admin = "admin:\n  listen: \"127.0.0.1:9090\"\n";
+
+constexpr auto owner_only =
+    std::filesystem::perms::owner_read | std::filesystem::perms::owner_write;
+constexpr auto world_readable =
+    owner_only | std::filesystem::perms::group_read | std::filesystem::perms::others_read;
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(loader)
@@ -751,6 +773,103 @@ BOOST_AUTO_TEST_CASE(problem_to_string_forms) {
   BOOST_TEST((cfg::problem{"a.yaml", 0, "routes", "missing"}.to_string()) ==
              "a.yaml: routes: missing");
   BOOST_TEST((cfg::problem{"a.yaml", 0, "", "unreadable"}.to_string()) == "a.yaml: unreadable");
+}
+
+// Plain http:// to a host that is not loopback sends the API key and access token unencrypted:
+// allowed (an internal proxy), but each such URL is a warning naming its key and line.
+BOOST_AUTO_TEST_CASE(cleartext_urls_to_remote_hosts_are_warned_about) {
+  doc d;
+  d.meta += "  graph_base_url: http://10.1.2.3:8080\n";  // line 5
+  d.robofy += "  base_url: http://robofy.internal\n";    // line 8
+  d.extra = loopback_admin;
+  const cfg::settings s = load(d.text());
+  const auto graph = warnings_about(s, "meta.graph_base_url");
+  BOOST_TEST_REQUIRE(graph.size() == 1u);
+  BOOST_TEST(graph[0].starts_with("test.yaml:5: meta.graph_base_url: "));
+  BOOST_TEST(contains(graph[0], "plain http://"));
+  const auto robofy = warnings_about(s, "robofy.base_url");
+  BOOST_TEST_REQUIRE(robofy.size() == 1u);
+  BOOST_TEST(robofy[0].starts_with("test.yaml:8: robofy.base_url: "));
+  BOOST_TEST(s.warnings.size() == 2u);
+
+  // Loopback over http, and anything over https, is fine.
+  for (const char* graph_url : {"http://127.0.0.1:8081", "http://localhost:9", "http://[::1]:8",
+                                "http://127.8.9.10", "https://graph.example.com"}) {
+    doc quiet;
+    quiet.meta += std::string("  graph_base_url: ") + graph_url + "\n";
+    quiet.robofy += "  base_url: https://agents.example.com\n";
+    quiet.extra = loopback_admin;
+    const cfg::settings loaded = load(quiet.text());
+    BOOST_TEST(loaded.warnings.empty(), graph_url << ": " << loaded.warnings.front());
+  }
+  // A name that only looks like a loopback address may resolve anywhere.
+  doc lookalike;
+  lookalike.robofy += "  base_url: http://127.0.0.1.attacker.example\n";
+  BOOST_TEST(warnings_about(load(lookalike.text()), "robofy.base_url").size() == 1u);
+}
+
+// A secret file or TLS key that group or others may read is a warning (naming the key and the
+// mode); the same files at 0600 are not; a certificate is public and never warned about.
+BOOST_AUTO_TEST_CASE(secret_files_and_tls_keys_readable_by_others_are_warned_about) {
+  temp_dir dir;
+  const auto api = dir.write("api", "file-api\n");
+  const auto key = dir.write("tls.key", "not read by the loader");
+  const auto cert = dir.write("tls.crt", "not read by the loader");
+  set_mode(cert, world_readable);
+  doc d;
+  d.robofy = "robofy:\n  api_key_file: " + api + "\n";
+  d.extra =
+      "server:\n  tls:\n    cert_file: " + cert + "\n    key_file: " + key + "\n" + loopback_admin;
+
+  set_mode(api, world_readable);
+  set_mode(key, world_readable);
+  const cfg::settings exposed = load(d.text());
+  const auto api_warnings = warnings_about(exposed, "robofy.api_key_file");
+  BOOST_TEST_REQUIRE(api_warnings.size() == 1u);
+  BOOST_TEST(contains(api_warnings[0], "secret file"));
+  BOOST_TEST(contains(api_warnings[0], "mode 0644"));
+  BOOST_TEST(contains(api_warnings[0], "chmod 600"));
+  BOOST_TEST(!contains(api_warnings[0], "file-api"));  // the secret itself never appears
+  const auto key_warnings = warnings_about(exposed, "server.tls.key_file");
+  BOOST_TEST_REQUIRE(key_warnings.size() == 1u);
+  BOOST_TEST(contains(key_warnings[0], "TLS key"));
+  BOOST_TEST(contains(key_warnings[0], "mode 0644"));
+  BOOST_TEST(warnings_about(exposed, "server.tls.cert_file").empty());
+  BOOST_TEST(exposed.warnings.size() == 2u);
+
+  set_mode(api, owner_only);
+  set_mode(key, owner_only);
+  const cfg::settings private_files = load(d.text());
+  BOOST_TEST(private_files.warnings.empty());
+}
+
+// A configuration file that holds a secret written into it must be private too; one whose
+// secrets come from the environment or *_file may be readable by all.
+BOOST_AUTO_TEST_CASE(a_config_file_with_literal_secrets_readable_by_others_is_warned_about) {
+  temp_dir dir;
+  doc literal_doc;
+  literal_doc.extra = loopback_admin;
+  const std::string literal = dir.write("literal.yaml", literal_doc.text());
+  set_mode(literal, world_readable);
+  const cfg::settings exposed = cfg::load_file(literal, fake_env());
+  BOOST_TEST_REQUIRE(exposed.warnings.size() == 1u);
+  BOOST_TEST(exposed.warnings[0].starts_with(literal + ": "));
+  BOOST_TEST(contains(exposed.warnings[0], "holds secrets"));
+  BOOST_TEST(contains(exposed.warnings[0], "mode 0644"));
+  BOOST_TEST(!contains(exposed.warnings[0], "s3cr3t-app"));
+
+  set_mode(literal, owner_only);
+  BOOST_TEST(cfg::load_file(literal, fake_env()).warnings.empty());
+
+  doc from_env;
+  from_env.meta =
+      "meta:\n  app_secret: ${APP}\n  verify_token: ${VERIFY}\n  access_token: ${ACCESS}\n";
+  from_env.robofy = "robofy:\n  api_key: ${API}\n";
+  from_env.extra = loopback_admin;
+  const std::string expanded = dir.write("expanded.yaml", from_env.text());
+  set_mode(expanded, world_readable);
+  const auto env = fake_env({{"APP", "a"}, {"VERIFY", "v"}, {"ACCESS", "t"}, {"API", "k"}});
+  BOOST_TEST(cfg::load_file(expanded, env).warnings.empty());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -214,6 +214,9 @@ BOOST_AUTO_TEST_CASE(a_failed_status_is_tied_to_the_conversation_that_sent_it) {
   BOOST_REQUIRE_EQUAL(
       post_messages(bridge, {{test_number, "919812345678", "wamid.st1", "hello"}}).status, 200u);
   BOOST_REQUIRE(bridge.graph().wait_for_requests(1, wait_limit));
+  // The bridge remembers the reply's wamid once Graph's answer is in, a moment after Graph saw it.
+  BOOST_REQUIRE(bridge.wait_on_loop(
+      [](bridge::app& a) { return a.pipeline_view().answering().parts_sent == 1u; }, wait_limit));
   // The fake Graph named the reply wamid.out.1; Meta later reports it failed (131047).
   std::string statuses = fixture("payloads/statuses.json");
   const std::string from = "\"id\":\"wamid.out.2\"";

@@ -1,13 +1,23 @@
 // The real bridge on an ephemeral loopback port with fake Robofy and Graph servers: a signed
 // webhook goes in over HTTP, and what reaches the fakes is checked.
+#include <spdlog/sinks/ringbuffer_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <atomic>
 #include <boost/test/unit_test.hpp>
+#include <cerrno>
 #include <map>
 
 #include "tests/support/fake_services.hpp"
 #include "tests/support/meta_payloads.hpp"
 #include "tests/support/running_bridge.hpp"
+#include "tests/support/self_signed.hpp"
 #include "tests/support/test_client.hpp"
+#include "webhook/format/text_split.hpp"
+#include "webhook/meta/payload.hpp"
 #include "webhook/meta/signature.hpp"
+#include "webhook/util/utf8.hpp"
 
 using namespace bridge::test;
 using namespace std::chrono_literals;
@@ -34,6 +44,46 @@ std::vector<std::string> replies_to(const std::vector<recorded_request>& graph,
     if (fields.to == wa_id) out.push_back(fields.text);
   }
   return out;
+}
+
+// Captures what the bridge logs (spdlog's default logger) while it lives.
+class log_capture {
+ public:
+  log_capture()
+      : previous_(spdlog::default_logger()),
+        sink_(std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(10'000)) {
+    spdlog::set_default_logger(std::make_shared<spdlog::logger>("capture", sink_));
+    spdlog::default_logger()->set_level(spdlog::level::info);
+  }
+  ~log_capture() { spdlog::set_default_logger(previous_); }
+  log_capture(const log_capture&) = delete;
+  log_capture& operator=(const log_capture&) = delete;
+
+  // The lines logged so far that contain `text`.
+  std::vector<std::string> lines_with(const std::string& text) const {
+    std::vector<std::string> found;
+    for (const auto& line : sink_->last_formatted()) {
+      if (line.find(text) != std::string::npos) found.push_back(line);
+    }
+    return found;
+  }
+
+ private:
+  std::shared_ptr<spdlog::logger> previous_;
+  std::shared_ptr<spdlog::sinks::ringbuffer_sink_mt> sink_;
+};
+
+// Robofy queries in the order Robofy received them.
+std::vector<std::string> queries(const fake_upstream& robofy) {
+  std::vector<std::string> out;
+  for (const auto& req : robofy.requests())
+    out.push_back(parse_robofy_request(req.body).query);
+  return out;
+}
+
+// One sample of the bridge's /metrics, by its name without the robofy_wa_bridge_ prefix.
+double metric(running_bridge& bridge, const std::string& series) {
+  return metric_sample(scrape_metrics(bridge.admin()), "robofy_wa_bridge_" + series);
 }
 
 }  // namespace
@@ -380,6 +430,216 @@ BOOST_AUTO_TEST_CASE(long_answer_is_split_and_sent_in_order) {
   for (const auto& part : parts)
     BOOST_TEST(part.size() <= 4096u);
   BOOST_TEST(parts.front().starts_with("Sentence number 0 is here."));
+}
+
+// A text holding a lone surrogate escape (an emoji cut in half, high or low half) is not lost:
+// it is answered, and Robofy is asked with U+FFFD where the half was.
+BOOST_AUTO_TEST_CASE(texts_with_lone_surrogate_escapes_are_answered_with_the_replacement_char) {
+  running_bridge bridge;
+  std::string body = delivery_body({message_from("919800000011", "wamid.s1", "broken HIGH heart"),
+                                    message_from("919800000012", "wamid.s2", "LOW tail")});
+  // JSON allows any \uXXXX escape; simdjson refuses unpaired surrogates.
+  body.replace(body.find("HIGH"), 4, "\\ud83d");
+  body.replace(body.find("LOW"), 3, "\\udc00");
+  BOOST_TEST(post_signed(bridge.webhook(), "/webhook", body, test_app_secret).status == 200u);
+  BOOST_REQUIRE(bridge.graph().wait_for_requests(2, wait_limit));
+  std::vector<std::string> asked = queries(bridge.robofy());
+  std::sort(asked.begin(), asked.end());
+  const std::string replacement = "\xEF\xBF\xBD";
+  BOOST_TEST(asked ==
+             (std::vector<std::string>{"broken " + replacement + " heart", replacement + " tail"}));
+  BOOST_TEST(replies_to(bridge.graph().requests(), "919800000011") ==
+             std::vector<std::string>{"Echo: broken " + replacement + " heart"});
+  BOOST_TEST(bridge.on_loop(
+                 [](bridge::app& a) { return a.pipeline_view().admissions().unreadable; }) == 0u);
+}
+
+// A 2,000-byte wamid (Meta's are about 60) is refused as unreadable: counted (and exported),
+// never answered, and not remembered, so the dedupe memory cannot be filled with huge ids.
+BOOST_AUTO_TEST_CASE(a_message_with_a_2000_byte_wamid_is_counted_unreadable_and_not_remembered) {
+  running_bridge bridge;
+  const auto huge = message_from("919800000013", "wamid." + std::string(1994, 'z'), "remember me");
+  for (int i = 0; i < 2; ++i)
+    BOOST_TEST(post_messages(bridge, {huge}).status == 200u);
+  // A normal message after them is answered: everything before it was admitted already.
+  BOOST_TEST(post_messages(bridge, {message_from("919800000013", "wamid.n1", "normal")}).status ==
+             200u);
+  BOOST_REQUIRE(bridge.graph().wait_for_requests(1, wait_limit));
+  BOOST_TEST(queries(bridge.robofy()) == std::vector<std::string>{"normal"});
+  const auto counts = bridge.on_loop([](bridge::app& a) { return a.pipeline_view().admissions(); });
+  BOOST_TEST(counts.unreadable == 2u);
+  BOOST_TEST(counts.duplicates == 0u);  // not remembered: the second one was refused again
+  BOOST_TEST(counts.accepted == 1u);
+  BOOST_TEST(metric(bridge, "messages_unreadable_total") == 2);
+}
+
+// A text over 256 KiB did not come from a customer: it is refused, counted and logged with its
+// wamid, never sent to Robofy, and Meta still gets 200 (a 4xx or 503 would only make Meta
+// retry it). A text of exactly 256 KiB is answered.
+BOOST_AUTO_TEST_CASE(a_text_over_256_kib_is_refused_counted_and_logged_not_answered) {
+  log_capture log;
+  running_bridge bridge([](bridge::config::settings& s) { s.logging.level = "warn"; });
+  const std::size_t limit = bridge::webhook::meta::max_text_bytes;
+  const auto over = message_from("919800000014", "wamid.big", std::string(limit + 1, 'o'));
+  const auto at_limit = message_from("919800000014", "wamid.edge", std::string(limit, 'e'));
+  BOOST_TEST(post_messages(bridge, {over, at_limit}).status == 200u);
+  BOOST_REQUIRE(bridge.robofy().wait_for_requests(1, wait_limit));
+  BOOST_REQUIRE(bridge.graph().wait_for_requests(1, wait_limit));
+  const auto asked = queries(bridge.robofy());
+  BOOST_REQUIRE_EQUAL(asked.size(), 1u);
+  BOOST_TEST(asked[0] == at_limit.body);
+  const auto counts = bridge.on_loop([](bridge::app& a) { return a.pipeline_view().admissions(); });
+  BOOST_TEST(counts.oversized == 1u);
+  BOOST_TEST(counts.accepted == 1u);
+  BOOST_TEST(metric(bridge, "messages_oversized_total") == 1);
+  const auto lines = log.lines_with("wamid.big");
+  BOOST_REQUIRE_EQUAL(lines.size(), 1u);
+  BOOST_TEST(lines[0].find("refused") != std::string::npos, lines[0]);
+  // Meta's retry of the same POST changes nothing: the oversized id is remembered as handled.
+  BOOST_TEST(post_messages(bridge, {over}).status == 200u);
+  BOOST_TEST(bridge.on_loop(
+                 [](bridge::app& a) { return a.pipeline_view().admissions().duplicates; }) == 1u);
+}
+
+// A POST of 100 messages refused because the queue is full counts all 100 as refused, not 1.
+BOOST_AUTO_TEST_CASE(a_refused_post_of_100_messages_counts_100_refused) {
+  running_bridge bridge([](bridge::config::settings& s) { s.queue.capacity = 1; });
+  bridge.robofy().set_responder([inner = robofy_echo()](const recorded_request& req) {
+    canned_reply reply = inner(req);
+    reply.hold = true;
+    return reply;
+  });
+  BOOST_TEST(post_messages(bridge, {message_from("919800000015", "wamid.c0", "fills it")}).status ==
+             200u);
+  BOOST_REQUIRE(bridge.robofy().wait_for_requests(1, wait_limit));
+  std::vector<text_message> hundred;
+  for (int i = 0; i < 100; ++i) {
+    hundred.push_back(message_from("91980000" + std::to_string(1000 + i),
+                                   "wamid.h" + std::to_string(i), "line " + std::to_string(i)));
+  }
+  const auto refused = post_messages(bridge, hundred);
+  BOOST_TEST(refused.status == 503u);
+  BOOST_TEST(refused.body.find("\"overloaded\"") != std::string::npos);
+  BOOST_TEST(bridge.on_loop(
+                 [](bridge::app& a) { return a.pipeline_view().admissions().refused; }) == 100u);
+  BOOST_TEST(metric(bridge, "messages_refused_total") == 100);
+  bridge.robofy().release_held();
+}
+
+// A journal write that fails (a full disk) answers 503 with code "unstored" saying the
+// messages could not be stored, so Meta retries; the retry after the disk recovers is answered
+// once.
+BOOST_AUTO_TEST_CASE(a_journal_write_failure_answers_503_unstored_and_the_retry_is_answered) {
+  temp_dir dir;
+  auto refusing = std::make_shared<std::atomic<int>>(0);
+  bridge::app_options options;
+  options.spool.inject_write_error = [refusing] { return refusing->load(); };
+  running_bridge bridge([&](bridge::config::settings& s) { s.spool.dir = dir.path() + "/spool"; },
+                        options);
+  const std::vector<text_message> delivery{message_from("919800000016", "wamid.d1", "store me"),
+                                           message_from("919800000017", "wamid.d2", "me too")};
+  refusing->store(ENOSPC);
+  const auto refused = post_messages(bridge, delivery);
+  BOOST_TEST(refused.status == 503u);
+  BOOST_TEST(refused.header("retry-after") == "10");
+  BOOST_TEST(refused.body.find("\"code\":\"unstored\"") != std::string::npos, refused.body);
+  BOOST_TEST(refused.body.find("could not be stored") != std::string::npos, refused.body);
+  BOOST_TEST(metric(bridge, "webhook_requests_total{result=\"unstored\"}") == 1);
+  BOOST_TEST(
+      bridge.on_loop([](bridge::app& a) { return a.pipeline_view().admissions().refused; }) == 2u);
+
+  refusing->store(0);
+  BOOST_TEST(post_messages(bridge, delivery).status == 200u);
+  BOOST_REQUIRE(bridge.graph().wait_for_requests(2, wait_limit));
+  BOOST_TEST(replies_to(bridge.graph().requests(), "919800000016") ==
+             std::vector<std::string>{"Echo: store me"});
+  BOOST_TEST(bridge.robofy().request_count() == 2u);
+}
+
+// Lines that pile up while an answer is being written are joined into queries of at most
+// 64 KiB: five 20 KiB lines become two queries (three lines, then two), in order, every line
+// asked exactly once.
+BOOST_AUTO_TEST_CASE(lines_piling_up_past_64_kib_are_asked_in_several_queries_in_order) {
+  running_bridge bridge([](bridge::config::settings& s) { s.replies.max_parts = 1; });
+  const std::string customer = "919800000018";
+  bridge.robofy().set_responder([inner = robofy_echo()](const recorded_request& req) {
+    canned_reply reply = inner(req);
+    reply.hold = parse_robofy_request(req.body).query == "first";
+    return reply;
+  });
+  BOOST_TEST(post_messages(bridge, {message_from(customer, "wamid.g0", "first")}).status == 200u);
+  BOOST_REQUIRE(bridge.robofy().wait_for_requests(1, wait_limit));
+  std::vector<std::string> lines;
+  for (int i = 1; i <= 5; ++i) {
+    std::string line = "line " + std::to_string(i) + " ";
+    line += std::string(20 * 1024 - line.size(), static_cast<char>('a' + i));
+    lines.push_back(line);
+    BOOST_TEST(post_messages(bridge, {message_from(customer, "wamid.g" + std::to_string(i), line)})
+                   .status == 200u);
+  }
+  bridge.robofy().release_held();
+  BOOST_REQUIRE(bridge.graph().wait_for_requests(3, wait_limit));
+  const auto asked = queries(bridge.robofy());
+  BOOST_REQUIRE_EQUAL(asked.size(), 3u);
+  BOOST_TEST(asked[0] == "first");
+  BOOST_TEST(asked[1] == lines[0] + "\n" + lines[1] + "\n" + lines[2]);
+  BOOST_TEST(asked[2] == lines[3] + "\n" + lines[4]);
+  for (const auto& query : asked)
+    BOOST_TEST(query.size() <= 64u * 1024u);
+}
+
+// An answer over the 1 MiB response limit would be as large if asked again: Robofy is called
+// once, not max_attempts times, and the customer gets the fallback text.
+BOOST_AUTO_TEST_CASE(a_robofy_answer_over_1_mib_is_not_retried_and_the_fallback_is_sent) {
+  running_bridge bridge([](bridge::config::settings& s) { s.robofy.max_attempts = 4; });
+  bridge.robofy().set_responder(robofy_answering(
+      [](const robofy_request_fields&) { return std::string(1024 * 1024 + 1000, 'A'); }));
+  BOOST_TEST(post_messages(bridge, {message_from("919800000019", "wamid.o1", "essay?")}).status ==
+             200u);
+  BOOST_REQUIRE(bridge.graph().wait_for_requests(1, wait_limit));
+  BOOST_TEST(replies_to(bridge.graph().requests(), "919800000019") ==
+             std::vector<std::string>{bridge::config::reply_settings{}.fallback_text});
+  BOOST_TEST(bridge.robofy().request_count() == 1u);
+  BOOST_TEST(metric(bridge, "robofy_requests_total{outcome=\"permanent\"}") == 1);
+}
+
+// An answer that needs more than replies.max_parts WhatsApp messages is sent as exactly that
+// many, the last ending with replies.cut_notice, each within 4096 UTF-16 units.
+BOOST_AUTO_TEST_CASE(an_answer_over_max_parts_is_sent_as_max_parts_messages_with_the_notice) {
+  running_bridge bridge([](bridge::config::settings& s) {
+    s.replies.max_parts = 4;
+    s.replies.cut_notice = "[cut here]";
+  });
+  std::string essay;
+  for (int p = 0; p < 12; ++p) {
+    std::string paragraph = "Part " + std::to_string(p) + ".";
+    while (paragraph.size() < 3500)
+      paragraph += " more words";
+    essay += (p > 0 ? "\n\n" : "") + paragraph;
+  }
+  bridge.robofy().set_responder(robofy_answering([essay](const robofy_request_fields& f) {
+    return f.query == "essay please" ? essay : "Echo: " + f.query;
+  }));
+  const std::string customer = "919800000020";
+  BOOST_TEST(post_messages(bridge, {message_from(customer, "wamid.e1", "essay please")}).status ==
+             200u);
+  BOOST_REQUIRE(bridge.graph().wait_for_requests(4, wait_limit));
+  // The next question's answer comes after every part of the essay was sent.
+  BOOST_TEST(post_messages(bridge, {message_from(customer, "wamid.e2", "thanks")}).status == 200u);
+  BOOST_REQUIRE(bridge.graph().wait_until(
+      [](const auto& graph) {
+        return !graph.empty() && parse_graph_request(graph.back().body).text == "Echo: thanks";
+      },
+      wait_limit));
+  const auto sent = replies_to(bridge.graph().requests(), customer);
+  BOOST_REQUIRE_EQUAL(sent.size(), 5u);
+  for (std::size_t i = 0; i < 4; ++i) {
+    BOOST_TEST(sent[i].starts_with("Part " + std::to_string(i) + "."));
+    BOOST_TEST(bridge::webhook::util::utf16_length(sent[i]) <=
+               bridge::webhook::format::max_text_units);
+  }
+  BOOST_TEST(sent[3].ends_with("\n\n[cut here]"));
+  BOOST_TEST(metric(bridge, "answers_cut_total") == 1);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

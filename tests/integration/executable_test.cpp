@@ -4,7 +4,9 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/test/unit_test.hpp>
+#include <filesystem>
 #include <regex>
+#include <sstream>
 #include <thread>
 
 #include "tests/support/bridge_process.hpp"
@@ -47,6 +49,16 @@ std::string config_text(const std::string& robofy_url, const std::string& graph_
          "logging:\n"
          "  level: debug\n"
          "  format: json\n";
+}
+
+// The lines of `log` that contain `text`.
+std::vector<std::string> lines_with(const std::string& log, const std::string& text) {
+  std::vector<std::string> found;
+  std::istringstream lines(log);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find(text) != std::string::npos) found.push_back(line);
+  }
+  return found;
 }
 
 }  // namespace
@@ -171,6 +183,89 @@ BOOST_AUTO_TEST_CASE(round_trip_and_sigterm_with_no_secret_or_phone_number_in_th
   for (std::string line; std::getline(lines, line);) {
     BOOST_TEST((line.starts_with("{\"ts\":") && line.ends_with("}")), line);
   }
+}
+
+// A flood of refusals is one warning per 10 s, not one per request: 50 unsigned POSTs and 50
+// messages for an unrouted business number make one line each; the next refusal after the
+// interval logs a second line carrying the count held back meanwhile. (The test waits out the
+// throttle's real 10 s interval: that interval is what it shows.)
+BOOST_AUTO_TEST_CASE(
+    refused_posts_and_unrouted_messages_are_logged_once_per_interval_with_a_count) {
+  upstream_fakes fakes;
+  temp_dir dir;
+  const std::string key_file = dir.write("robofy.key", "robofy-SECRET-55de\n");
+  std::string text = config_text(fakes.robofy().base_url(), fakes.graph().base_url());
+  text.replace(text.find("level: debug"), 12, "level: info");
+  auto started =
+      start_bridge_process(dir.write("run.yaml", text),
+                           {{"TEST_APP_SECRET", "app-SECRET-0c1d"}, {"KEY_FILE", key_file}});
+  child_process& bridge = *started.process;
+  const auto send_both = [&](int i) {
+    client_request forged;
+    forged.method = "POST";
+    forged.target = "/webhook";
+    forged.body = delivery_body({{"106540352242922", "919700000001", "wamid.x", "forged"}});
+    BOOST_TEST(send_request(started.webhook, forged).status == 401u);
+    const auto unrouted = delivery_body(
+        {{"999000999000999", "919700000002", "wamid.unrouted." + std::to_string(i), "hello?"}});
+    BOOST_TEST(post_signed(started.webhook, "/webhook", unrouted, "app-SECRET-0c1d").status ==
+               200u);
+  };
+  send_both(0);
+  // Both first lines were logged before their answers came back.
+  const auto first_lines_logged = std::chrono::steady_clock::now();
+  for (int i = 1; i < 50; ++i)
+    send_both(i);
+  BOOST_TEST(lines_with(bridge.output(), "webhook POST refused").size() == 1u);
+  BOOST_TEST(lines_with(bridge.output(), "not forwarded: no route").size() == 1u);
+
+  std::this_thread::sleep_until(first_lines_logged + 10s + 50ms);  // the throttle's interval
+  send_both(50);
+  BOOST_REQUIRE(bridge.wait_for_output("49 more since the last report", 10s));
+  const auto refused = lines_with(bridge.output(), "webhook POST refused");
+  BOOST_REQUIRE_EQUAL(refused.size(), 2u);
+  BOOST_TEST(refused[1].find("(49 more refused since the last report)") != std::string::npos,
+             refused[1]);
+  const auto unrouted = lines_with(bridge.output(), "not forwarded: no route");
+  BOOST_REQUIRE_EQUAL(unrouted.size(), 2u);
+  BOOST_TEST(unrouted[1].find("(49 more since the last report)") != std::string::npos, unrouted[1]);
+  // Nothing is lost from the counts.
+  const std::string metrics = scrape_metrics(started.admin);
+  BOOST_TEST(
+      metric_sample(metrics, "robofy_wa_bridge_webhook_requests_total{result=\"bad_signature\"}") ==
+      51);
+  BOOST_TEST(metric_sample(metrics, "robofy_wa_bridge_messages_unrouted_total") == 51);
+}
+
+// Settings that are allowed but unwise (here a secret file and the configuration file, holding
+// a literal secret, both readable by others) are logged as "configuration:" warnings at start,
+// and again on every SIGHUP reload.
+BOOST_AUTO_TEST_CASE(configuration_warnings_are_logged_at_start_and_on_reload) {
+  upstream_fakes fakes;
+  temp_dir dir;
+  const std::string key_file = dir.write("robofy.key", "robofy-SECRET-55de\n");
+  const std::string config =
+      dir.write("run.yaml", config_text(fakes.robofy().base_url(), fakes.graph().base_url()));
+  const auto readable = std::filesystem::perms::owner_read | std::filesystem::perms::owner_write |
+                        std::filesystem::perms::group_read | std::filesystem::perms::others_read;
+  std::filesystem::permissions(key_file, readable);
+  std::filesystem::permissions(config, readable);
+  auto started = start_bridge_process(
+      config, {{"TEST_APP_SECRET", "app-SECRET-0c1d"}, {"KEY_FILE", key_file}});
+  child_process& bridge = *started.process;
+  const auto at_start = lines_with(bridge.output(), "configuration: ");
+  BOOST_REQUIRE_EQUAL(at_start.size(), 2u);
+  BOOST_TEST(at_start[0].find("robofy.api_key_file") != std::string::npos, at_start[0]);
+  BOOST_TEST(at_start[0].find("mode 0644") != std::string::npos, at_start[0]);
+  BOOST_TEST(at_start[1].find(config + ": the file holds secrets") != std::string::npos,
+             at_start[1]);
+
+  bridge.send_signal(SIGHUP);
+  BOOST_REQUIRE(bridge.wait_for_output("configuration reloaded", 10s));
+  BOOST_TEST(lines_with(bridge.output(), "configuration: ").size() == 4u);
+  // The warnings never carry the secrets themselves.
+  BOOST_TEST(bridge.output().find("robofy-SECRET-55de") == std::string::npos);
+  BOOST_TEST(bridge.output().find("verify-SECRET-7f3a") == std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -3,12 +3,16 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/http/parser.hpp>
 #include <boost/test/unit_test.hpp>
+#include <sstream>
 
 #include "tests/support/meta_payloads.hpp"
 #include "tests/support/running_bridge.hpp"
 #include "tests/support/self_signed.hpp"
 #include "tests/support/test_client.hpp"
+#include "webhook/http/types.hpp"
+#include "webhook/meta/signature.hpp"
 
 using namespace bridge::test;
 using namespace std::chrono_literals;
@@ -47,6 +51,46 @@ std::string raw_exchange(const asio::ip::tcp::endpoint& to, const std::string& b
   io.run_for(deadline);
   return received;
 }
+
+// Raw bytes of a signed POST to /webhook: the header (with Content-Length) and the body apart, so
+// a test can send them separately.
+struct raw_post {
+  std::string header;
+  std::string body;
+};
+raw_post signed_post(const std::string& body, const std::string& secret = test_app_secret,
+                     const std::string& extra_fields = "") {
+  return {
+      "POST /webhook HTTP/1.1\r\nHost: bridge\r\nContent-Type: application/json\r\n"
+      "X-Hub-Signature-256: " +
+          bridge::webhook::meta::sign_body(secret, body) +
+          "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n" + extra_fields + "\r\n",
+      body};
+}
+
+// The answers in `received`, parsed in order; head[i] says whether the i-th answered a HEAD
+// (then it has no body, whatever its Content-Length says). Stops at the first incomplete one.
+std::vector<bridge::webhook::http::response> parse_answers(std::string_view received,
+                                                           const std::vector<bool>& head) {
+  namespace http = boost::beast::http;
+  std::vector<bridge::webhook::http::response> answers;
+  for (const bool is_head : head) {
+    http::response_parser<http::string_body> parser;
+    parser.skip(is_head);
+    parser.eager(true);
+    boost::system::error_code ec;
+    while (!parser.is_done() && !received.empty()) {
+      const std::size_t used = parser.put(asio::buffer(received.data(), received.size()), ec);
+      received.remove_prefix(used);
+      if (ec || used == 0) break;
+    }
+    if (!parser.is_done()) break;
+    answers.push_back(parser.release());
+  }
+  return answers;
+}
+
+constexpr auto answer_wait = 5s;
 
 }  // namespace
 
@@ -301,6 +345,256 @@ BOOST_AUTO_TEST_CASE(draining_turns_readyz_503_and_refuses_posts_with_retry_afte
   BOOST_REQUIRE(result.wait_for(10s) == std::future_status::ready);
   BOOST_TEST(result.get() == 0u);
   BOOST_TEST(bridge.graph().request_count() == 1u);
+}
+
+// A refused POST (no valid signature) ends its connection, so a client cannot hold a connection
+// with one refused request per idle timeout; Meta's signed deliveries keep theirs alive.
+BOOST_AUTO_TEST_CASE(an_unsigned_post_gets_401_and_closes_while_signed_posts_keep_alive) {
+  running_bridge bridge;
+  client_request unsigned_post;
+  unsigned_post.method = "POST";
+  unsigned_post.target = "/webhook";
+  unsigned_post.body = delivery_body({{test_number, "919800000001", "wamid.u1", "forged"}});
+  const auto refused = send_on_one_connection(
+      bridge.webhook(),
+      {unsigned_post, get(handshake_target("subscribe", test_verify_token, "x"))});
+  BOOST_REQUIRE_GE(refused.size(), 1u);
+  BOOST_TEST(refused[0].status == 401u);
+  BOOST_TEST(refused[0].header("connection") == "close");
+  BOOST_TEST((refused.size() == 1u || refused[1].status == 0u));
+
+  client_request signed_post;
+  signed_post.method = "POST";
+  signed_post.target = "/webhook";
+  std::vector<client_request> deliveries;
+  for (int i = 0; i < 2; ++i) {
+    signed_post.body = delivery_body({{test_number, "919800000001", "wamid.ka" + std::to_string(i),
+                                       "hello " + std::to_string(i)}});
+    signed_post.headers = {{"Content-Type", "application/json"},
+                           {"X-Hub-Signature-256",
+                            bridge::webhook::meta::sign_body(test_app_secret, signed_post.body)}};
+    deliveries.push_back(signed_post);
+  }
+  const auto kept = send_on_one_connection(bridge.webhook(), deliveries);
+  BOOST_REQUIRE_EQUAL(kept.size(), 2u);
+  BOOST_TEST(kept[0].status == 200u);
+  BOOST_TEST(kept[0].header("connection") != "close");
+  BOOST_TEST(kept[1].status == 200u);
+  BOOST_TEST(bridge.robofy().wait_for_requests(2, answer_wait));
+}
+
+// server.unauthenticated_idle_timeout: a connection that sent nothing is closed after it; one
+// that completed the verify-token handshake (a 2xx) waits server.idle_timeout.
+BOOST_AUTO_TEST_CASE(idle_connections_without_a_2xx_are_closed_after_the_unauthenticated_timeout) {
+  running_bridge bridge([](bridge::config::settings& s) {
+    s.server.unauthenticated_idle_timeout = 300ms;
+    s.server.idle_timeout = 30s;
+  });
+  raw_connection silent(bridge.webhook());
+  raw_connection verified(bridge.webhook());
+  const std::string handshake = "GET " + handshake_target("subscribe", test_verify_token, "hs") +
+                                " HTTP/1.1\r\nHost: bridge\r\n\r\n";
+  verified.write(handshake);
+  BOOST_TEST(verified.read_until("\r\n\r\nhs", answer_wait).starts_with("HTTP/1.1 200 "));
+  BOOST_TEST(silent.wait_closed(answer_wait));
+  BOOST_TEST(!verified.wait_closed(300ms));
+  const std::size_t before = verified.received().size();
+  verified.write(handshake);
+  BOOST_TEST(verified.read_until("\r\n\r\nhs", answer_wait, before)
+                 .substr(before)
+                 .starts_with("HTTP/1.1 200 "));
+}
+
+// server.max_inflight_body_bytes: while one sender holds most of the budget with a body it
+// sends slowly, a POST whose body would not fit gets 503 busy + Retry-After from its header
+// alone; the metric counts it, and the budget is free again once the slow request is answered.
+BOOST_AUTO_TEST_CASE(a_body_over_the_inflight_budget_gets_503_busy_and_is_counted) {
+  running_bridge bridge([](bridge::config::settings& s) {
+    s.server.max_body_bytes = 4096;
+    s.server.max_inflight_body_bytes = 4096;
+  });
+  const std::string p = "robofy_wa_bridge_";
+  raw_connection slow(bridge.webhook());
+  const raw_post held = signed_post(std::string(3000, ' ') + "{}");
+  slow.write(held.header + held.body.substr(0, 100));
+  // Scrapes the gauge again (each scrape is a round trip) until it shows `bytes`; bounded.
+  const auto inflight_becomes = [&](double bytes) {
+    const auto deadline = std::chrono::steady_clock::now() + answer_wait;
+    while (metric_sample(scrape_metrics(bridge.admin()), p + "inflight_body_bytes") != bytes) {
+      if (std::chrono::steady_clock::now() >= deadline) return false;
+    }
+    return true;
+  };
+  BOOST_TEST(inflight_becomes(3002));
+
+  const std::string body = delivery_body({{test_number, "919800000002", "wamid.b1", "fits?"}});
+  const raw_post over = signed_post(body + std::string(1200, ' '));
+  raw_connection refused(bridge.webhook());
+  refused.write(over.header);  // its body is never sent: the answer comes from the header
+  BOOST_TEST(refused.wait_closed(answer_wait));
+  const auto answers = parse_answers(refused.received(), {false});
+  BOOST_REQUIRE_EQUAL(answers.size(), 1u);
+  BOOST_TEST(answers[0].result_int() == 503u);
+  BOOST_TEST(answers[0][boost::beast::http::field::retry_after] == "1");
+  BOOST_TEST(answers[0].body().find("\"busy\"") != std::string::npos);
+
+  slow.write(held.body.substr(100));
+  BOOST_TEST(slow.read_until("\r\n\r\n", answer_wait).starts_with("HTTP/1.1 200 "));
+  BOOST_TEST(inflight_becomes(0));  // released once its answer is written
+  const auto accepted = post_signed(bridge.webhook(), "/webhook", over.body, test_app_secret);
+  BOOST_TEST(accepted.status == 200u);
+  BOOST_TEST(metric_sample(scrape_metrics(bridge.admin()),
+                           p + "webhook_requests_total{result=\"busy\"}") == 1);
+  BOOST_TEST(bridge.robofy().wait_for_requests(1, answer_wait));
+}
+
+// The signature is computed while the body arrives: a signed body sent byte by byte and in
+// uneven pieces is accepted, on a kept-alive connection; a wrongly signed one sent the same way
+// is refused and its connection closed.
+BOOST_AUTO_TEST_CASE(a_body_fed_in_pieces_is_verified_as_it_arrives) {
+  running_bridge bridge;
+  raw_connection client(bridge.webhook());
+  const raw_post good =
+      signed_post(delivery_body({{test_number, "919800000003", "wamid.p1", "piece by piece"}}));
+  client.write(good.header);
+  for (std::size_t at = 0; at < good.body.size();) {
+    const std::size_t piece = at < 40 ? 1 : 97;  // byte by byte first, then uneven pieces
+    client.write(good.body.substr(at, piece));   // no delay: each write leaves on its own
+    at += piece;
+  }
+  BOOST_TEST(client.read_until("accepted", answer_wait).starts_with("HTTP/1.1 200 "));
+
+  // The same connection, chunked this time.
+  const std::size_t before = client.received().size();
+  const std::string body = delivery_body({{test_number, "919800000003", "wamid.p2", "chunked"}});
+  client.write(
+      "POST /webhook HTTP/1.1\r\nHost: bridge\r\nTransfer-Encoding: chunked\r\n"
+      "X-Hub-Signature-256: " +
+      bridge::webhook::meta::sign_body(test_app_secret, body) + "\r\n\r\n");
+  for (std::size_t at = 0; at < body.size(); at += 50) {
+    const std::string piece = body.substr(at, 50);
+    std::ostringstream chunk;
+    chunk << std::hex << piece.size() << "\r\n" << piece << "\r\n";
+    client.write(chunk.str());
+  }
+  client.write("0\r\n\r\n");
+  BOOST_TEST(client.read_until("accepted", answer_wait, before)
+                 .substr(before)
+                 .starts_with("HTTP/1.1 200 "));
+
+  const std::size_t after_two = client.received().size();
+  const raw_post forged = signed_post(
+      delivery_body({{test_number, "919800000003", "wamid.p3", "forged"}}), "not-the-secret");
+  client.write(forged.header);
+  for (char c : forged.body)
+    client.write(std::string(1, c));
+  BOOST_TEST(client.wait_closed(answer_wait));
+  BOOST_TEST(client.received().substr(after_two).starts_with("HTTP/1.1 401 "));
+  BOOST_TEST(bridge.robofy().wait_for_requests(2, answer_wait));
+  BOOST_TEST(
+      bridge.on_loop([](bridge::app& a) { return a.pipeline_view().admissions().accepted; }) == 2u);
+}
+
+// Request smuggling: a Transfer-Encoding whose final coding is not chunked (gzip, "chunked,
+// identity", xchunked) cannot be framed, so the bytes after its header would be read as a second
+// request; it is refused with one 400 and the connection closes, so the smuggled GET is never
+// answered. chunked after gzip is 501, also closing.
+BOOST_AUTO_TEST_CASE(a_smuggled_request_behind_an_unframeable_transfer_encoding_is_never_answered) {
+  running_bridge bridge;
+  const std::string smuggled = "GET " +
+                               handshake_target("subscribe", test_verify_token, "SMUGGLED") +
+                               " HTTP/1.1\r\nHost: bridge\r\n\r\n";
+  const std::pair<std::string, unsigned> cases[] = {
+      {"gzip", 400}, {"chunked, identity", 400}, {"xchunked", 400}, {"gzip, chunked", 501}};
+  for (const auto& [coding, status] : cases) {
+    raw_connection client(bridge.webhook());
+    client.write("POST /webhook HTTP/1.1\r\nHost: bridge\r\nTransfer-Encoding: " + coding +
+                 "\r\nX-Hub-Signature-256: sha256=" + std::string(64, '0') + "\r\n\r\n" +
+                 (status == 501 ? "0\r\n\r\n" : "") + smuggled);
+    BOOST_TEST(client.wait_closed(answer_wait), coding);
+    const std::string& answer = client.received();
+    BOOST_TEST(answer.starts_with("HTTP/1.1 " + std::to_string(status) + " "),
+               coding << ": " << answer);
+    BOOST_TEST(count_answers(answer) == 1u, coding << ": " << answer);
+    BOOST_TEST(answer.find("SMUGGLED") == std::string::npos, coding);
+  }
+  // An HTTP/1.1 request without Host is refused too (RFC 9112 section 3.2).
+  raw_connection no_host(bridge.webhook());
+  no_host.write("GET " + handshake_target("subscribe", test_verify_token, "nohost") +
+                " HTTP/1.1\r\n\r\n");
+  BOOST_TEST(no_host.wait_closed(answer_wait));
+  BOOST_TEST(no_host.received().starts_with("HTTP/1.1 400 "));
+  BOOST_TEST(no_host.received().find("nohost") == std::string::npos);
+  BOOST_TEST(bridge.robofy().request_count() == 0u);
+}
+
+// Expect: 100-continue: the client hears "100 Continue" before it sends the body, then the real
+// answer; an expectation the server cannot meet is 417.
+BOOST_AUTO_TEST_CASE(expect_100_continue_is_answered_before_the_body_and_others_are_417) {
+  running_bridge bridge;
+  const raw_post post =
+      signed_post(delivery_body({{test_number, "919800000004", "wamid.e1", "may I?"}}),
+                  test_app_secret, "Expect: 100-continue\r\n");
+  raw_connection client(bridge.webhook());
+  client.write(post.header);
+  BOOST_TEST(client.read_until("\r\n\r\n", answer_wait) == "HTTP/1.1 100 Continue\r\n\r\n");
+  client.write(post.body);
+  const std::string& answers = client.read_until("accepted", answer_wait);
+  BOOST_TEST(answers.find("\r\n\r\nHTTP/1.1 200 ") != std::string::npos, answers);
+  BOOST_TEST(bridge.robofy().wait_for_requests(1, answer_wait));
+
+  const raw_post odd =
+      signed_post(delivery_body({{test_number, "919800000004", "wamid.e2", "and now?"}}),
+                  test_app_secret, "Expect: something-else\r\n");
+  raw_connection refused(bridge.webhook());
+  refused.write(odd.header);
+  BOOST_TEST(refused.wait_closed(answer_wait));
+  BOOST_TEST(refused.received().starts_with("HTTP/1.1 417 "));
+}
+
+// HEAD on the admin listener is the GET answer without its body (Content-Length still the GET
+// body's size), so a GET pipelined after it on the same connection is read correctly.
+BOOST_AUTO_TEST_CASE(head_on_the_admin_listener_answers_headers_only) {
+  running_bridge bridge;
+  raw_connection client(bridge.admin());
+  client.write(
+      "HEAD /healthz HTTP/1.1\r\nHost: a\r\n\r\n"
+      "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n"
+      "HEAD /metrics HTTP/1.1\r\nHost: a\r\n\r\n"
+      "GET /metrics HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+  BOOST_TEST(client.wait_closed(answer_wait));
+  const auto answers = parse_answers(client.received(), {true, false, true, false});
+  BOOST_REQUIRE_EQUAL(answers.size(), 4u);
+  for (const auto& answer : answers)
+    BOOST_TEST(answer.result_int() == 200u);
+  BOOST_TEST(answers[0].body().empty());
+  BOOST_TEST(answers[1].body() == R"({"status":"ok"})");
+  BOOST_TEST(answers[0][boost::beast::http::field::content_length] ==
+             std::to_string(answers[1].body().size()));
+  BOOST_TEST(answers[2].body().empty());
+  BOOST_TEST(answers[3].body().find("robofy_wa_bridge_ready 1") != std::string::npos);
+  BOOST_TEST(answers[2][boost::beast::http::field::content_length] ==
+             std::to_string(answers[3].body().size()));
+  // Nothing followed the last answer: every byte was accounted for.
+  const auto all = parse_answers(client.received(), {true, false, true, false, false});
+  BOOST_TEST(all.size() == 4u);
+}
+
+// 300 idle connections to the admin listener (its cap is 256) do not lock out the liveness
+// probe: the longest-idle one is closed to make room and /healthz answers 200.
+BOOST_AUTO_TEST_CASE(idle_admin_connections_over_the_cap_do_not_lock_out_healthz) {
+  running_bridge bridge;
+  asio::io_context io;
+  std::vector<asio::ip::tcp::socket> idle;
+  for (int i = 0; i < 300; ++i) {
+    idle.emplace_back(io);
+    idle.back().connect(bridge.admin());
+  }
+  client_request healthz = get("/healthz");
+  healthz.timeout = 3s;
+  const auto res = send_request(bridge.admin(), healthz);
+  BOOST_TEST(res.status == 200u, res.error);
+  BOOST_TEST(res.body == R"({"status":"ok"})");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

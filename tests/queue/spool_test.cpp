@@ -2,6 +2,7 @@
 // journals, the directory lock, and group commit.
 #include "queue/spool.hpp"
 
+#include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/test/unit_test.hpp>
@@ -38,6 +39,28 @@ boost::system::error_code append(asio::io_context& io, spool& s, std::vector<jou
   io.restart();
   BOOST_REQUIRE(result.has_value());
   return *result;
+}
+
+// Starts wait_written() (it has begun waiting when this returns); its result lands in `out` once
+// it completes.
+void start_wait_written(asio::io_context& io, spool& s,
+                        std::optional<boost::system::error_code>& out) {
+  asio::co_spawn(io, s.wait_written(),
+                 [&out](std::exception_ptr, boost::system::error_code ec) { out = ec; });
+  io.restart();
+  io.poll();
+}
+
+// Runs the loop until `done` or the timeout, looking again every few milliseconds (`done` may
+// depend on the writer thread, which does not wake the loop), and leaves it ready to run again.
+template <class Done>
+void run_until(asio::io_context& io, Done done, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done() && std::chrono::steady_clock::now() < deadline) {
+    io.restart();
+    io.run_for(std::chrono::milliseconds(5));
+  }
+  io.restart();
 }
 
 std::vector<std::string> pending_ids(const spool_recovery& r) {
@@ -186,6 +209,97 @@ BOOST_AUTO_TEST_CASE(concurrent_appends_share_flushes) {
   // Appends queued while a flush runs go to disk together in the next one.
   BOOST_TEST(stats.flushes < stats.appends);
   BOOST_TEST_MESSAGE("200 appends, " << stats.flushes << " fsyncs");
+}
+
+// A full disk (ENOSPC injected into every write): an accepted append fails with the error and is
+// not kept; a progress record is kept in memory and retried, wait_written() holds until it is
+// on disk, writable() is false meanwhile, and once the disk takes writes again the record lands
+// where a restart sees it.
+BOOST_AUTO_TEST_CASE(a_full_disk_fails_appends_and_keeps_progress_records_until_written) {
+  using namespace std::chrono_literals;
+  scratch_dir dir;
+  asio::io_context io;
+  auto refusing = std::make_shared<std::atomic<int>>(0);
+  spool_options options;
+  options.retry_interval = 20ms;
+  options.inject_write_error = [refusing] { return refusing->load(); };
+  {
+    spool_recovery none;
+    auto s = spool::open(io.get_executor(), dir.path, none, options);
+    BOOST_TEST(!append(io, *s, {accepted("a"), accepted("b")}));
+    s->mark_started({"a"});
+    std::optional<boost::system::error_code> started_written;
+    start_wait_written(io, *s, started_written);
+    run_until(
+        io, [&] { return started_written.has_value(); }, 10s);
+    BOOST_TEST_REQUIRE(started_written.has_value());
+    BOOST_TEST(!*started_written);
+
+    refusing->store(ENOSPC);
+    const boost::system::error_code refused = append(io, *s, {accepted("c")});
+    BOOST_TEST(refused == boost::system::error_code(ENOSPC, boost::system::system_category()));
+    BOOST_TEST(s->stats().pending == 2u);  // c was not accepted
+    BOOST_TEST(s->writable());             // nothing is waiting: an append is the caller's to retry
+
+    s->mark_done({"a"});
+    std::optional<boost::system::error_code> done_written;
+    start_wait_written(io, *s, done_written);
+    // Many retry intervals pass, and the record is still refused: nothing completes.
+    run_until(
+        io, [&] { return s->stats().write_failures >= 5u; }, 10s);
+    BOOST_TEST(s->stats().write_failures >= 5u);
+    BOOST_TEST(!done_written.has_value());
+    BOOST_TEST(s->stats().unwritten_bytes > 0u);
+    BOOST_TEST(!s->writable());
+
+    refusing->store(0);
+    run_until(
+        io, [&] { return done_written.has_value(); }, 10s);
+    BOOST_TEST_REQUIRE(done_written.has_value());
+    BOOST_TEST(!*done_written);
+    BOOST_TEST(s->writable());
+    BOOST_TEST(s->stats().unwritten_bytes == 0u);
+    BOOST_TEST(!append(io, *s, {accepted("d")}));
+  }
+  spool_recovery recovered;
+  auto s = spool::open(io.get_executor(), dir.path, recovered, options);
+  BOOST_TEST(pending_ids(recovered) == (std::vector<std::string>{"b", "d"}));
+  BOOST_TEST(!recovered.pending[0].in_doubt);
+  BOOST_TEST(recovered.seen == std::vector<std::string>{"a"});  // done, remembered
+  BOOST_TEST(recovered.damaged_bytes == 0u);
+}
+
+// Records still refused when the spool closes are reported, not waited for for ever: the wait
+// fails with operation_aborted, and the restart sees the last state the disk took.
+BOOST_AUTO_TEST_CASE(records_refused_until_close_end_the_wait_and_leave_the_last_written_state) {
+  using namespace std::chrono_literals;
+  scratch_dir dir;
+  asio::io_context io;
+  auto refusing = std::make_shared<std::atomic<int>>(0);
+  spool_options options;
+  options.retry_interval = 20ms;
+  options.inject_write_error = [refusing] { return refusing->load(); };
+  std::optional<boost::system::error_code> written;
+  {
+    spool_recovery none;
+    auto s = spool::open(io.get_executor(), dir.path, none, options);
+    BOOST_TEST(!append(io, *s, {accepted("a")}));
+    refusing->store(ENOSPC);
+    s->mark_started({"a"});
+    start_wait_written(io, *s, written);
+    run_until(
+        io, [&] { return !s->writable(); }, 10s);
+    BOOST_TEST(!s->writable());
+  }
+  run_until(
+      io, [&] { return written.has_value(); }, 10s);
+  BOOST_TEST_REQUIRE(written.has_value());
+  BOOST_TEST(*written == boost::asio::error::operation_aborted);
+  refusing->store(0);
+  spool_recovery recovered;
+  auto s = spool::open(io.get_executor(), dir.path, recovered, options);
+  BOOST_TEST(pending_ids(recovered) == std::vector<std::string>{"a"});
+  BOOST_TEST(!recovered.pending[0].in_doubt);  // its start never reached the disk
 }
 
 BOOST_AUTO_TEST_SUITE_END()

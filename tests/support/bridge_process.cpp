@@ -33,11 +33,14 @@ asio::ip::tcp::endpoint endpoint_in_log(const std::string& log, const std::strin
 }  // namespace
 
 bridge_process start_bridge_process(const std::string& config_path,
-                                    const std::map<std::string, std::string>& extra_env) {
+                                    const std::map<std::string, std::string>& extra_env,
+                                    const bridge_launch& launch) {
+  std::vector<std::string> command = launch.wrapper;
+  for (const std::string& part : {launch.program, std::string("--config"), config_path})
+    command.push_back(part);
   bridge_process started;
-  started.process =
-      std::make_unique<child_process>(std::string(BRIDGE_BINARY_PATH),
-                                      std::vector<std::string>{"--config", config_path}, extra_env);
+  started.process = std::make_unique<child_process>(
+      command.front(), std::vector<std::string>(command.begin() + 1, command.end()), extra_env);
   BOOST_REQUIRE_MESSAGE(started.process->wait_for_output("ready (", std::chrono::seconds(20)),
                         started.process->output());
   const std::string log = started.process->output();

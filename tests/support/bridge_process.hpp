@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "tests/support/child_process.hpp"
 #include "tests/support/fake_services.hpp"
@@ -40,9 +41,18 @@ struct bridge_process {
   boost::asio::ip::tcp::endpoint admin;
 };
 
+// How the executable is started: by default the bridge itself; a wrapper runs it under another
+// program that execs it (e.g. {"/usr/bin/prlimit", "--nofile=64:64", "--"} to start it with
+// resource limits), and program replaces the bridge binary.
+struct bridge_launch {
+  std::vector<std::string> wrapper;          // program and arguments put before the bridge's
+  std::string program = BRIDGE_BINARY_PATH;  // what runs with --config
+};
+
 // Starts the executable with --config config_path (and extra_env), waits until it logs that it
 // is ready and reads its listen addresses from the log. Fails the test when it does not start.
 bridge_process start_bridge_process(const std::string& config_path,
-                                    const std::map<std::string, std::string>& extra_env = {});
+                                    const std::map<std::string, std::string>& extra_env = {},
+                                    const bridge_launch& launch = {});
 
 }  // namespace bridge::test

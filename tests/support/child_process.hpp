@@ -26,7 +26,8 @@ class child_process {
   // Waits until the output contains text; false after timeout.
   bool wait_for_output(const std::string& text, std::chrono::milliseconds timeout) const;
   void send_signal(int signal) const;
-  // The child's process id.
+  // The child's process id (the same after a wrapper such as prlimit execs the real program), for
+  // tests that act on the running process itself (prlimit(2)).
   pid_t pid() const noexcept { return pid_; }
   // True until the child has ended (a stopped child still runs); reaps it then. Never waits.
   bool running();

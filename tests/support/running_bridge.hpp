@@ -2,6 +2,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <chrono>
 #include <functional>
 #include <future>
 #include <memory>
@@ -38,6 +39,17 @@ class running_bridge {
   boost::asio::ip::tcp::endpoint admin() const { return admin_; }
   fake_upstream& robofy() { return *robofy_; }
   fake_upstream& graph() { return *graph_; }
+
+  // Waits (at most `limit`) until `pred`, run on the bridge's loop, holds; whether it did.
+  template <class F>
+  bool wait_on_loop(F pred, std::chrono::milliseconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!on_loop(pred)) {
+      if (std::chrono::steady_clock::now() >= deadline) return false;
+      std::this_thread::yield();
+    }
+    return true;
+  }
 
   // Runs f on the io_context's thread and returns its result (app state is not thread-safe).
   template <class F>

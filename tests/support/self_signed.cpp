@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rsa.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -33,8 +34,9 @@ void write_pem(const std::string& path, auto writer) {
 
 }  // namespace
 
-pem_files write_self_signed(const std::string& dir) {
-  owned<EVP_PKEY, EVP_PKEY_free> key(EVP_EC_gen("P-256"));
+pem_files write_self_signed(const std::string& dir, key_type type) {
+  owned<EVP_PKEY, EVP_PKEY_free> key(type == key_type::rsa_2048 ? EVP_RSA_gen(2048)
+                                                                : EVP_EC_gen("P-256"));
   check(key != nullptr, "key generation");
   owned<X509, X509_free> cert(X509_new());
   check(cert != nullptr, "X509_new");

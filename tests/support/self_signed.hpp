@@ -9,9 +9,13 @@ struct pem_files {
   std::string key_file;
 };
 
-// Writes a fresh self-signed certificate for 127.0.0.1 and localhost (P-256, valid one day) and
-// its key into dir; the certificate is also its own CA for clients that trust it.
-pem_files write_self_signed(const std::string& dir);
+// The key a test certificate is made with (the TLS 1.2 suites a server can use depend on it).
+enum class key_type { ec_p256, rsa_2048 };
+
+// Writes a fresh self-signed certificate for 127.0.0.1 and localhost (P-256 unless asked
+// otherwise, valid one day) and its key into dir; the certificate is also its own CA for
+// clients that trust it.
+pem_files write_self_signed(const std::string& dir, key_type type = key_type::ec_p256);
 
 // A fresh empty directory under the system temp dir, removed by the destructor.
 class temp_dir {

@@ -8,11 +8,15 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
+#include <boost/test/unit_test.hpp>
+#include <cctype>
+#include <sstream>
 
 #include "webhook/http/types.hpp"
 #include "webhook/meta/signature.hpp"
@@ -144,6 +148,82 @@ client_response post_signed(const asio::ip::tcp::endpoint& to, const std::string
   req.headers = {{"Content-Type", "application/json"},
                  {"X-Hub-Signature-256", webhook::meta::sign_body(secret, body)}};
   return send_request(to, req);
+}
+
+raw_connection::raw_connection(const asio::ip::tcp::endpoint& to) : socket_(io_) {
+  boost::system::error_code ec;
+  socket_.connect(to, ec);
+  BOOST_REQUIRE_MESSAGE(!ec, "connect to " << to << ": " << ec.message());
+  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+}
+
+bool raw_connection::write(std::string_view bytes) {
+  boost::system::error_code ec;
+  asio::write(socket_, asio::buffer(bytes), ec);
+  return !ec;
+}
+
+template <class Done>
+void raw_connection::read_while_not(Done done, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done() && !closed_) {
+    if (!reading_) {
+      reading_ = true;
+      socket_.async_read_some(asio::buffer(chunk_),
+                              [this](boost::system::error_code ec, std::size_t n) {
+                                reading_ = false;
+                                received_.append(chunk_.data(), n);
+                                if (ec) closed_ = true;
+                              });
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) return;
+    io_.restart();
+    io_.run_one_for(deadline - now);
+  }
+}
+
+const std::string& raw_connection::read_until(std::string_view text,
+                                              std::chrono::milliseconds timeout, std::size_t from) {
+  read_while_not([&] { return received_.find(text, from) != std::string::npos; }, timeout);
+  return received_;
+}
+
+bool raw_connection::wait_closed(std::chrono::milliseconds timeout) {
+  read_while_not([] { return false; }, timeout);
+  return closed_;
+}
+
+std::string scrape_metrics(const asio::ip::tcp::endpoint& admin) {
+  client_request req;
+  req.target = "/metrics";
+  const client_response res = send_request(admin, req);
+  return res.status == 200 ? res.body : std::string{};
+}
+
+double metric_sample(const std::string& text, const std::string& series) {
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.starts_with(series + " ")) return std::stod(line.substr(series.size() + 1));
+  }
+  return -1;
+}
+
+std::size_t count_answers(std::string_view received) {
+  // A status line: "HTTP/1.1 ", three digits and a space (an answer's body may end without a
+  // newline, so the next status line can follow it directly).
+  std::size_t count = 0;
+  constexpr std::string_view version = "HTTP/1.1 ";
+  for (std::size_t at = received.find(version); at != std::string_view::npos;
+       at = received.find(version, at + 1)) {
+    const std::string_view rest = received.substr(at + version.size());
+    if (rest.size() >= 4 && std::isdigit(static_cast<unsigned char>(rest[0])) &&
+        std::isdigit(static_cast<unsigned char>(rest[1])) &&
+        std::isdigit(static_cast<unsigned char>(rest[2])) && rest[3] == ' ') {
+      ++count;
+    }
+  }
+  return count;
 }
 
 }  // namespace bridge::test

@@ -8,6 +8,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/read_size.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
@@ -33,6 +34,8 @@ namespace {
 // of spinning on an accept that fails at once.
 constexpr std::chrono::milliseconds accept_pause_when_exhausted{100};
 constexpr std::string_view continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
+// The most one read of a request body takes at once.
+constexpr std::size_t max_body_read = 64 * 1024;
 }  // namespace
 
 struct http_listener::state {
@@ -46,6 +49,7 @@ struct http_listener::state {
   listener_counters counters;
   idle_connections idle;
   util::log_throttle accept_errors;
+  util::log_throttle handler_timeouts;
 
   state(asio::any_io_executor executor, std::shared_ptr<request_handler> h, listener_limits l,
         std::shared_ptr<asio::ssl::context> t)
@@ -247,10 +251,16 @@ awaitable<read_result> read_request(Stream& stream, beast::flat_buffer& buffer, 
   ec = parse_buffered(parser, buffer);
   show_new_bytes();
   while (!ec && !parser.is_done()) {
-    auto [read_ec, n] =
-        co_await beast::http::async_read_some(stream, buffer, parser, as_tuple_awaitable);
-    (void)n;
-    ec = read_ec;
+    // Read and parse by hand: Beast's composed read keeps reading while the parser wants more,
+    // which a chunked body does after every chunk, so its observer would see it only at its end.
+    auto [read_ec, n] = co_await stream.async_read_some(
+        buffer.prepare(beast::read_size(buffer, max_body_read)), as_tuple_awaitable);
+    if (read_ec) {
+      ec = read_ec;
+      break;
+    }
+    buffer.commit(n);
+    ec = parse_buffered(parser, buffer);
     show_new_bytes();
   }
   if (ec) {
@@ -272,9 +282,67 @@ awaitable<response> answer(listener_state& st, request& req,
                                 "the request could not be handled", false);
 }
 
+// One connection's handler runs, each bounded by handler_timeout. The handler is never
+// cancelled half-way (it may be between a journal write and its commit): it runs in a coroutine
+// of its own, and the connection answers 503 when the deadline passes first, then waits for the
+// handler to end before it ends itself, so the handler never outlives its owner.
+class handler_deadline {
+ public:
+  explicit handler_deadline(asio::any_io_executor executor)
+      : run_(std::make_shared<run>(std::move(executor))) {}
+
+  // The handler's answer to `req` (kept here while the handler runs), or 503 "handler_timeout"
+  // once `limit` has passed; then finished() must be awaited before `st` may go.
+  awaitable<response> answer_within(listener_state& st, request req,
+                                    std::unique_ptr<body_observer> observer,
+                                    std::chrono::milliseconds limit) {
+    run_->answer.reset();
+    run_->req = std::move(req);
+    asio::co_spawn(run_->done.get_executor(), answer(st, run_->req, std::move(observer)),
+                   [r = run_](std::exception_ptr, response res) {
+                     r->answer = std::move(res);
+                     r->done.cancel();
+                   });
+    run_->done.expires_after(limit);
+    if (!run_->answer) co_await run_->done.async_wait(as_tuple_awaitable);
+    if (run_->answer) co_return std::move(*run_->answer);
+    ++st.counters.handler_timeouts;
+    if (const auto held_back = st.handler_timeouts.admit()) {
+      spdlog::warn(
+          "a request took longer than {} ms to handle: answered 503 ({} more since the "
+          "last such line)",
+          limit.count(), *held_back);
+    }
+    outstanding_ = true;
+    auto res = make_error_response(http::status::service_unavailable, "handler_timeout",
+                                   "the request could not be handled in time; retry", false);
+    res.set(http::field::retry_after, "1");
+    co_return res;
+  }
+
+  // Waits for a handler that outlived its deadline.
+  awaitable<void> finished() {
+    if (!outstanding_) co_return;
+    outstanding_ = false;
+    run_->done.expires_at(asio::steady_timer::time_point::max());
+    if (!run_->answer) co_await run_->done.async_wait(as_tuple_awaitable);
+  }
+
+ private:
+  struct run {
+    explicit run(asio::any_io_executor executor) : done(std::move(executor)) {}
+    asio::steady_timer done;  // cancelled when the handler's answer is in
+    request req;              // the request being handled
+    std::optional<response> answer;
+  };
+  std::shared_ptr<run> run_;
+  bool outstanding_ = false;
+};
+
 // One connection: wait for a request, read it, answer it, until either side is done.
 template <class Stream>
-awaitable<void> serve_requests(Stream& stream, std::shared_ptr<listener_state> st) {
+awaitable<void> serve_requests(Stream& stream, std::shared_ptr<listener_state> st,
+                               handler_deadline& deadline) {
   beast::flat_buffer buffer;
   std::string wire;
   bool first = true;
@@ -295,16 +363,18 @@ awaitable<void> serve_requests(Stream& stream, std::shared_ptr<listener_state> s
       co_return;
     }
 
-    response res = co_await answer(*st, *in.req, std::move(in.observer));
+    const bool client_keeps_alive = in.req->keep_alive();
+    const bool head = in.req->method() == http::verb::head;
+    response res = co_await deadline.answer_within(*st, std::move(*in.req), std::move(in.observer),
+                                                   st->limits.handler_timeout);
     const unsigned status = res.result_int();
     if (status >= 200 && status < 300 && st->limits.trust_after_success) trusted = true;
     // A refused request (wrong signature, unknown path, bad JSON) ends its connection, so a
     // client cannot hold a connection by sending one refused request per idle timeout.
     const bool refused = status >= 400 && status < 500;
-    const bool keep_alive = in.req->keep_alive() && res.keep_alive() && !refused && !st->stopped;
+    const bool keep_alive = client_keeps_alive && res.keep_alive() && !refused && !st->stopped;
     res.keep_alive(keep_alive);
     beast::get_lowest_layer(stream).expires_after(st->limits.read_timeout);
-    const bool head = in.req->method() == http::verb::head;
     const auto write_ec = co_await write_response(stream, res, wire, head);
     if (write_ec || !keep_alive) co_return;
   }
@@ -313,9 +383,11 @@ awaitable<void> serve_requests(Stream& stream, std::shared_ptr<listener_state> s
 awaitable<void> run_plain(tcp::socket socket, std::shared_ptr<listener_state> st,
                           connection_slot /* held while the connection lives */) {
   beast::tcp_stream stream(std::move(socket));
-  co_await serve_requests(stream, st);
+  handler_deadline deadline(stream.get_executor());
+  co_await serve_requests(stream, st, deadline);
   boost::system::error_code ignored;
   stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  co_await deadline.finished();
 }
 
 awaitable<void> run_tls(tcp::socket socket, std::shared_ptr<listener_state> st,
@@ -334,10 +406,12 @@ awaitable<void> run_tls(tcp::socket socket, std::shared_ptr<listener_state> st,
       co_return;
     }
   }
-  co_await serve_requests(stream, st);
+  handler_deadline deadline(stream.get_executor());
+  co_await serve_requests(stream, st, deadline);
   beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
   // A peer that vanishes without close_notify is routine; the connection is over either way.
   co_await stream.async_shutdown(as_tuple_awaitable);
+  co_await deadline.finished();
 }
 
 // Closes the idle untrusted connection that waited longest; false when there is none.

@@ -17,6 +17,10 @@ struct listener_limits {
   std::size_t max_body_bytes = 4 * 1024 * 1024;
   std::size_t max_header_bytes = 16 * 1024;  // request line (URL) and all header fields together
   std::chrono::milliseconds read_timeout{10'000};  // one whole request, first byte to last
+  // The handler's work on one request (a journal's fsync, a Redis round trip). Past it the
+  // client gets 503 and the connection closes; the handler runs on to its end, so what it
+  // stored stays stored and the client's retry is then a duplicate.
+  std::chrono::milliseconds handler_timeout{10'000};
   // Waiting for the next request on a kept-alive connection.
   std::chrono::milliseconds idle_timeout{60'000};
   std::size_t max_connections = 10'000;
@@ -45,6 +49,7 @@ struct listener_counters {
   std::uint64_t connections_shed = 0;       // idle untrusted connections closed to make room
   std::uint64_t descriptors_exhausted = 0;  // accepts that failed for want of file descriptors
   std::uint64_t bodies_over_budget = 0;     // 503: max_inflight_body_bytes would be exceeded
+  std::uint64_t handler_timeouts = 0;       // 503: the handler took longer than handler_timeout
   std::uint64_t inflight_body_bytes = 0;    // body bytes reserved by requests being read now
 };
 

@@ -32,9 +32,10 @@ start_bridge() {
     echo "bench smoke: the bridge never became ready"; cat "$work/bridge.log"; exit 1
   fi
 }
-# wait_replies N: waits (<= 10 s) until the fake Graph has counted N replies; sets replies.
+# wait_replies N: waits (<= 60 s: ctest runs it beside other suites on a busy machine) until the
+# fake Graph has counted N replies; sets replies.
 wait_replies() {
-  for _ in $(seq 1 1000); do
+  for _ in $(seq 1 6000); do
     replies=$(http_get "$graph" /bench/count)
     [ "$replies" = "$1" ] && return 0
     sleep 0.01
@@ -42,7 +43,7 @@ wait_replies() {
   return 1
 }
 start_bridge
-result=$("$loadgen" --url "http://127.0.0.1:$port/webhook" --connections 4 --duration 2 --requests 20000 \
+result=$("$loadgen" --url "http://127.0.0.1:$port/webhook" --connections 4 --duration 2 --requests 4000 \
   --secret bench-app-secret --numbers 64) || { echo "bench smoke: loadgen failed: $result"; exit 1; }
 echo "loadgen: $result"
 requests=$(json_field "$result" requests) ok=$(json_field "$result" ok)
@@ -50,7 +51,7 @@ rps=$(json_field "$result" rps)
 [ "${requests:-0}" -gt 0 ] || { echo "bench smoke: no request answered"; exit 1; }
 [ "$ok" = "$requests" ] || { echo "bench smoke: $ok of $requests got 200"; exit 1; }
 awk -v r="$rps" 'BEGIN { exit !(r >= 50) }' || { echo "bench smoke: only $rps req/s"; exit 1; }
-# Every accepted message must come out at the fake Graph API as a reply (within 10 s), each with
+# Every accepted message must come out at the fake Graph API as a reply (within 60 s), each with
 # the send-time stamp the loadgen wrote into it.
 wait_replies "$requests" || { echo "bench smoke: $replies of $requests answered"; exit 1; }
 latency=$(http_get "$graph" /bench/latency)

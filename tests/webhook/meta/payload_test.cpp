@@ -925,4 +925,51 @@ BOOST_AUTO_TEST_CASE(abusive_content_is_capped_and_linear) {
   BOOST_TEST(m.text.ends_with("]"));
 }
 
+// A text holding an unpaired surrogate escape (a phone cut an emoji in half) is not lost: it
+// parses, the lone half reads as U+FFFD, and the rest of the delivery is untouched.
+BOOST_AUTO_TEST_CASE(lone_surrogate_escapes_become_the_replacement_character) {
+  const std::string replacement = "\xEF\xBF\xBD";
+  const auto parsed = parse(with_messages(
+      R"({"from":"111","id":"wamid.hi","type":"text","text":{"body":"cut \ud83d"}},)"
+      R"({"from":"111","id":"wamid.lo","type":"text","text":{"body":"\ude00 alone"}},)"
+      R"({"from":"111","id":"wamid.pair","type":"text","text":{"body":"\ud83d\ude00 whole"}},)" +
+      good_message));
+  BOOST_TEST_REQUIRE(parsed.has_value());
+  BOOST_TEST(parsed->skipped_messages == 0u);
+  BOOST_TEST(parsed->value_errors == 0u);
+  BOOST_TEST_REQUIRE(parsed->messages.size() == 4u);
+  BOOST_TEST(parsed->messages[0].text == "cut " + replacement);
+  BOOST_TEST((parsed->messages[0].disposition == disposition::answer));
+  BOOST_TEST(parsed->messages[1].text == replacement + " alone");
+  BOOST_TEST(parsed->messages[2].text == "\xF0\x9F\x98\x80 whole");
+  BOOST_TEST(parsed->messages[3].text == "ok");
+  // The next body on this thread is repaired too, and the first one's messages are unchanged.
+  const std::string first_text = parsed->messages[0].text;
+  const auto next = parse(with_messages(
+      R"({"from":"222","id":"wamid.next","type":"text","text":{"body":"\udbff again"}})"));
+  BOOST_TEST_REQUIRE(next.has_value());
+  BOOST_TEST_REQUIRE(next->messages.size() == 1u);
+  BOOST_TEST(next->messages[0].text == replacement + " again");
+  BOOST_TEST(parsed->messages[0].text == first_text);
+}
+
+// Ids over their bounds (a 2,000-byte wamid, a 200-byte customer) are refused and counted, so
+// the dedupe memory, which keeps ids for days, stays bounded in bytes; the others are kept.
+BOOST_AUTO_TEST_CASE(ids_over_their_bounds_are_refused_and_counted) {
+  const std::string long_id(2000, 'w');
+  const std::string long_customer(200, '9');
+  const std::string at_bound(max_message_id_bytes, 'b');
+  const auto parsed = parse(with_messages(
+      R"({"from":"111","id":")" + long_id + R"(","type":"text","text":{"body":"a"}},)" +
+      R"({"from":")" + long_customer + R"(","id":"wamid.c","type":"text","text":{"body":"b"}},)" +
+      R"({"from":"111","id":")" + at_bound + R"(","type":"text","text":{"body":"c"}},)" +
+      good_message));
+  BOOST_TEST_REQUIRE(parsed.has_value());
+  BOOST_TEST(parsed->oversized_ids == 2u);
+  BOOST_TEST(parsed->skipped_messages == 0u);
+  BOOST_TEST_REQUIRE(parsed->messages.size() == 2u);
+  BOOST_TEST(parsed->messages[0].id == at_bound);
+  BOOST_TEST(parsed->messages[1].id == "wamid.good");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
