@@ -242,6 +242,11 @@ awaitable<bool> pipeline::answer_part(const store::claim& held,
   ids.reserve(part.size());
   for (const auto& item : part)
     ids.push_back(item.message.id);
+  // Handed to a person before the AI began: not even Robofy is asked.
+  if (co_await services_.store->is_paused(held.conversation)) {
+    co_await hold_back_for_person(held, ids, *settings);
+    co_return true;
+  }
   const worker_context context{
       *services_.chat, *services_.sender, *services_.clock, robofy_breaker_,
       graph_breaker_,  *services_.store,  worker_counters_, random_};
@@ -253,16 +258,8 @@ awaitable<bool> pipeline::answer_part(const store::claim& held,
   if (reply) {
     if (const auto ec = co_await services_.store->begin_send(held, ids)) {
       if (ec == store::errc::paused) {
-        // Handed to a person before the answer went out: these are not answered late.
-        admission_counters_.paused += ids.size();
-        std::string joined;
-        for (const std::string& id : ids)
-          joined += (joined.empty() ? "" : ",") + id;
-        const bool redact = settings->config.logging.redact_phone_numbers;
-        log_event(spdlog::level::info,
-                  {"paused", joined, webhook::util::redact_conversation(held.conversation, redact)},
-                  "not answering {}: the conversation was handed to a person", joined);
-        co_await services_.store->finish(held, ids);
+        // Handed to a person between Robofy's answer and the send: not answered late.
+        co_await hold_back_for_person(held, ids, *settings);
         co_return true;
       }
       spdlog::warn("not answering {} now: the store could not record the start ({})",
@@ -274,6 +271,20 @@ awaitable<bool> pipeline::answer_part(const store::claim& held,
   if (!outcome.real_answer) co_await keep_dead_letters(part, outcome);
   co_await services_.store->finish(held, ids);
   co_return true;
+}
+
+awaitable<void> pipeline::hold_back_for_person(const store::claim& held,
+                                               const std::vector<std::string>& ids,
+                                               const runtime_settings& settings) {
+  admission_counters_.paused += ids.size();
+  std::string joined;
+  for (const std::string& id : ids)
+    joined += (joined.empty() ? "" : ",") + id;
+  const bool redact = settings.config.logging.redact_phone_numbers;
+  log_event(spdlog::level::info,
+            {"paused", joined, webhook::util::redact_conversation(held.conversation, redact)},
+            "not answering {}: the conversation was handed to a person", joined);
+  co_await services_.store->finish(held, ids);
 }
 
 void pipeline::note_fields(const webhook::meta::delivery& batch) {

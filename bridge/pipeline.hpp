@@ -72,6 +72,11 @@ class pipeline final : public webhook::meta::delivery_sink {
   boost::asio::awaitable<bool> answer_part(const store::claim& held,
                                            std::span<const store::pending_message> part,
                                            std::shared_ptr<const runtime_settings> settings);
+  // Marks `ids` done without answering them: a person has the conversation now (counted as
+  // paused, logged).
+  boost::asio::awaitable<void> hold_back_for_person(const store::claim& held,
+                                                    const std::vector<std::string>& ids,
+                                                    const runtime_settings& settings);
   // Logs and counts each message's admission after the store decided.
   void note_verdicts(const webhook::meta::delivery& batch,
                      const std::vector<message_class>& classes,

@@ -107,7 +107,10 @@ asio::awaitable<admission_result> local_store::admit(std::vector<admission_entry
       continue;
     }
     const std::string conversation = conversation_key(message);
-    last_inbound_[conversation] = now;
+    // From when the customer wrote, not from when Meta delivered it: a retried delivery can
+    // arrive a day late, outside the window its message opened.
+    wall_time& last = last_inbound_[conversation];
+    last = std::max(last, written_at(message, now));
     if (entries[i].answer && is_paused(conversation, now)) {
       seen_.insert(id);
       result.verdicts[i] = verdict::paused;
@@ -244,6 +247,9 @@ asio::awaitable<error_code> local_store::pause(store::pause p) {
   }
   if (journal_) journal_->set_state(std::string(pause_key) + p.conversation, encode_pause(p));
   pauses_[p.conversation] = std::move(p);
+  // In the file before the operator (or Meta, for an echo) hears it: a kill -9 right after the
+  // answer must not hand the conversation back to the AI.
+  if (journal_) co_return co_await journal_->wait_written();
   co_return error_code{};
 }
 
@@ -255,7 +261,11 @@ asio::awaitable<bool> local_store::resume(const std::string& conversation) {
   const auto it = pauses_.find(conversation);
   const bool was_paused = it != pauses_.end() && it->second.until > clock_->wall_now();
   if (it != pauses_.end()) pauses_.erase(it);
-  if (journal_) journal_->clear_state(std::string(pause_key) + conversation);
+  if (journal_) {
+    journal_->clear_state(std::string(pause_key) + conversation);
+    // As in pause(): what the operator was told holds after a crash.
+    co_await journal_->wait_written();
+  }
   co_return was_paused;
 }
 
@@ -339,7 +349,7 @@ asio::awaitable<replay_result> local_store::replay(const std::string& wamid,
   auto message = decode_message(it->second.payload);
   if (!message) co_return replay_result::not_found;
   // The customer's last message: what this process saw, or at least the message itself.
-  wall_time last = wall_time(std::chrono::seconds(message->timestamp));
+  wall_time last = written_at(*message, clock_->wall_now());
   if (const auto seen = last_inbound_.find(it->second.conversation); seen != last_inbound_.end()) {
     last = std::max(last, seen->second);
   }
@@ -363,6 +373,7 @@ asio::awaitable<replay_result> local_store::replay(const std::string& wamid,
 asio::awaitable<bool> local_store::delete_dead_letter(const std::string& wamid) {
   const bool found = dead_.count(wamid) > 0;
   drop_dead_letter(wamid);
+  if (found && journal_) co_await journal_->wait_written();  // as pause()
   co_return found;
 }
 

@@ -117,11 +117,12 @@ class message_store {
 
   // Handover to a person: pauses `p.conversation` until `p.until`. An echo ("echo") extends a
   // pause and never shortens it; an operator's pause ("operator") sets it. While paused, admit()
-  // says `paused` and begin_send() fails with errc::paused.
+  // says `paused` and begin_send() fails with errc::paused. Durable (as far as the store is)
+  // when it completes.
   virtual boost::asio::awaitable<boost::system::error_code> pause(store::pause p) = 0;
   // Whether `conversation` is paused now (checked again just before an answer is sent).
   virtual boost::asio::awaitable<bool> is_paused(const std::string& conversation) = 0;
-  // Ends a pause at once; false when the conversation was not paused.
+  // Ends a pause at once (durably, as pause()); false when the conversation was not paused.
   virtual boost::asio::awaitable<bool> resume(const std::string& conversation) = 0;
   // The conversations paused now, soonest to end first.
   virtual boost::asio::awaitable<std::vector<store::pause>> paused() = 0;
@@ -141,7 +142,7 @@ class message_store {
   // `window_start` (Meta allows free-form replies only within 24 hours).
   virtual boost::asio::awaitable<replay_result> replay(const std::string& wamid,
                                                        wall_time window_start) = 0;
-  // Discards a dead letter; false when there was none.
+  // Discards a dead letter (durably, as pause()); false when there was none.
   virtual boost::asio::awaitable<bool> delete_dead_letter(const std::string& wamid) = 0;
   // dead_letters.max and dead_letters.max_age, from now on (configuration reload).
   virtual void set_dead_letter_limits(std::size_t max, std::chrono::milliseconds max_age) = 0;

@@ -67,22 +67,31 @@ local prefix, capacity, ttl, n = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(A
 local now = now_ms()
 local out = {}
 local full = false
+-- Meta's 24-hour window runs from when the customer wrote, not from when Meta delivered it (a
+-- retried delivery can arrive a day late); a message without a date counts from now.
+local function note_last(k, conv, written)
+  local at = tonumber(written) or 0
+  if at <= 0 then at = now end
+  local key = k .. 'last:' .. conv
+  if at > (tonumber(redis.call('GET', key)) or 0) then redis.call('SET', key, at, 'EX', 90000) end
+end
 for i = 0, n - 1 do
-  local a = 5 + i * 5
+  local a = 5 + i * 6
   local k, id, conv, answer, payload = tag(prefix, ARGV[a]), ARGV[a + 1], ARGV[a + 2], ARGV[a + 3],
                                        ARGV[a + 4]
+  local written = ARGV[a + 5]
   if full then
     out[#out + 1] = 'full'
   elseif redis.call('EXISTS', k .. 'seen:' .. id) == 1 then
     out[#out + 1] = 'dup'
   elseif answer == '0' then
     redis.call('SET', k .. 'seen:' .. id, '1', 'EX', ttl)
-    redis.call('SET', k .. 'last:' .. conv, now, 'EX', 90000)
+    note_last(k, conv, written)
     out[#out + 1] = 'kept'
   elseif redis.call('EXISTS', k .. 'pause:' .. conv) == 1 then
     -- Handed to a person: remembered, never answered by the AI.
     redis.call('SET', k .. 'seen:' .. id, '1', 'EX', ttl)
-    redis.call('SET', k .. 'last:' .. conv, now, 'EX', 90000)
+    note_last(k, conv, written)
     out[#out + 1] = 'paused'
   elseif tonumber(redis.call('GET', KEYS[1]) or '0') >= capacity then
     -- This message and every later one of the delivery are refused: Meta's retry brings them
@@ -92,7 +101,7 @@ for i = 0, n - 1 do
   else
     redis.call('SET', k .. 'seen:' .. id, '1', 'EX', ttl)
     redis.call('SET', k .. 'm:' .. id, now .. '\n' .. payload)
-    redis.call('SET', k .. 'last:' .. conv, now, 'EX', 90000)
+    note_last(k, conv, written)
     redis.call('RPUSH', k .. 'q:' .. conv, id)
     redis.call('INCR', KEYS[1])
     make_ready(k, conv)

@@ -19,15 +19,16 @@
 //   P:{p}:ready, P:{p}:readyset   conversations with waiting messages and no owner
 //   P:{p}:fence          the partition's fencing counter (rises with every claim)
 //   P:{p}:pause:<conv>   a conversation handed to a person (JSON; expires when the pause ends)
-//   P:{p}:last:<conv>    when the customer last wrote (Redis time, ms; kept 25 hours)
+//   P:{p}:last:<conv>    when the customer last wrote (Meta's timestamp, unix ms; kept 25 hours
+//                        after the last message arrived)
 //   P:{pauses}           paused conversations by end (for listing)
 //   P:{dl}:order, P:{dl}:data   dead letters by time, and their JSON by wamid
 namespace bridge::store::redis_scripts {
 
 // Admission of one delivery's messages, in order (see message_store::admit).
 // KEYS: unfinished. ARGV: prefix, capacity, dedupe ttl (s), n, then n × {partition, wamid,
-// conversation, answer (1|0), payload}. Returns one word per message: stored, kept, dup, full,
-// paused.
+// conversation, answer (1|0), payload, written (when the customer wrote, unix ms; 0: now)}.
+// Returns one word per message: stored, kept, dup, full, paused.
 const queue::redis::script& admit();
 
 // Claims up to `want` conversations: expired leases first (their messages come back, those whose

@@ -92,7 +92,8 @@ asio::awaitable<admission_result> redis_store::admit(std::vector<admission_entry
   std::vector<std::string> args{options_.key_prefix, std::to_string(options_.capacity),
                                 std::to_string(dedupe_ttl.count() * 3600),
                                 std::to_string(entries.size())};
-  args.reserve(4 + 5 * entries.size());
+  args.reserve(4 + 6 * entries.size());
+  const wall_time now = clock_->wall_now();
   for (const admission_entry& entry : entries) {
     const webhook::meta::inbound_message& m = entry.message.message;
     const std::string conversation = conversation_key(m);
@@ -101,6 +102,11 @@ asio::awaitable<admission_result> redis_store::admit(std::vector<admission_entry
     args.push_back(conversation);
     args.push_back(entry.answer ? "1" : "0");
     args.push_back(entry.answer ? encode_message(m) : std::string());
+    // When the customer wrote, not when Meta delivered it: a retried delivery can arrive a day
+    // late, outside the window its message opened.
+    args.push_back(std::to_string(
+        std::chrono::duration_cast<std::chrono::milliseconds>(written_at(m, now).time_since_epoch())
+            .count()));
   }
   const std::vector<std::string> keys{options_.key_prefix + ":{cap}:unfinished"};
   const auto answer = co_await redis_->run_script(redis_scripts::admit(), keys, args);
@@ -537,7 +543,7 @@ asio::awaitable<replay_result> redis_store::replay(const std::string& wamid,
   const auto message = decode_message(found->payload);
   if (!message) co_return replay_result::not_found;
   // The customer's last message: as Redis saw it (kept 25 hours), or at least the message itself.
-  wall_time last = wall_time(std::chrono::seconds(message->timestamp));
+  wall_time last = written_at(*message, clock_->wall_now());
   const auto seen =
       co_await redis_->command("GET", conversation_key_of("last", found->conversation));
   if (!failure_of(seen) && !seen->is_nil()) {

@@ -28,11 +28,12 @@ std::string delivery_body(const std::vector<text_message>& messages) {
       if (m.phone_number_id != number) continue;
       contacts.push_back(json::object{{"profile", json::object{{"name", "Customer " + m.wa_id}}},
                                       {"wa_id", m.wa_id}});
-      wire_messages.push_back(json::object{{"from", m.wa_id},
-                                           {"id", m.id},
-                                           {"timestamp", std::to_string(std::time(nullptr))},
-                                           {"type", "text"},
-                                           {"text", json::object{{"body", m.body}}}});
+      wire_messages.push_back(json::object{
+          {"from", m.wa_id},
+          {"id", m.id},
+          {"timestamp", std::to_string(m.timestamp != 0 ? m.timestamp : std::time(nullptr))},
+          {"type", "text"},
+          {"text", json::object{{"body", m.body}}}});
     }
     json::object value{{"messaging_product", "whatsapp"},
                        {"metadata", json::object{{"display_phone_number", "15550001111"},
@@ -44,6 +45,27 @@ std::string delivery_body(const std::vector<text_message>& messages) {
   json::object root{{"object", "whatsapp_business_account"},
                     {"entry", json::array{json::object{{"id", "102290129340398"},
                                                        {"changes", std::move(changes)}}}}};
+  return json::serialize(root);
+}
+
+std::string echo_body(const std::string& phone_number_id, const std::string& customer,
+                      const std::string& id, const std::string& text) {
+  // Meta's sample puts "value" before "field"; the parser takes either order.
+  json::object echo{{"from", "15550001111"},
+                    {"to", customer},
+                    {"id", id},
+                    {"timestamp", std::to_string(std::time(nullptr))},
+                    {"type", "text"},
+                    {"text", json::object{{"body", text}}}};
+  json::object value{{"messaging_product", "whatsapp"},
+                     {"metadata", json::object{{"display_phone_number", "15550001111"},
+                                               {"phone_number_id", phone_number_id}}},
+                     {"message_echoes", json::array{echo}}};
+  json::object change{{"value", std::move(value)}, {"field", "smb_message_echoes"}};
+  json::object root{
+      {"object", "whatsapp_business_account"},
+      {"entry", json::array{json::object{{"id", "102290129340398"},
+                                         {"changes", json::array{std::move(change)}}}}}};
   return json::serialize(root);
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -11,10 +12,17 @@ struct text_message {
   std::string wa_id;            // the customer
   std::string id;               // wamid
   std::string body;
+  std::int64_t timestamp = 0;  // Meta's "timestamp" (unix seconds); 0: now
 };
 
 // One POST body holding the messages, grouped into one change per business number, in order.
 std::string delivery_body(const std::vector<text_message>& messages);
+
+// One POST body of an smb_message_echoes change as Meta sends it: business number
+// `phone_number_id` (display number 15550001111) wrote `text` to `customer` from the WhatsApp
+// Business app; `id` is the echoed message's wamid.
+std::string echo_body(const std::string& phone_number_id, const std::string& customer,
+                      const std::string& id, const std::string& text = "A person answers now.");
 
 // The body of a file under tests/fixtures/, with every "timestamp" set to now: the samples are
 // dated November 2025, and the bridge does not answer messages older than queue.max_message_age.

@@ -1,6 +1,8 @@
 // The local store driven by io.poll(): admission verdicts, capacity counted across claims,
 // claims that wait and take a conversation whole, take_more, release, close, and a journal that
-// refuses a write.
+// refuses a write. Then its operator state against a manual clock: pauses (echoes extend,
+// operators set, they end on their own), dead letters (paging, reasons, bounds), replays inside
+// and outside the 24-hour window, and both surviving a restart on the same journal.
 #include "bridge/store/local_store.hpp"
 
 #include <spdlog/spdlog.h>
@@ -16,12 +18,16 @@
 #include <string>
 #include <vector>
 
+#include "bridge/store/errc.hpp"
+#include "bridge/store/message_codec.hpp"
 #include "tests/support/io_steps.hpp"
+#include "tests/support/manual_clock.hpp"
 
 namespace asio = boost::asio;
 using namespace bridge::store;
 using bridge::test::run_until;
 using bridge::test::settle;
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -88,6 +94,60 @@ struct scratch_dir {
     std::error_code ignored;
     std::filesystem::remove_all(path, ignored);
   }
+};
+
+std::int64_t unix_seconds(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
+// A text `customer` wrote at `sent` (Meta's timestamp).
+bridge::webhook::meta::inbound_message text_at(const std::string& id, const std::string& customer,
+                                               std::chrono::system_clock::time_point sent) {
+  bridge::webhook::meta::inbound_message m;
+  m.id = id;
+  m.phone_number_id = "106";
+  m.customer_id = customer;
+  m.kind = bridge::webhook::meta::message_kind::text;
+  m.type = "text";
+  m.disposition = bridge::webhook::meta::disposition::answer;
+  m.text = "question " + id;
+  m.timestamp = unix_seconds(sent);
+  return m;
+}
+
+std::vector<verdict> admit(asio::io_context& io, local_store& store,
+                           std::vector<bridge::webhook::meta::inbound_message> messages) {
+  std::vector<admission_entry> entries;
+  for (auto& m : messages)
+    entries.push_back({pending_message{std::move(m), std::chrono::steady_clock::now(), false}});
+  const admission_result result = complete(io, store.admit(std::move(entries)));
+  BOOST_TEST(!result.error);
+  return result.verdicts;
+}
+
+dead_letter letter_for(const bridge::webhook::meta::inbound_message& m, std::string reason,
+                       std::chrono::system_clock::time_point at) {
+  return dead_letter{
+      m.id, conversation_key(m), "91********10", m.text, std::move(reason), "HTTP 503", at,
+      2,    encode_message(m)};
+}
+
+std::vector<std::string> ids_of(const std::vector<dead_letter>& letters) {
+  std::vector<std::string> ids;
+  for (const auto& d : letters)
+    ids.push_back(d.wamid);
+  return ids;
+}
+
+using ids = std::vector<std::string>;
+using pause_record = bridge::store::pause;
+
+// A memory store on a clock the test moves.
+struct store_fixture {
+  asio::io_context io;
+  std::shared_ptr<bridge::test::manual_clock> clock =
+      std::make_shared<bridge::test::manual_clock>(io);
+  local_store store{io.get_executor(), 100, nullptr, {}, clock};
 };
 
 }  // namespace
@@ -245,6 +305,206 @@ BOOST_AUTO_TEST_CASE(a_refused_journal_write_stores_nothing) {
   BOOST_TEST(left.kept);
   BOOST_TEST((left.waiting == std::vector<std::string>{"a1"}));
   spdlog::set_level(saved_level);
+}
+
+// --- operator state: pauses, dead letters, replays -----------------------------------------
+BOOST_FIXTURE_TEST_CASE(a_paused_conversation_admits_as_paused_and_refuses_queued_sends,
+                        store_fixture) {
+  const auto t = clock->wall_now();
+  BOOST_TEST((admit(io, store, {text_at("wamid.1", "911", t)}) == std::vector{verdict::stored}));
+  const auto held = complete(io, store.claim_next());
+  BOOST_TEST_REQUIRE(held.has_value());
+  BOOST_TEST(held->conversation == "106/911");
+
+  BOOST_TEST(!complete(io, store.pause(pause_record{"106/911", t, t + 1h, "operator"})));
+  BOOST_TEST(complete(io, store.is_paused("106/911")));
+  BOOST_TEST(!complete(io, store.is_paused("106/922")));
+  // New messages of the paused conversation are remembered, not queued; others go on.
+  BOOST_TEST((admit(io, store, {text_at("wamid.2", "911", t), text_at("wamid.3", "922", t)}) ==
+              std::vector{verdict::paused, verdict::stored}));
+  BOOST_TEST((admit(io, store, {text_at("wamid.2", "911", t)}) == std::vector{verdict::duplicate}));
+  BOOST_TEST(store.unfinished() == 2u);  // wamid.1 (held) and wamid.3
+  // The message taken before the pause is not answered late.
+  const std::vector<std::string> first{"wamid.1"};
+  BOOST_TEST((complete(io, store.begin_send(*held, first)) == errc::paused));
+}
+
+BOOST_FIXTURE_TEST_CASE(an_echo_extends_a_pause_and_never_shortens_it_an_operator_sets_it,
+                        store_fixture) {
+  const auto t = clock->wall_now();
+  BOOST_TEST(!complete(io, store.pause(pause_record{"106/911", t, t + 12h, "echo"})));
+  BOOST_TEST(
+      !complete(io, store.pause(pause_record{"106/911", t, t + 1h, "echo"})));  // never shorter
+  auto paused = complete(io, store.paused());
+  BOOST_TEST_REQUIRE(paused.size() == 1u);
+  BOOST_TEST((paused[0].until == t + 12h));
+  BOOST_TEST(paused[0].why == "echo");
+
+  clock->advance(10min);
+  const auto later = clock->wall_now();
+  BOOST_TEST(!complete(io, store.pause(pause_record{"106/911", later, later + 12h, "echo"})));
+  paused = complete(io, store.paused());
+  BOOST_TEST_REQUIRE(paused.size() == 1u);
+  BOOST_TEST((paused[0].until == later + 12h));
+  BOOST_TEST((paused[0].since == t));  // the pause that began first goes on
+
+  // An operator's pause sets the end, shorter or not.
+  BOOST_TEST(!complete(io, store.pause(pause_record{"106/911", later, later + 30min, "operator"})));
+  paused = complete(io, store.paused());
+  BOOST_TEST_REQUIRE(paused.size() == 1u);
+  BOOST_TEST((paused[0].until == later + 30min));
+  BOOST_TEST(paused[0].why == "operator");
+
+  BOOST_TEST(complete(io, store.resume("106/911")));
+  BOOST_TEST(!complete(io, store.resume("106/911")));
+  BOOST_TEST(complete(io, store.paused()).empty());
+}
+
+BOOST_FIXTURE_TEST_CASE(a_pause_ends_on_its_own_when_its_time_is_up, store_fixture) {
+  const auto t = clock->wall_now();
+  BOOST_TEST(!complete(io, store.pause(pause_record{"106/911", t, t + 1s, "operator"})));
+  BOOST_TEST((admit(io, store, {text_at("wamid.1", "911", t)}) == std::vector{verdict::paused}));
+  clock->advance(1001ms);
+  BOOST_TEST(!complete(io, store.is_paused("106/911")));
+  BOOST_TEST((admit(io, store, {text_at("wamid.2", "911", t)}) == std::vector{verdict::stored}));
+  BOOST_TEST(complete(io, store.paused()).empty());
+  BOOST_TEST(!complete(io, store.resume("106/911")));  // nothing left to resume
+}
+
+BOOST_FIXTURE_TEST_CASE(dead_letters_are_listed_newest_first_in_pages_and_by_reason,
+                        store_fixture) {
+  for (int i = 0; i < 5; ++i) {
+    const auto m =
+        text_at("wamid.d" + std::to_string(i), "91" + std::to_string(i), clock->wall_now());
+    BOOST_TEST(!complete(
+        io, store.add_dead_letter(letter_for(m, i % 2 == 0 ? "robofy_unavailable" : "graph_refused",
+                                             clock->wall_now()))));
+    clock->advance(1s);
+  }
+  BOOST_TEST((ids_of(complete(io, store.dead_letters(2, "", ""))) == ids{"wamid.d4", "wamid.d3"}));
+  BOOST_TEST(
+      (ids_of(complete(io, store.dead_letters(2, "wamid.d3", ""))) == ids{"wamid.d2", "wamid.d1"}));
+  BOOST_TEST((ids_of(complete(io, store.dead_letters(2, "wamid.d1", ""))) == ids{"wamid.d0"}));
+  BOOST_TEST((ids_of(complete(io, store.dead_letters(10, "", "graph_refused"))) ==
+              ids{"wamid.d3", "wamid.d1"}));
+  BOOST_TEST((ids_of(complete(io, store.dead_letters(1, "wamid.d3", "robofy_unavailable"))) ==
+              ids{"wamid.d2"}));
+  BOOST_TEST(complete(io, store.dead_letters(10, "", "no_such_reason")).empty());
+  BOOST_TEST(complete(io, store.dead_letters(10, "wamid.unknown", "")).empty());
+
+  const auto found = complete(io, store.find_dead_letter("wamid.d2"));
+  BOOST_TEST_REQUIRE(found.has_value());
+  BOOST_TEST(found->reason == "robofy_unavailable");
+  BOOST_TEST(found->conversation == "106/912");
+  BOOST_TEST(complete(io, store.delete_dead_letter("wamid.d2")));
+  BOOST_TEST(!complete(io, store.delete_dead_letter("wamid.d2")));
+  BOOST_TEST(!complete(io, store.find_dead_letter("wamid.d2")).has_value());
+  BOOST_TEST((ids_of(complete(io, store.dead_letters(10, "", ""))) ==
+              ids{"wamid.d4", "wamid.d3", "wamid.d1", "wamid.d0"}));
+}
+
+BOOST_FIXTURE_TEST_CASE(dead_letters_are_bounded_by_count_and_by_age, store_fixture) {
+  store.set_dead_letter_limits(3, std::chrono::hours(24 * 7));
+  for (int i = 0; i < 5; ++i) {
+    const auto m = text_at("wamid.d" + std::to_string(i), "911", clock->wall_now());
+    BOOST_TEST(!complete(
+        io, store.add_dead_letter(letter_for(m, "robofy_unavailable", clock->wall_now()))));
+    clock->advance(1s);
+  }
+  // The oldest went first.
+  BOOST_TEST((ids_of(complete(io, store.dead_letters(10, "", ""))) ==
+              ids{"wamid.d4", "wamid.d3", "wamid.d2"}));
+  BOOST_TEST(store.dead_letters_dropped() == 2u);
+  BOOST_TEST(!complete(io, store.find_dead_letter("wamid.d0")).has_value());
+
+  store.set_dead_letter_limits(100, 1h);
+  clock->advance(2h);
+  const auto fresh = text_at("wamid.fresh", "911", clock->wall_now());
+  BOOST_TEST(
+      !complete(io, store.add_dead_letter(letter_for(fresh, "robofy_refused", clock->wall_now()))));
+  BOOST_TEST((ids_of(complete(io, store.dead_letters(10, "", ""))) == ids{"wamid.fresh"}));
+  BOOST_TEST(store.dead_letters_dropped() == 5u);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_replay_queues_the_message_once_within_the_service_window, store_fixture) {
+  const auto t = clock->wall_now();
+  const auto m = text_at("wamid.r", "911", t - 1h);
+  BOOST_TEST((admit(io, store, {m}) == std::vector{verdict::stored}));
+  auto held = complete(io, store.claim_next());
+  BOOST_TEST_REQUIRE(held.has_value());
+  const std::vector<std::string> one{"wamid.r"};
+  BOOST_TEST(!complete(io, store.finish(*held, one)));
+  complete(io, store.release(std::move(*held)));
+  BOOST_TEST(!complete(io, store.add_dead_letter(letter_for(m, "robofy_unavailable", t))));
+  BOOST_TEST(store.unfinished() == 0u);
+
+  BOOST_TEST((complete(io, store.replay("wamid.r", t - 24h)) == replay_result::queued));
+  BOOST_TEST((complete(io, store.replay("wamid.r", t - 24h)) == replay_result::not_found));
+  BOOST_TEST(!complete(io, store.find_dead_letter("wamid.r")).has_value());
+  const auto again = complete(io, store.claim_next());
+  BOOST_TEST_REQUIRE(again.has_value());
+  BOOST_TEST_REQUIRE(again->messages.size() == 1u);
+  BOOST_TEST(again->messages[0].message.id == "wamid.r");
+  BOOST_TEST(again->messages[0].message.text == "question wamid.r");
+  BOOST_TEST((complete(io, store.replay("wamid.never", t - 24h)) == replay_result::not_found));
+}
+
+BOOST_FIXTURE_TEST_CASE(a_replay_is_refused_when_the_customers_last_message_is_older_than_a_day,
+                        store_fixture) {
+  const auto t = clock->wall_now();
+  // Delivered now (Meta retried it for a while), written 30 hours ago.
+  const auto old = text_at("wamid.old", "911", t - 30h);
+  BOOST_TEST((admit(io, store, {old}) == std::vector{verdict::stored}));
+  BOOST_TEST(!complete(io, store.add_dead_letter(letter_for(old, "robofy_unavailable", t))));
+  BOOST_TEST((complete(io, store.replay("wamid.old", t - 24h)) == replay_result::window_closed));
+  BOOST_TEST(complete(io, store.find_dead_letter("wamid.old")).has_value());  // still kept
+
+  // A newer message from the same customer opens the window again.
+  BOOST_TEST(
+      (admit(io, store, {text_at("wamid.new", "911", t - 1h)}) == std::vector{verdict::stored}));
+  BOOST_TEST((complete(io, store.replay("wamid.old", t - 24h)) == replay_result::queued));
+}
+
+BOOST_AUTO_TEST_CASE(pauses_and_dead_letters_survive_a_restart_on_the_same_journal) {
+  scratch_dir dir;
+  asio::io_context io;
+  auto clock = std::make_shared<bridge::test::manual_clock>(io);
+  const auto t = clock->wall_now();
+  {
+    bridge::queue::spool_recovery none;
+    auto journal = bridge::queue::spool::open(io.get_executor(), dir.path, none);
+    local_store store(io.get_executor(), 100, std::move(journal), none, clock);
+    BOOST_TEST(!complete(io, store.pause(pause_record{"106/911", t, t + 1h, "operator"})));
+    BOOST_TEST(!complete(io, store.pause(pause_record{"106/922", t, t + 12h, "echo"})));
+    BOOST_TEST(!complete(io, store.pause(pause_record{"106/933", t, t + 12h, "echo"})));
+    BOOST_TEST(complete(io, store.resume("106/933")));
+    for (const char* id : {"wamid.k1", "wamid.k2", "wamid.k3"}) {
+      BOOST_TEST(!complete(io, store.add_dead_letter(letter_for(
+                                   text_at(id, "911", t), "graph_refused", clock->wall_now()))));
+      clock->advance(1s);
+    }
+    BOOST_TEST(complete(io, store.delete_dead_letter("wamid.k2")));
+  }  // closed as kill -9 would leave it: what was queued for the disk is in the file
+  bridge::queue::spool_recovery recovered;
+  auto journal = bridge::queue::spool::open(io.get_executor(), dir.path, recovered);
+  local_store store(io.get_executor(), 100, std::move(journal), recovered, clock);
+  const auto paused = complete(io, store.paused());
+  BOOST_TEST_REQUIRE(paused.size() == 2u);
+  BOOST_TEST(paused[0].conversation == "106/911");
+  BOOST_TEST(paused[0].why == "operator");
+  BOOST_TEST((paused[0].until == t + 1h));
+  BOOST_TEST(paused[1].conversation == "106/922");
+  BOOST_TEST(complete(io, store.is_paused("106/922")));
+  BOOST_TEST(!complete(io, store.is_paused("106/933")));
+  BOOST_TEST((ids_of(complete(io, store.dead_letters(10, "", ""))) == ids{"wamid.k3", "wamid.k1"}));
+  const auto kept = complete(io, store.find_dead_letter("wamid.k1"));
+  BOOST_TEST_REQUIRE(kept.has_value());
+  BOOST_TEST(kept->reason == "graph_refused");
+  // The stored message came back whole: a replay after the restart queues it.
+  BOOST_TEST((complete(io, store.replay("wamid.k1", t - 24h)) == replay_result::queued));
+  const auto held = complete(io, store.claim_next());
+  BOOST_TEST_REQUIRE(held.has_value());
+  BOOST_TEST(held->messages.at(0).message.text == "question wamid.k1");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -364,4 +364,40 @@ BOOST_AUTO_TEST_CASE(contact_card_content) {
   BOOST_TEST(!is_blank(" x "));
 }
 
+BOOST_AUTO_TEST_CASE(referral_line_names_the_ad) {
+  referral_content ad;
+  BOOST_TEST(referral_line(ad).empty());
+  ad.source_type = "ad";
+  BOOST_TEST(referral_line(ad).empty());  // nothing to show
+  ad.source_url = " https://fb.me/3cr4Wqqkv ";
+  BOOST_TEST(referral_line(ad) == "[The customer came from an ad https://fb.me/3cr4Wqqkv]");
+  ad.body = "Free delivery";
+  BOOST_TEST(referral_line(ad) ==
+             "[The customer came from an ad: \"Free delivery\" https://fb.me/3cr4Wqqkv]");
+  ad.headline = "Spring sale";
+  BOOST_TEST(referral_line(ad) ==
+             "[The customer came from an ad: \"Spring sale\" https://fb.me/3cr4Wqqkv]");
+  ad.source_url = "";
+  BOOST_TEST(referral_line(ad) == "[The customer came from an ad: \"Spring sale\"]");
+
+  // A giant headline is cut, and the note stays closed.
+  const std::string huge(100'000, 'h');
+  ad.headline = huge;
+  const std::string cut = referral_line(ad);
+  BOOST_TEST(cut.size() <= max_query_bytes / 4 + 1);
+  BOOST_TEST(cut.starts_with("[The customer came from an ad: \"hhh"));
+  BOOST_TEST(cut.ends_with("]"));
+}
+
+BOOST_AUTO_TEST_CASE(a_referral_is_one_more_line_of_an_answered_query_only) {
+  message_content content;
+  content.text_body = "Is it on sale?";
+  check_answer(describe(message_kind::text, content), "Is it on sale?");
+  content.referral.headline = "Spring sale";
+  check_answer(describe(message_kind::text, content),
+               "Is it on sale?\n[The customer came from an ad: \"Spring sale\"]");
+  check_no_answer(describe(message_kind::sticker, content), disposition::unsupported);
+  check_no_answer(describe(message_kind::reaction, content), disposition::ignore);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

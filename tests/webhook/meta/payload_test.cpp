@@ -666,6 +666,10 @@ BOOST_AUTO_TEST_CASE(every_fixture_has_a_defined_outcome) {
       {"statuses.json", {}},
       {"text-reply-context.json", {answered("And on Sundays?")}},
       {"text.json", {answered("Hi, what are your opening hours?")}},
+      {"text-ad-referral.json",
+       {answered("Is the floor lamp still on sale?\n[The customer came from an ad: \"Spring sale: "
+                 "30% off lamps\" https://fb.me/3cr4Wqqkv]")}},
+      {"smb-message-echoes.json", {}},
       {"unsupported.json", {ignored}},
       {"username-user.json", {answered("Hello from a username account")}},
   };
@@ -970,6 +974,120 @@ BOOST_AUTO_TEST_CASE(ids_over_their_bounds_are_refused_and_counted) {
   BOOST_TEST_REQUIRE(parsed->messages.size() == 2u);
   BOOST_TEST(parsed->messages[0].id == at_bound);
   BOOST_TEST(parsed->messages[1].id == "wamid.good");
+}
+
+// --- operator controls: the business's own messages, ads, webhook fields -----------------------
+
+// The standard envelope around one change of `field` holding `value`.
+std::string change_of(const std::string& field, const std::string& value) {
+  return R"({"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":")" +
+         field + R"(","value":)" + value + "}]}]}";
+}
+
+BOOST_AUTO_TEST_CASE(smb_message_echoes_become_echoes_not_messages) {
+  const auto parsed = parse(read_fixture("smb-message-echoes.json"));
+  BOOST_TEST_REQUIRE(parsed.has_value());
+  BOOST_TEST(parsed->messages.empty());
+  BOOST_TEST(parsed->ignored_changes == 0u);
+  BOOST_TEST_REQUIRE(parsed->echoes.size() == 1u);
+  const echo& e = parsed->echoes.front();
+  BOOST_TEST(e.id == "wamid.HBgMOTE5ODc2NTQzMjEwFQIAERgSRUNIT0ZST01USEVBUFAwMDEA");
+  BOOST_TEST(e.phone_number_id == "106540352242922");
+  // "from" is the business's own number; the customer is "to".
+  BOOST_TEST(e.customer_id == "919876543210");
+  BOOST_TEST(parsed->changes_by_field.at("smb_message_echoes") == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(echoes_read_with_field_first_for_username_customers_and_wrong_shapes_dropped) {
+  const std::string value = R"({"metadata":{"phone_number_id":"555"},"message_echoes":[)"
+                            R"({"from":"1","to":"911","id":"wamid.e1"},)"
+                            R"({"from":"1","to_user_id":"IN.1349","id":"wamid.e2"},)"
+                            R"({"from":"1","to":911,"id":"wamid.bad"},)"
+                            R"({"from":"1","id":"wamid.nobody"},)"
+                            R"("not an object"]})";
+  const auto parsed = parse(change_of("smb_message_echoes", value));
+  BOOST_TEST_REQUIRE(parsed.has_value());
+  BOOST_TEST_REQUIRE(parsed->echoes.size() == 2u);
+  BOOST_TEST(parsed->echoes[0].customer_id == "911");
+  BOOST_TEST(parsed->echoes[0].phone_number_id == "555");
+  BOOST_TEST(parsed->echoes[1].customer_id == "IN.1349");
+  BOOST_TEST(parsed->echoes[1].id == "wamid.e2");
+  BOOST_TEST(parsed->messages.empty());
+
+  // Without the business number, nobody can be paused.
+  const auto no_number = parse(change_of(
+      "smb_message_echoes", R"({"message_echoes":[{"from":"1","to":"911","id":"wamid.e3"}]})"));
+  BOOST_TEST_REQUIRE(no_number.has_value());
+  BOOST_TEST(no_number->echoes.empty());
+}
+
+BOOST_AUTO_TEST_CASE(message_echoes_count_only_in_their_own_field) {
+  // The same array in a "messages" change is not the business's app writing.
+  const std::string value =
+      R"({"metadata":{"phone_number_id":"555"},"message_echoes":[{"to":"911","id":"wamid.e"}],)"
+      R"("messages":[)" +
+      good_message + "]}";
+  const auto parsed = parse(change_of("messages", value));
+  BOOST_TEST_REQUIRE(parsed.has_value());
+  BOOST_TEST(parsed->echoes.empty());
+  BOOST_TEST(parsed->messages.size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(changes_are_counted_by_field_and_unknown_fields_as_other) {
+  const std::string body =
+      R"({"object":"whatsapp_business_account","entry":[{"id":"1","changes":[)"
+      R"({"field":"account_update","value":{"event":"VERIFIED_ACCOUNT"}},)"
+      R"({"field":"a_field_meta_adds_next_year","value":{"x":1}},)"
+      R"({"field":"account_update","value":{"event":"DISABLED_UPDATE"}},)"
+      R"({"field":"messages","value":{"metadata":{"phone_number_id":"555"},"messages":[)" +
+      good_message + "]}}]}]}";
+  const auto parsed = parse(body);
+  BOOST_TEST_REQUIRE(parsed.has_value());
+  BOOST_TEST(parsed->changes_by_field.size() == 3u);
+  BOOST_TEST(parsed->changes_by_field.at("account_update") == 2u);
+  BOOST_TEST(parsed->changes_by_field.at("other") == 1u);
+  BOOST_TEST(parsed->changes_by_field.at("messages") == 1u);
+  BOOST_TEST(parsed->ignored_changes == 3u);
+  BOOST_TEST(parsed->messages.size() == 1u);
+  BOOST_TEST(known_field("history") == "history");
+  BOOST_TEST(known_field("") == "other");
+  BOOST_TEST(known_field("Messages") == "other");
+}
+
+BOOST_AUTO_TEST_CASE(a_referral_adds_the_ad_line_and_nothing_else_changes) {
+  const inbound_message from_ad = only_message("text-ad-referral.json");
+  BOOST_TEST(from_ad.text ==
+             "Is the floor lamp still on sale?\n[The customer came from an ad: \"Spring sale: 30% "
+             "off lamps\" https://fb.me/3cr4Wqqkv]");
+  BOOST_TEST(from_ad.customer_id == "919876543210");
+
+  // The same message without its referral is the text alone.
+  std::string body = read_fixture("text-ad-referral.json");
+  const auto start = body.find(R"("referral":)");
+  const auto end = body.find(R"("from":)", start);
+  BOOST_TEST_REQUIRE((start != std::string::npos && end != std::string::npos));
+  body.erase(start, end - start);
+  const auto plain = parse(body);
+  BOOST_TEST_REQUIRE(plain.has_value());
+  BOOST_TEST_REQUIRE(plain->messages.size() == 1u);
+  BOOST_TEST(plain->messages.front().text == "Is the floor lamp still on sale?");
+
+  // An ad without a headline names its body; a caption keeps its attachment note first.
+  const inbound_message body_only = one_of(
+      "text", R"(,"text":{"body":"hi"},"referral":{"body":"Lamps","source_url":"https://x.y/a"})");
+  BOOST_TEST(body_only.text == "hi\n[The customer came from an ad: \"Lamps\" https://x.y/a]");
+  const inbound_message captioned =
+      one_of("image", R"(,"image":{"caption":"this one?"},"referral":{"headline":"Sale"})");
+  BOOST_TEST(captioned.text ==
+             "this one?\n[The customer attached an image]\n[The customer came from an ad: "
+             "\"Sale\"]");
+  // A message the AI does not answer gains nothing; an empty referral adds nothing.
+  check(one_of("image", R"(,"image":{},"referral":{"headline":"Sale"})"), unsupported_reply,
+        "image without caption");
+  check(one_of("text", R"(,"text":{"body":"hi"},"referral":{"headline":" ","source_type":"ad"})"),
+        answered("hi"), "blank referral");
+  check(one_of("text", R"(,"text":{"body":"hi"},"referral":{"headline":7})"), answered("hi"),
+        "headline of the wrong type");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
