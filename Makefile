@@ -47,7 +47,7 @@ clean:
 
 # `make bench`: Release build in build-bench, the bridge measured against nginx (a fixed 200) with
 # our load generator in the same run; a table on stdout and build-bench/bench.json (BENCHMARKS.md).
-BENCH_PACKAGES ?= nginx-light openssl valgrind python3 wrk
+BENCH_PACKAGES ?= nginx-light openssl valgrind python3 wrk redis-server
 .PHONY: bench
 bench:
 	@EXTRA_PACKAGES="$(BENCH_PACKAGES)" bash deploy/install-deps.sh

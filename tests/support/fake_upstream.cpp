@@ -82,6 +82,10 @@ fake_upstream::fake_upstream(asio::any_io_executor executor, responder answer,
     : state_(std::make_shared<shared_state>(executor, std::move(answer))), tls_(tls != nullptr) {
   webhook::http::listener_limits limits;
   limits.max_body_bytes = 8 * 1024 * 1024;
+  // A fake upstream answers when its responder says (a delay, a held reply): the listener's
+  // handler deadline, meant for the bridge's own journal and Redis, must not cut a slow fake
+  // upstream short with a 503 (the bench's Robofy that holds every answer for 600 s).
+  limits.handler_timeout = std::chrono::hours(24);
   listener_ = std::make_unique<webhook::http::http_listener>(
       executor, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port),
       std::make_shared<recording_handler>(state_), limits, std::move(tls));

@@ -157,6 +157,90 @@ if "slow_10k" in raw:
                  f'{(raw.get("slow_10k_latency_us") or {}).get("p50_us", 0) / 1e6:.2f} / '
                  f'{(raw.get("slow_10k_latency_us") or {}).get("p99_us", 0) / 1e6:.2f}'))
 
+def redis_section(raw):
+    """The Redis rounds of tests/tools/bench/redis.sh (issue 12): a result entry and rows."""
+    sp, r1, r2 = (raw[f"redis_pipeline_{v}"] for v in ("spool", "redis_1", "redis_2"))
+    rate_spool, rate_redis = raw["redis_rate_spool"], raw["redis_rate_redis"]
+    queued, remembered = raw["redis_memory_queued"], raw["redis_memory_remembered"]
+    one_to_spool = ratio(r1["messages_per_s"], sp["messages_per_s"])
+    two_to_one = ratio(r2["messages_per_s"], r1["messages_per_s"])
+    entry = {
+        "pipeline": {"spool": sp, "redis_1_replica": r1, "redis_2_replicas": r2,
+                     "redis_1_to_spool_ratio": one_to_spool, "redis_2_to_1_ratio": two_to_one,
+                     "redis_2_to_spool_ratio": ratio(r2["messages_per_s"], sp["messages_per_s"]),
+                     "rounds": {v: raw.get(f"redis_pipeline_{v}_rounds")
+                                for v in ("spool", "redis_1", "redis_2")}},
+        "acceptance_at_rate": {"spool": rate_spool, "redis": rate_redis},
+        "memory": {"queued": queued, "remembered": remembered,
+                   "bytes_per_queued_message": queued["bytes_per_message"],
+                   "bytes_per_remembered_wamid": remembered["bytes_per_message"],
+                   "bytes_per_answered_message": r1.get("redis_bytes_per_answered_message"),
+                   "bytes_per_conversation_in_progress":
+                       queued.get("conversation_in_progress_bytes")},
+        "round_trips_per_accepted_message": queued["round_trips_per_message"],
+        "targets": {
+            "redis_1_to_spool_ge_0_5": one_to_spool is not None and one_to_spool >= 0.5,
+            "redis_2_to_1_ge_0_9": two_to_one is not None and two_to_one >= 0.9,
+            "accept_p99_lt_5ms_at_rate": rate_redis["p99_us"] < 5000,
+            "round_trips_le_2": queued["round_trips_per_message"] <= 2},
+        "appendfsync": raw.get("redis_appendfsync", "always"),
+        "note": "every round on a fresh redis-server (loopback, appendonly yes, appendfsync as "
+                "above, noeviction) and fresh bridges; the memory rounds with appendfsync "
+                "everysec (fsync changes no memory figure); wamids 64 characters like Meta's",
+    }
+
+    def cpu(run):
+        c = run["cpu_s"]
+        bridges = " + ".join(f"{b:.2f}" for b in c["bridges"])
+        return (f'bridge {bridges} | redis {c["redis_server"]:.2f} | fakes {c["fakes"]:.2f} | '
+                f'loadgen {c["loadgen"]:.2f} | harness {c["harness"]:.2f} | other tenants '
+                f'{c["other_tenants"]:.2f} | of {c["capacity"]:.2f} core-s')
+
+    def mark(ok):
+        return "✓" if ok else "✗"
+
+    t = entry["targets"]
+    table = [
+        (f'Redis pipeline messages/s, appendfsync {entry["appendfsync"]}: spool | Redis 1 '
+         'replica (ratio, target >= 0.5)',
+         f'{sp["messages_per_s"]:.0f} | {r1["messages_per_s"]:.0f} ({one_to_spool}) '
+         f'{mark(t["redis_1_to_spool_ge_0_5"])}'),
+        ("Redis pipeline messages/s: 2 replicas (ratio to 1 replica, target >= 0.9 | to spool)",
+         f'{r2["messages_per_s"]:.0f} ({two_to_one} {mark(t["redis_2_to_1_ge_0_9"])} | '
+         f'{ratio(r2["messages_per_s"], sp["messages_per_s"])})'),
+        ("Redis pipeline send->reply p50 / p99 ms (spool | 1 replica | 2 replicas)",
+         f'{e2e(sp)} | {e2e(r1)} | {e2e(r2)}'),
+        ("Redis reads/s | input bytes per read | per message (1 replica | 2 replicas)",
+         f'{r1.get("redis_reads_per_s")} | {r1.get("redis_input_bytes_per_read")} | '
+         f'{r1.get("redis_input_bytes_per_message")} B | {r2.get("redis_reads_per_s")} | '
+         f'{r2.get("redis_input_bytes_per_read")} | {r2.get("redis_input_bytes_per_message")} B'),
+        ("Redis pipeline CPU s, spool run", cpu(sp)),
+        ("Redis pipeline CPU s, 1 replica", cpu(r1)),
+        ("Redis pipeline CPU s, 2 replicas", cpu(r2)),
+        (f'acceptance at {rate_redis["rate"]}/s p50 / p99 ms (spool | Redis, target p99 < 5)',
+         f'{ms(rate_spool["p50_us"])} / {ms(rate_spool["p99_us"])} | '
+         f'{ms(rate_redis["p50_us"])} / {ms(rate_redis["p99_us"])} '
+         f'{mark(t["accept_p99_lt_5ms_at_rate"])}'),
+        ("Redis round trips per message: acceptance (target <= 2) | whole pipeline",
+         f'{queued["round_trips_per_message"]} {mark(t["round_trips_le_2"])} | '
+         f'{rate_redis.get("round_trips_per_message")} '
+         f'({rate_redis.get("redis_scripts_per_message")} scripts)'),
+        ("Redis memory per queued message (its stored value alone)",
+         f'{queued["bytes_per_message"]} B ({queued.get("stored_value_bytes")} B)'),
+        ("Redis memory per remembered wamid | per answered message (kept 7 days)",
+         f'{remembered["bytes_per_message"]} B | '
+         f'{r1.get("redis_bytes_per_answered_message")} B'),
+        ("Redis memory per conversation being answered (lease + held + begun keys)",
+         f'{queued.get("conversation_in_progress_bytes")} B '
+         f'(lease {queued.get("lease_key_bytes")} B)'),
+    ]
+    return entry, table
+
+
+if "redis_pipeline_redis_1" in raw:
+    result["redis"], table = redis_section(raw)
+    rows += table
+
 with open(out_path, "w") as f:
     json.dump(result, f, indent=2)
     f.write("\n")

@@ -296,6 +296,11 @@ done
 out[pipeline_memory]=$best_memory
 out[pipeline_spool]=$best_spool
 
+# ---- Redis (issue 12): the spool against one and two replicas on a private redis-server,
+# acceptance latency at a fixed rate, memory per queued message and per wamid (BENCH_REDIS=0
+# skips it; the rounds and their knobs are described in redis.sh).
+source tests/tools/bench/redis.sh && redis_rounds
+
 # ---- 10,000 conversations at once, Robofy answering after 2 s.
 if [ "${BENCH_SLOW:-1}" != 0 ]; then
   echo "make bench: 10000 conversations, Robofy latency 2 s"

@@ -2,7 +2,8 @@
 # ctest bench_smoke: the load generator for ~2 s against the real bridge with the instant fakes
 # (tiny numbers, no baseline), so the `make bench` tooling cannot rot: plain HTTP, the per-message
 # latency stamps, then a few hundred requests over TLS (a certificate the fakes write, so no
-# openssl command is needed). Prints "bench smoke: ok".
+# openssl command is needed), then one tiny round of the Redis bench (redis.sh: two replicas on a
+# private redis-server; skipped without redis-server). Prints "bench smoke: ok".
 set -euo pipefail
 bridge=$1 fakes=$2 loadgen=$3
 source "$(dirname "$0")/lib.sh"
@@ -18,7 +19,8 @@ cleanup() {
 trap cleanup EXIT
 
 "$fakes" --robofy-port "$robofy" --graph-port "$graph" >"$work/fakes.log" 2>&1 &
-pids+=($!)
+fakes_pid=$!
+pids+=("$fakes_pid")
 for _ in $(seq 1 500); do grep -q "fakes ready" "$work/fakes.log" && break; sleep 0.01; done
 grep -q "fakes ready" "$work/fakes.log" || { echo "bench smoke: fakes failed"; cat "$work/fakes.log"; exit 1; }
 write_config "$work/bench.yaml" "$port" "$admin" "$robofy" "$graph" 100000 64
@@ -81,4 +83,23 @@ tls=$("$loadgen" --url "https://127.0.0.1:$port/webhook" --ca-file "$work/tls.cr
 echo "loadgen TLS: $tls"
 [ "$(json_field "$tls" ok)" = 300 ] || { echo "bench smoke: not every TLS request got 200"; exit 1; }
 wait_replies $((requests + 300)) || { echo "bench smoke: $replies of $((requests + 300)) answered"; exit 1; }
-echo "bench smoke: ok ($requests requests, $rps req/s, 300 over TLS, $replies replies)"
+
+# The Redis rounds' own functions (redis.sh), tiny: two replicas on a private redis-server, 40
+# messages spread over both by two loadgens, every one answered, the round's JSON complete.
+redis_note="no redis-server: Redis round skipped"
+if command -v redis-server >/dev/null && command -v python3 >/dev/null; then
+  kill -TERM "$bridge_pid"
+  wait "$bridge_pid" 2>/dev/null || true
+  ticks=$(getconf CLK_TCK) connections=4 pin_server=() pin_cpu=()
+  graph_count() { http_get "$graph" /bench/count; }
+  source "$(dirname "$0")/redis.sh"
+  rb_start_redis
+  rb_start_bridges 2 redis 1000 8
+  round=$(rb_pipeline 40 redis)
+  echo "redis round: $round"
+  [ "$(json_field "$round" replies)" = 40 ] || { echo "bench smoke: Redis round not answered"; exit 1; }
+  trips=$(json_field "$round" round_trips_per_message)
+  awk -v t="${trips:-0}" 'BEGIN { exit !(t > 0) }' || { echo "bench smoke: no Redis round trips"; exit 1; }
+  redis_note="Redis round: 40 messages over 2 replicas, $trips round trips each"
+fi
+echo "bench smoke: ok ($requests requests, $rps req/s, 300 over TLS, $replies replies; $redis_note)"
