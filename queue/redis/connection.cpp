@@ -53,10 +53,17 @@ std::shared_ptr<asio::ssl::context> make_tls_context(const client_options& optio
 // What the logs and metrics call the server: its URL, or the sentinels and the master name.
 std::string endpoint_of(const client_options& options) {
   if (!options.sentinel) return options.server.to_string();
-  std::string sentinels;
-  for (const server_address& a : options.sentinel->addresses)
-    sentinels += (sentinels.empty() ? "" : ",") + a.to_string();
-  return "master " + options.sentinel->master_name + " via sentinel " + sentinels;
+  // Appended piece by piece (GCC 12's -Wstringop-overflow false positive: see url::to_string).
+  std::string out = "master ";
+  out += options.sentinel->master_name;
+  out += " via sentinel ";
+  bool first = true;
+  for (const server_address& a : options.sentinel->addresses) {
+    if (!first) out += ',';
+    out += a.to_string();
+    first = false;
+  }
+  return out;
 }
 
 // Everything the run loop and the callers share. The client facade and the run loop each hold it,
