@@ -40,7 +40,8 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
-namespace wh = bridge::webhook;
+namespace wh = bridge::webhook::meta;
+namespace wire = bridge::webhook::http;
 
 constexpr std::string_view app_secret = "fuzz-app-secret";
 constexpr std::string_view verify_token = "fuzz-verify-token";
@@ -74,8 +75,8 @@ class counting_sink final : public wh::delivery_sink {
 // Reads one request from the front of `bytes` as the listener would (same limits); the peer is
 // taken to close the connection where the bytes end. Returns the bytes used; `out` holds the
 // request when one was complete and well-formed.
-std::size_t read_request(std::string_view bytes, std::optional<wh::request>& out) {
-  const wh::listener_limits limits;
+std::size_t read_request(std::string_view bytes, std::optional<wire::request>& out) {
+  const wire::listener_limits limits;
   http::request_parser<http::string_body> parser;
   parser.body_limit(limits.max_body_bytes);
   parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
@@ -117,29 +118,29 @@ std::string percent_encode(std::string_view text) {
 }
 
 void check_query_helpers(std::string_view target) {
-  const std::string_view path = wh::target_path(target);
+  const std::string_view path = wire::target_path(target);
   check(target.substr(0, path.size()) == path);
   check(path.find('?') == std::string_view::npos);
   check(path.size() == target.size() || target[path.size()] == '?');
   for (const std::string_view name : {"hub.mode", "hub.verify_token", "hub.challenge", ""}) {
-    const auto value = wh::query_parameter(target, name);
+    const auto value = wire::query_parameter(target, name);
     if (path.size() == target.size()) check(!value);
     if (value) check(value->size() <= target.size());
   }
   // Any value survives encoding into a target and reading back out.
   const std::string_view value = target.substr(0, 256);
   const std::string encoded = "/webhook?x=1&hub.challenge=" + percent_encode(value) + "&y";
-  const auto decoded = wh::query_parameter(encoded, "hub.challenge");
+  const auto decoded = wire::query_parameter(encoded, "hub.challenge");
   check(decoded && *decoded == value);
-  check(wh::target_path(encoded) == webhook_path);
+  check(wire::target_path(encoded) == webhook_path);
 }
 
-std::string_view header_of(const wh::request& req, std::string_view name) {
+std::string_view header_of(const wire::request& req, std::string_view name) {
   const auto it = req.find(name);
   return it == req.end() ? std::string_view{} : std::string_view{it->value()};
 }
 
-void handle_and_check(wh::request& req) {
+void handle_and_check(wire::request& req) {
   if (header_of(req, "X-Hub-Signature-256") == sign_here_marker) {
     req.set("X-Hub-Signature-256", wh::sign_body(app_secret, req.body()));
   }
@@ -156,15 +157,15 @@ void handle_and_check(wh::request& req) {
 
   // Taken before handle(): parse_delivery pads the body and must leave it as it was.
   const std::string body_before = req.body();
-  const bool on_path = wh::target_path(req.target()) == webhook_path;
+  const bool on_path = wire::target_path(req.target()) == webhook_path;
   const bool is_post = req.method() == http::verb::post;
   const bool signed_ok = wh::verify_signature(app_secret, header_of(req, "X-Hub-Signature-256"),
                                               req.body()) == wh::signature_status::ok;
 
   asio::io_context io;
   std::exception_ptr failure;
-  std::optional<wh::response> res;
-  asio::co_spawn(io, endpoint.handle(req), [&](std::exception_ptr e, wh::response r) {
+  std::optional<wire::response> res;
+  asio::co_spawn(io, endpoint.handle(req), [&](std::exception_ptr e, wire::response r) {
     failure = e;
     if (!e) res.emplace(std::move(r));
   });
@@ -188,9 +189,9 @@ void handle_and_check(wh::request& req) {
     }
   }
   if (on_path && req.method() == http::verb::get && status == http::status::ok) {
-    check(wh::query_parameter(req.target(), "hub.mode") == "subscribe");
-    check(wh::query_parameter(req.target(), "hub.verify_token") == verify_token);
-    check(wh::query_parameter(req.target(), "hub.challenge") == res->body());
+    check(wire::query_parameter(req.target(), "hub.mode") == "subscribe");
+    check(wire::query_parameter(req.target(), "hub.verify_token") == verify_token);
+    check(wire::query_parameter(req.target(), "hub.challenge") == res->body());
   }
   if (on_path && !is_post && req.method() != http::verb::get) {
     check(status == http::status::method_not_allowed);
@@ -228,7 +229,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // The raw bytes as a target too: the helpers take any string.
   check_query_helpers(bytes.substr(0, 4096));
   for (int i = 0; i < max_requests_per_input && !bytes.empty(); ++i) {
-    std::optional<wh::request> req;
+    std::optional<wire::request> req;
     const std::size_t used = read_request(bytes, req);
     if (!req) break;  // the listener answers a read error and closes
     handle_and_check(*req);

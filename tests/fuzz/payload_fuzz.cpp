@@ -24,7 +24,7 @@
 
 namespace {
 
-namespace wh = bridge::webhook;
+namespace wh = bridge::webhook::meta;
 
 void check(bool condition) {
   if (!condition) __builtin_trap();
