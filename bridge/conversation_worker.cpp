@@ -29,16 +29,6 @@ double unit_random(std::mt19937_64& random) {
   return std::uniform_real_distribution<double>(0.0, 1.0)(random);
 }
 
-// The wamids of the messages, for log lines that must name every message they speak of.
-std::string ids_of(std::span<const store::pending_message> messages) {
-  std::string ids;
-  for (const auto& item : messages) {
-    if (!ids.empty()) ids += ",";
-    ids += item.message.id;
-  }
-  return ids;
-}
-
 // The conversation of `messages` as logged: the business number and the (redacted) customer.
 std::string conversation_of(std::span<const store::pending_message> messages,
                             const std::string& customer) {
@@ -256,6 +246,15 @@ awaitable<std::string> robofy_answer(std::span<const store::pending_message> mes
 
 }  // namespace
 
+std::string ids_of(std::span<const store::pending_message> messages) {
+  std::string ids;
+  for (const auto& item : messages) {
+    if (!ids.empty()) ids += ",";
+    ids += item.message.id;
+  }
+  return ids;
+}
+
 awaitable<answer_outcome> answer_messages(std::span<const store::pending_message> messages,
                                           std::shared_ptr<const runtime_settings> settings,
                                           worker_context context) {
@@ -302,16 +301,6 @@ awaitable<std::optional<prepared_reply>> prepare_reply(
     answer =
         co_await robofy_answer(messages, *route, target, settings, context, ids, customer, outcome);
   }
-  // A person may have taken the conversation over while Robofy thought: then the AI stays quiet.
-  if (co_await context.store.is_paused(store::conversation_key(first))) {
-    log_event(spdlog::level::info, {"paused", ids, conversation_of(messages, customer)},
-              "not sending the answer for {} to {}: the conversation was handed to a person", ids,
-              customer);
-    outcome.paused = true;
-    outcome.real_answer = true;  // not a failure: the person answers
-    co_return std::nullopt;
-  }
-
   answer_split split =
       answer_parts(answer, settings.config.replies.max_parts, settings.config.replies.cut_notice);
   if (split.cut) {

@@ -60,8 +60,10 @@ struct answer_outcome {
   std::string detail;  // Robofy's status and error, or Meta's code and title
   std::string query;   // what Robofy was asked
   int robofy_calls = 0;
-  bool paused = false;  // nothing was sent: the conversation was handed to a person meanwhile
 };
+
+// The wamids of `messages`, comma-separated: log lines name every message they speak of.
+std::string ids_of(std::span<const store::pending_message> messages);
 
 // A reply ready to go out: what prepare_reply made.
 struct prepared_reply {
@@ -76,17 +78,18 @@ struct prepared_reply {
 // answer, is formatted for WhatsApp, split into parts (at most replies.max_parts) and sent in
 // order, each after the previous was accepted, paced per business number. Only messages the
 // bridge cannot read get replies.unsupported_text without asking Robofy. While Robofy thinks, the
-// customer sees the message read and "typing…". If the conversation is paused (handed to a
-// person) by the time the answer is ready, nothing is sent. Never throws for upstream failures.
+// customer sees the message read and "typing…". Whether the conversation was handed to a person
+// meanwhile is the store's to say (begin_send, in the pipeline). Never throws for upstream
+// failures.
 boost::asio::awaitable<answer_outcome> answer_messages(
     std::span<const store::pending_message> messages,
     std::shared_ptr<const runtime_settings> settings, worker_context context);
 
 // The first half: the reply to `messages` (Robofy's answer, the fallback or the unsupported
 // text), formatted and split, the customer seeing "typing…" meanwhile. Sends nothing but read
-// receipts; nullopt when nothing is to be sent (the number lost its route, or the conversation
-// was handed to a person: outcome.paused). The pipeline asks the store whether the claim is still
-// its own between the two halves. Never throws for upstream failures.
+// receipts; nullopt when the number lost its route. The pipeline asks the store between the two
+// halves whether the claim is still its own and the conversation not handed to a person
+// (begin_send). Never throws for upstream failures.
 boost::asio::awaitable<std::optional<prepared_reply>> prepare_reply(
     std::span<const store::pending_message> messages,
     std::shared_ptr<const runtime_settings> settings, worker_context context,

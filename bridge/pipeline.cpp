@@ -265,7 +265,7 @@ awaitable<bool> pipeline::answer_part(const store::claim& held,
     ids.push_back(item.message.id);
   // Handed to a person before the AI began: not even Robofy is asked.
   if (co_await services_.store->is_paused(held.conversation)) {
-    co_await hold_back_for_person(held, ids, *settings);
+    co_await hold_back_for_person(held, part, ids, *settings);
     co_return true;
   }
   const worker_context context{
@@ -279,8 +279,15 @@ awaitable<bool> pipeline::answer_part(const store::claim& held,
   if (reply) {
     if (const auto ec = co_await services_.store->begin_send(held, ids)) {
       if (ec == store::errc::paused) {
-        // Handed to a person between Robofy's answer and the send: not answered late.
-        co_await hold_back_for_person(held, ids, *settings);
+        // A person took the conversation over while Robofy thought: the AI stays quiet. Not a
+        // failure (no dead letter) and not counted as paused: these were answered, by a person.
+        log_event(spdlog::level::info,
+                  {"paused", ids_of(part),
+                   webhook::util::redact_conversation(
+                       held.conversation, settings->config.logging.redact_phone_numbers)},
+                  "not sending the answer for {}: the conversation was handed to a person",
+                  ids_of(part));
+        co_await services_.store->finish(held, ids);
         co_return true;
       }
       spdlog::warn("not answering {} now: the store could not record the start ({})",
@@ -295,12 +302,11 @@ awaitable<bool> pipeline::answer_part(const store::claim& held,
 }
 
 awaitable<void> pipeline::hold_back_for_person(const store::claim& held,
+                                               std::span<const store::pending_message> part,
                                                const std::vector<std::string>& ids,
                                                const runtime_settings& settings) {
   admission_counters_.paused += ids.size();
-  std::string joined;
-  for (const std::string& id : ids)
-    joined += (joined.empty() ? "" : ",") + id;
+  const std::string joined = ids_of(part);
   const bool redact = settings.config.logging.redact_phone_numbers;
   log_event(spdlog::level::info,
             {"paused", joined, webhook::util::redact_conversation(held.conversation, redact)},

@@ -76,6 +76,7 @@ class pipeline final : public webhook::meta::delivery_sink {
   // Marks `ids` done without answering them: a person has the conversation now (counted as
   // paused, logged).
   boost::asio::awaitable<void> hold_back_for_person(const store::claim& held,
+                                                    std::span<const store::pending_message> part,
                                                     const std::vector<std::string>& ids,
                                                     const runtime_settings& settings);
   // Logs and counts each message's admission after the store decided.

@@ -38,21 +38,6 @@ long long ms(clock_type::duration d) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
 }
 
-// Every line a customer received, in the order Graph received them (the fake Robofy echoes, and a
-// joined query is several lines: one per message).
-std::vector<std::string> lines_heard_by(const std::vector<recorded_request>& graph,
-                                        const std::string& wa_id) {
-  std::vector<std::string> lines;
-  for (const auto& req : graph) {
-    const auto sent = parse_graph_request(req.body);
-    if (sent.to != wa_id || !sent.text.starts_with("Echo: ")) continue;
-    std::istringstream text(sent.text.substr(6));
-    for (std::string line; std::getline(text, line);)
-      lines.push_back(line);
-  }
-  return lines;
-}
-
 // A bridge configuration on loopback that finds Redis through the group's sentinels.
 std::string bridge_config(const temp_dir& dir, const std::string& name, const upstream_fakes& fakes,
                           const failover_group& group, int min_replica_acks) {

@@ -9,6 +9,7 @@
 
 #include "queue/redis/client.hpp"
 #include "tests/queue/redis/test_io.hpp"
+#include "tests/queue/redis/through_sentinels.hpp"
 #include "tests/support/redis_sentinel.hpp"
 #include "tests/support/round_robin_proxy.hpp"
 
@@ -25,25 +26,6 @@ namespace {
 
 // How much later than its deadline a caller may hear back: scheduling, not waiting.
 constexpr auto slack = 300ms;
-
-client_options through_sentinels(const failover_group& group) {
-  client_options options;
-  sentinel_options sentinel;
-  sentinel.master_name = group.options().master_name;
-  for (const std::string& address : group.sentinel_addresses()) {
-    const auto colon = address.rfind(':');
-    sentinel.addresses.push_back(
-        server_address{address.substr(0, colon),
-                       static_cast<std::uint16_t>(std::stoi(address.substr(colon + 1)))});
-  }
-  options.sentinel = std::move(sentinel);
-  options.timeout = 500ms;
-  return options;
-}
-
-std::string address_of(const bridge::test::redis_server& server) {
-  return "127.0.0.1:" + std::to_string(server.port());
-}
 
 // What a stream of writes saw while the primary changed.
 struct write_log {
@@ -94,7 +76,7 @@ BOOST_AUTO_TEST_CASE(after_kill_9_of_the_primary_the_client_follows_the_promoted
   failover_group group;
   asio::io_context io;
   log_capture log;
-  const client_options options = through_sentinels(group);
+  const client_options options = through_sentinels(group, {}, 500ms);
   auto redis = make_client(io.get_executor(), options);
   BOOST_REQUIRE(run(io, wait_until_answers(*redis, 10s)));
   BOOST_REQUIRE(answered(run(io, redis->command("SET", "before", "kept"))).is_error() == false);
@@ -157,7 +139,7 @@ BOOST_AUTO_TEST_CASE(readonly_sends_the_client_back_to_the_sentinels_which_it_ch
   failover_group group;
   asio::io_context io;
   log_capture log;
-  auto redis = make_client(io.get_executor(), through_sentinels(group));
+  auto redis = make_client(io.get_executor(), through_sentinels(group, {}, 500ms));
   BOOST_REQUIRE(run(io, wait_until_answers(*redis, 10s)));
   BOOST_REQUIRE(redis->stats().primary == address_of(group.server(0)));
 

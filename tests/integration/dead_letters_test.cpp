@@ -74,29 +74,6 @@ client_response say(running_bridge& bridge, const std::string& customer, const s
   return post_signed(bridge.webhook(), "/webhook", delivery_body({m}), test_app_secret);
 }
 
-// The texts Graph was asked to send to `customer`, in order.
-std::vector<std::string> texts_to(const fake_upstream& graph, const std::string& customer) {
-  std::vector<std::string> out;
-  for (const auto& req : text_sends(graph.requests())) {
-    const auto sent = parse_graph_request(req.body);
-    if (sent.to == customer) out.push_back(sent.text);
-  }
-  return out;
-}
-
-bool wait_for_texts(const fake_upstream& graph, const std::string& customer, std::size_t n) {
-  return graph.wait_until(
-      [&](const std::vector<recorded_request>& requests) {
-        std::size_t count = 0;
-        for (const auto& req : requests) {
-          const auto sent = parse_graph_request(req.body);
-          if (sent.type == "text" && sent.to == customer) ++count;
-        }
-        return count >= n;
-      },
-      wait_limit);
-}
-
 // GET /v1/dead-letters with `query` ("?limit=2&after=..."): the whole answer.
 json::object list_page(const boost::asio::ip::tcp::endpoint& admin, const std::string& query = {}) {
   const client_response res = admin_request(admin, "GET", "/v1/dead-letters" + query);
@@ -143,7 +120,7 @@ BOOST_DATA_TEST_CASE(robofy_down_gives_the_fallback_and_a_dead_letter_a_replay_a
   running_bridge& bridge = *b.bridge;
   const std::string customer = "919811200001";
   BOOST_REQUIRE_EQUAL(say(bridge, customer, "wamid.dl.1", "when do you open?").status, 200u);
-  BOOST_REQUIRE(wait_for_texts(bridge.graph(), customer, 1));
+  BOOST_REQUIRE(wait_for_texts(bridge.graph(), customer, 1, wait_limit));
   BOOST_TEST(texts_to(bridge.graph(), customer) == std::vector<std::string>{fallback});
   BOOST_REQUIRE(wait_for_letter(bridge.admin(), "wamid.dl.1"));
 
@@ -168,7 +145,7 @@ BOOST_DATA_TEST_CASE(robofy_down_gives_the_fallback_and_a_dead_letter_a_replay_a
       admin_request(bridge.admin(), "POST", "/v1/dead-letters/wamid.dl.1/replay");
   BOOST_TEST(replayed.status == 202u);
   BOOST_TEST(replayed.body == R"({"queued":true})");
-  BOOST_REQUIRE(wait_for_texts(bridge.graph(), customer, 2));
+  BOOST_REQUIRE(wait_for_texts(bridge.graph(), customer, 2, wait_limit));
   BOOST_TEST(texts_to(bridge.graph(), customer) ==
              (std::vector<std::string>{fallback, "Echo: when do you open?"}));
   BOOST_TEST(bridge.robofy().request_count() == 3u);  // two failed calls, then the replay's
@@ -203,10 +180,10 @@ BOOST_DATA_TEST_CASE(two_replays_at_once_queue_the_message_once, data::make(both
       (std::multiset<unsigned>{statuses[0], statuses[1]} == std::multiset<unsigned>{202u, 404u}),
       statuses[0] << " and " << statuses[1]);
 
-  BOOST_REQUIRE(wait_for_texts(bridge.graph(), customer, 2));
+  BOOST_REQUIRE(wait_for_texts(bridge.graph(), customer, 2, wait_limit));
   // Another conversation answered afterwards: a second replay would have been answered by then.
   BOOST_REQUIRE_EQUAL(say(bridge, "919811200099", "wamid.dl.other", "hello").status, 200u);
-  BOOST_REQUIRE(wait_for_texts(bridge.graph(), "919811200099", 1));
+  BOOST_REQUIRE(wait_for_texts(bridge.graph(), "919811200099", 1, wait_limit));
   BOOST_TEST(texts_to(bridge.graph(), customer) ==
              (std::vector<std::string>{fallback, "Echo: is it in stock?"}));
 }
@@ -348,9 +325,9 @@ BOOST_DATA_TEST_CASE(a_replay_outside_the_24_hour_window_is_refused, data::make(
 
   // The customer writes again: the window is open, and the replay goes through.
   BOOST_REQUIRE_EQUAL(say(bridge, customer, "wamid.old.2", "hello again").status, 200u);
-  BOOST_REQUIRE(wait_for_texts(bridge.graph(), customer, 2));
+  BOOST_REQUIRE(wait_for_texts(bridge.graph(), customer, 2, wait_limit));
   BOOST_TEST(replay(bridge.admin(), "wamid.old.1") == 202u);
-  BOOST_REQUIRE(wait_for_texts(bridge.graph(), customer, 3));
+  BOOST_REQUIRE(wait_for_texts(bridge.graph(), customer, 3, wait_limit));
   BOOST_TEST(texts_to(bridge.graph(), customer) ==
              (std::vector<std::string>{fallback, "Echo: hello again", "Echo: down, late"}));
 }

@@ -46,30 +46,6 @@ std::size_t paused_messages(running_bridge& bridge) {
   return bridge.on_loop([](bridge::app& a) { return a.pipeline_view().admissions().paused; });
 }
 
-// The texts Graph was asked to send to `customer`, in order.
-std::vector<std::string> texts_to(const fake_upstream& graph, const std::string& customer) {
-  std::vector<std::string> out;
-  for (const auto& req : text_sends(graph.requests())) {
-    const auto sent = parse_graph_request(req.body);
-    if (sent.to == customer) out.push_back(sent.text);
-  }
-  return out;
-}
-
-// Waits until Graph was asked to send `n` texts to `customer`.
-bool wait_for_texts(const fake_upstream& graph, const std::string& customer, std::size_t n) {
-  return graph.wait_until(
-      [&](const std::vector<recorded_request>& requests) {
-        std::size_t count = 0;
-        for (const auto& req : requests) {
-          const auto sent = parse_graph_request(req.body);
-          if (sent.type == "text" && sent.to == customer) ++count;
-        }
-        return count >= n;
-      },
-      wait_limit);
-}
-
 // True when no request the fake received mentions `text` (a wamid, a query).
 bool never_mentioned(const fake_upstream& upstream, const std::string& text) {
   for (const auto& req : upstream.requests()) {
@@ -111,7 +87,7 @@ BOOST_DATA_TEST_CASE(an_echo_pauses_the_conversation_until_an_operator_resumes_i
   const std::string customer = "919811100001";
 
   BOOST_REQUIRE_EQUAL(say(bridge, customer, "wamid.h.1", "before the handover").status, 200u);
-  BOOST_REQUIRE(wait_for_texts(bridge.graph(), customer, 1));
+  BOOST_REQUIRE(wait_for_texts(bridge.graph(), customer, 1, wait_limit));
 
   // The business answers the customer from the WhatsApp Business app on the same number.
   BOOST_REQUIRE_EQUAL(post_signed(bridge.webhook(), "/webhook",
@@ -132,7 +108,7 @@ BOOST_DATA_TEST_CASE(an_echo_pauses_the_conversation_until_an_operator_resumes_i
   // Another customer is answered meanwhile; by then anything queued for the paused one would
   // have been taken up too.
   BOOST_REQUIRE_EQUAL(say(bridge, "919811100099", "wamid.h.other", "still there?").status, 200u);
-  BOOST_REQUIRE(wait_for_texts(bridge.graph(), "919811100099", 1));
+  BOOST_REQUIRE(wait_for_texts(bridge.graph(), "919811100099", 1, wait_limit));
   BOOST_TEST(queries_for(bridge.robofy(), customer) ==
              std::vector<std::string>{"before the handover"});
   BOOST_TEST(texts_to(bridge.graph(), customer) ==
@@ -155,7 +131,7 @@ BOOST_DATA_TEST_CASE(an_echo_pauses_the_conversation_until_an_operator_resumes_i
       404u);
 
   BOOST_REQUIRE_EQUAL(say(bridge, customer, "wamid.h.4", "anyone?").status, 200u);
-  BOOST_REQUIRE(wait_for_texts(bridge.graph(), customer, 2));
+  BOOST_REQUIRE(wait_for_texts(bridge.graph(), customer, 2, wait_limit));
   // Only the new question: what came during the pause was the person's to answer.
   BOOST_TEST(queries_for(bridge.robofy(), customer) ==
              (std::vector<std::string>{"before the handover", "anyone?"}));
@@ -194,7 +170,7 @@ BOOST_DATA_TEST_CASE(a_pause_by_api_for_one_second_ends_on_its_own, data::make(b
   std::this_thread::sleep_until(until + 50ms);
   BOOST_TEST(paused_list(bridge.admin()).empty());
   BOOST_REQUIRE_EQUAL(say(bridge, customer, "wamid.p.2", "after the pause").status, 200u);
-  BOOST_REQUIRE(wait_for_texts(bridge.graph(), customer, 1));
+  BOOST_REQUIRE(wait_for_texts(bridge.graph(), customer, 1, wait_limit));
   BOOST_TEST(queries_for(bridge.robofy(), customer) == std::vector<std::string>{"after the pause"});
   BOOST_TEST(texts_to(bridge.graph(), customer) ==
              std::vector<std::string>{"Echo: after the pause"});
@@ -242,7 +218,7 @@ BOOST_DATA_TEST_CASE(an_answer_ready_after_the_pause_began_is_not_sent, data::ma
   BOOST_REQUIRE_EQUAL(
       admin_request(bridge.admin(), "POST", conversation_path(customer) + "/resume").status, 200u);
   BOOST_REQUIRE_EQUAL(say(bridge, customer, "wamid.a.3", "third question").status, 200u);
-  BOOST_REQUIRE(wait_for_texts(bridge.graph(), customer, 1));
+  BOOST_REQUIRE(wait_for_texts(bridge.graph(), customer, 1, wait_limit));
   BOOST_TEST(texts_to(bridge.graph(), customer) ==
              std::vector<std::string>{"Echo: third question"});
 }
@@ -296,7 +272,7 @@ BOOST_AUTO_TEST_CASE(a_pause_survives_kill_9_and_a_restart_on_the_same_spool) {
   BOOST_REQUIRE_EQUAL(
       post(second, delivery_body({{test_number, "919811100006", "wamid.k.3", "not paused"}})),
       200u);
-  BOOST_REQUIRE(wait_for_texts(fakes.graph(), "919811100006", 1));
+  BOOST_REQUIRE(wait_for_texts(fakes.graph(), "919811100006", 1, wait_limit));
   BOOST_TEST(metric_sample(fetch_metrics(second.admin), "robofy_wa_bridge_messages_paused_total") ==
              2);
   BOOST_TEST(queries_for(fakes.robofy(), by_echo).empty());
@@ -307,7 +283,7 @@ BOOST_AUTO_TEST_CASE(a_pause_survives_kill_9_and_a_restart_on_the_same_spool) {
       admin_request(second.admin, "POST", conversation_path(by_echo) + "/resume").status, 200u);
   BOOST_REQUIRE_EQUAL(post(second, delivery_body({{test_number, by_echo, "wamid.k.4", "back?"}})),
                       200u);
-  BOOST_REQUIRE(wait_for_texts(fakes.graph(), by_echo, 1));
+  BOOST_REQUIRE(wait_for_texts(fakes.graph(), by_echo, 1, wait_limit));
   BOOST_TEST(texts_to(fakes.graph(), by_echo) == std::vector<std::string>{"Echo: back?"});
   second.process->send_signal(SIGTERM);
   BOOST_TEST(second.process->wait_for_exit(wait_limit).value_or(-1) == 0);

@@ -31,21 +31,6 @@ namespace {
 
 constexpr auto wait_limit = 20s;
 
-// Every line the customer received, across all replies, in the order Graph received them. The
-// fake Robofy echoes queries, and a joined query is several lines, so each line is one message.
-std::vector<std::string> lines_heard_by(const std::vector<recorded_request>& graph,
-                                        const std::string& wa_id) {
-  std::vector<std::string> lines;
-  for (const auto& req : graph) {
-    const auto sent = parse_graph_request(req.body);
-    if (sent.to != wa_id || !sent.text.starts_with("Echo: ")) continue;
-    std::istringstream text(sent.text.substr(6));
-    for (std::string line; std::getline(text, line);)
-      lines.push_back(line);
-  }
-  return lines;
-}
-
 std::size_t total_lines(const std::vector<recorded_request>& graph) {
   std::size_t n = 0;
   for (const auto& req : graph) {

@@ -4,6 +4,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
+#include <sstream>
 
 namespace bridge::test {
 
@@ -70,6 +71,42 @@ std::vector<recorded_request> text_sends(const std::vector<recorded_request>& gr
     if (parse_graph_request(req.body).type == "text") texts.push_back(req);
   }
   return texts;
+}
+
+std::vector<std::string> texts_to(const fake_upstream& graph, const std::string& customer) {
+  std::vector<std::string> out;
+  for (const auto& req : text_sends(graph.requests())) {
+    const auto sent = parse_graph_request(req.body);
+    if (sent.to == customer) out.push_back(sent.text);
+  }
+  return out;
+}
+
+std::vector<std::string> lines_heard_by(const std::vector<recorded_request>& graph,
+                                        const std::string& wa_id) {
+  std::vector<std::string> lines;
+  for (const auto& req : graph) {
+    const auto sent = parse_graph_request(req.body);
+    if (sent.to != wa_id || !sent.text.starts_with("Echo: ")) continue;
+    std::istringstream text(sent.text.substr(6));
+    for (std::string line; std::getline(text, line);)
+      lines.push_back(line);
+  }
+  return lines;
+}
+
+bool wait_for_texts(const fake_upstream& graph, const std::string& customer, std::size_t n,
+                    std::chrono::milliseconds limit) {
+  return graph.wait_until(
+      [&](const std::vector<recorded_request>& requests) {
+        std::size_t count = 0;
+        for (const auto& req : requests) {
+          const auto sent = parse_graph_request(req.body);
+          if (sent.type == "text" && sent.to == customer) ++count;
+        }
+        return count >= n;
+      },
+      limit);
 }
 
 responder robofy_echo() {

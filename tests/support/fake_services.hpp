@@ -1,7 +1,10 @@
 #pragma once
 
+#include <chrono>
+#include <cstddef>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "tests/support/fake_upstream.hpp"
 
@@ -31,6 +34,16 @@ graph_request_fields parse_graph_request(const std::string& body);
 
 // The requests that sent a text message (not read receipts), in the order they came.
 std::vector<recorded_request> text_sends(const std::vector<recorded_request>& graph);
+// The texts the fake Graph was asked to send to `customer`, in order.
+std::vector<std::string> texts_to(const fake_upstream& graph, const std::string& customer);
+// Every line `wa_id` received in answers from the echoing fake Robofy ("Echo: <query>"), in the
+// order Graph received them: a joined query is several lines, one per message, so each line is
+// one message answered.
+std::vector<std::string> lines_heard_by(const std::vector<recorded_request>& graph,
+                                        const std::string& wa_id);
+// Waits (at most `limit`) until the fake Graph was asked to send `n` texts to `customer`.
+bool wait_for_texts(const fake_upstream& graph, const std::string& customer, std::size_t n,
+                    std::chrono::milliseconds limit);
 
 // Robofy answering 200 {"message":"Success","data":{"answer": answer(query)}}.
 responder robofy_answering(std::function<std::string(const robofy_request_fields&)> answer);

@@ -6,6 +6,7 @@
 
 #include "queue/redis/client.hpp"
 #include "tests/queue/redis/test_io.hpp"
+#include "tests/queue/redis/through_sentinels.hpp"
 #include "tests/support/redis_sentinel.hpp"
 #include "tests/support/self_signed.hpp"
 
@@ -16,32 +17,6 @@ using boost::system::result;
 using bridge::test::failover_group;
 using bridge::test::failover_group_options;
 using clock_type = std::chrono::steady_clock;
-
-namespace {
-
-// Client options that find the group's primary through its sentinels.
-client_options through_sentinels(const failover_group& group, std::string password = {}) {
-  client_options options;
-  options.server = parse_url("redis://ignored:1/0").value();
-  sentinel_options sentinel;
-  sentinel.master_name = group.options().master_name;
-  sentinel.password = std::move(password);
-  for (const std::string& address : group.sentinel_addresses()) {
-    const auto colon = address.rfind(':');
-    sentinel.addresses.push_back(
-        server_address{address.substr(0, colon),
-                       static_cast<std::uint16_t>(std::stoi(address.substr(colon + 1)))});
-  }
-  options.sentinel = std::move(sentinel);
-  options.timeout = 1s;
-  return options;
-}
-
-std::string address_of(const bridge::test::redis_server& server) {
-  return "127.0.0.1:" + std::to_string(server.port());
-}
-
-}  // namespace
 
 BOOST_AUTO_TEST_SUITE(sentinel_discovery_suite, *boost::unit_test::timeout(120))
 

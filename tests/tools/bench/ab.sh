@@ -44,29 +44,8 @@ run_bridge() {
 }
 
 run_nginx() {
-  mkdir -p "$work/nginx"
-  cat >"$work/nginx/nginx.conf" <<CONF
-worker_processes 1;
-daemon off;
-master_process off;
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $work/nginx/body;
-  client_max_body_size 4m;
-  client_body_buffer_size 64k;
-  keepalive_requests 1000000;
-  server { listen 127.0.0.1:$nginx_port; location / { return 200 "{}"; } }
-}
-CONF
-  "${pin_server[@]}" "$(command -v nginx || echo /usr/sbin/nginx)" -c "$work/nginx/nginx.conf" \
-    -e "$work/nginx/error.log" &
-  local pid=$!
-  pids+=("$pid")
-  for _ in $(seq 1 500); do [ "$(http_status "$nginx_port" /)" = 200 ] && break; sleep 0.01; done
-  wrk_load "http://127.0.0.1:$nginx_port/" "$pid"
+  start_nginx
+  wrk_load "http://127.0.0.1:$nginx_port/" "$nginx_pid"
   stop_all
 }
 

@@ -114,3 +114,49 @@ free_port_base() {
   done
   return 1
 }
+
+# start_nginx [tls]: the baseline, a fixed 200 from one nginx worker on $nginx_port (pinned like
+# the bridge, through pin_server; the same for make bench and ab.sh); sets nginx_pid. Plain HTTP,
+# or TLS with the bridge's certificate and protocol range and OpenSSL's default ciphers (nginx's own default list is "HIGH:!aNULL:!MD5"; with TLS 1.3 both
+# negotiate the same suite anyway, and the load generator reports which).
+start_nginx() {
+  local listen="listen 127.0.0.1:$nginx_port;" ready=200
+  if [ "${1:-}" = tls ]; then
+    listen="listen 127.0.0.1:$nginx_port ssl;
+    ssl_certificate $tls_cert;
+    ssl_certificate_key $tls_key;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_ciphers DEFAULT;"
+    ready=400  # plain HTTP to a TLS port: nginx answers 400, so it is up
+  fi
+  mkdir -p "$work/nginx"
+  cat >"$work/nginx/nginx.conf" <<CONF
+worker_processes 1;
+worker_cpu_affinity auto;
+daemon off;
+master_process off;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $work/nginx/body;
+  client_max_body_size 4m;
+  client_body_buffer_size 64k;
+  keepalive_requests 1000000;
+  keepalive_timeout 60s;
+  server {
+    $listen
+    location / { return 200 "{}"; }
+  }
+}
+CONF
+  "${pin_server[@]}" "${nginx_bin:-$(command -v nginx || echo /usr/sbin/nginx)}" -c "$work/nginx/nginx.conf" -e "$work/nginx/error.log" &
+  nginx_pid=$!
+  pids+=("$nginx_pid")
+  for _ in $(seq 1 500); do
+    [ "$(http_status "$nginx_port" /)" = "$ready" ] && return 0
+    sleep 0.01
+  done
+  echo "bench: nginx did not start" >&2; cat "$work/nginx/error.log" >&2; exit 1
+}
