@@ -22,8 +22,6 @@ namespace {
 
 constexpr std::size_t default_page = 50;
 constexpr std::size_t max_page = 500;
-// Meta allows free-form replies only within 24 hours of the customer's last message.
-constexpr auto service_window = std::chrono::hours(24);
 
 int hex_digit(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -222,7 +220,7 @@ awaitable<http::response> control_api::dead_letter_action(const http::request& r
     if (method != http::verb::post) {
       co_return error(http::status::method_not_allowed, "method_not_allowed", "use POST", req);
     }
-    const auto result = co_await store_->replay(wamid, clock_->wall_now() - service_window);
+    const auto result = co_await store_->replay(wamid, clock_->wall_now() - store::service_window);
     switch (result) {
       case store::replay_result::queued:
         spdlog::info("admin: dead letter {} replayed: queued for Robofy again", wamid);

@@ -5,11 +5,13 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/experimental/channel.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/unordered/unordered_flat_map.hpp>
 #include <cstddef>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <vector>
+
+#include "queue/string_key_hash.hpp"
 
 namespace bridge::queue {
 
@@ -159,7 +161,9 @@ class conversation_queue {
   std::size_t capacity_;
   std::size_t size_ = 0;
   bool closed_ = false;
-  std::unordered_map<std::string, mailbox> mailboxes_;
+  // Open addressing, one probe of a cache line in the common case: with many conversations a
+  // node-based map missed the cache on every message (6.6 % of ingress CPU, BENCHMARKS.md).
+  boost::unordered_flat_map<std::string, mailbox, string_key_hash, std::equal_to<>> mailboxes_;
   boost::asio::experimental::channel<void(boost::system::error_code, std::string)> ready_;
 };
 

@@ -150,6 +150,18 @@ void local_store::replay(const queue::spool_recovery& recovered) {
   }
 }
 
+void local_store::note_inbound(const std::string& conversation, wall_time written) {
+  wall_time& last = last_inbound_[conversation];
+  last = std::max(last, written);
+  if (last_inbound_.size() < sweep_last_inbound_at_) return;
+  // Amortised: a sweep costs the map's size and the map must double before the next one, so
+  // its memory follows the conversations of the last 24 hours instead of every one ever seen.
+  const wall_time window_start = clock_->wall_now() - service_window;
+  boost::unordered::erase_if(last_inbound_,
+                             [&](const auto& entry) { return entry.second < window_start; });
+  sweep_last_inbound_at_ = std::max<std::size_t>(1024, 2 * last_inbound_.size());
+}
+
 asio::awaitable<admission_result> local_store::admit(std::vector<admission_entry> entries) {
   admission_result result;
   result.verdicts.assign(entries.size(), verdict::no_room);
@@ -170,8 +182,7 @@ asio::awaitable<admission_result> local_store::admit(std::vector<admission_entry
     std::string conversation = conversation_key(message);  // moved into the queue below
     // From when the customer wrote, not from when Meta delivered it: a retried delivery can
     // arrive a day late, outside the window its message opened.
-    wall_time& last = last_inbound_[conversation];
-    last = std::max(last, written_at(message, now));
+    note_inbound(conversation, written_at(message, now));
     if (entries[i].answer && is_paused(conversation, now)) {
       seen_.insert(id);
       result.verdicts[i] = verdict::paused;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/unordered/unordered_flat_map.hpp>
 #include <memory>
 #include <optional>
 #include <set>
@@ -67,6 +68,8 @@ class local_store final : public message_store {
   void set_dead_letter_limits(std::size_t max, std::chrono::milliseconds max_age) override;
   // Dead letters dropped to keep within the limits.
   std::size_t dead_letters_dropped() const { return dead_dropped_; }
+  // Conversations whose customer's last message time is kept (for replays' service window).
+  std::size_t remembered_conversations() const { return last_inbound_.size(); }
 
   std::size_t unfinished() const override { return queue_.size(); }
   std::size_t capacity() const override { return queue_.capacity(); }
@@ -88,6 +91,8 @@ class local_store final : public message_store {
   void keep_dead_letter(dead_letter d);
   void drop_dead_letter(const std::string& wamid);
   void prune_dead_letters(wall_time now);
+  // Notes the time of a customer's message in last_inbound_ (and sweeps it when due).
+  void note_inbound(const std::string& conversation, wall_time written);
 
   queue::conversation_queue<pending_message> queue_;
   queue::dedupe_set seen_;
@@ -99,10 +104,14 @@ class local_store final : public message_store {
   bool redact_ = true;
   send_pacer pacer_;
   sent_index sent_;
-  std::unordered_map<std::string, store::pause> pauses_;     // by conversation
-  std::unordered_map<std::string, dead_letter> dead_;        // by wamid
-  std::set<std::pair<wall_time, std::string>> dead_order_;   // oldest first
-  std::unordered_map<std::string, wall_time> last_inbound_;  // customer's last message, by conv
+  std::unordered_map<std::string, store::pause> pauses_;    // by conversation
+  std::unordered_map<std::string, dead_letter> dead_;       // by wamid
+  std::set<std::pair<wall_time, std::string>> dead_order_;  // oldest first
+  // The customer's last message, by conversation, for the service window of a replay; entries
+  // older than the window are swept when the map has doubled since the last sweep.
+  boost::unordered_flat_map<std::string, wall_time, queue::string_key_hash, std::equal_to<>>
+      last_inbound_;
+  std::size_t sweep_last_inbound_at_ = 1024;
   std::size_t dead_max_ = 10000;
   std::chrono::milliseconds dead_max_age_ = std::chrono::hours(24 * 7);
   std::size_t dead_dropped_ = 0;

@@ -18,6 +18,9 @@
 // Redis, shared by several replicas, is the other.
 namespace bridge::store {
 
+// Meta allows free-form replies only within 24 hours of the customer's last message.
+inline constexpr std::chrono::hours service_window{24};
+
 // One message of a delivery as admission hands it over.
 struct admission_entry {
   pending_message message;

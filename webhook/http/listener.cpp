@@ -16,6 +16,7 @@
 #include "webhook/http/buffered_parse.hpp"
 #include "webhook/http/deadline_socket.hpp"
 #include "webhook/http/errors.hpp"
+#include "webhook/http/handler_watch.hpp"
 #include "webhook/http/idle_connections.hpp"
 #include "webhook/http/request_checks.hpp"
 #include "webhook/http/wire.hpp"
@@ -272,85 +273,70 @@ awaitable<read_result> read_request(Stream& stream, beast::flat_buffer& buffer, 
   co_return out;
 }
 
-awaitable<response> answer(listener_state& st, request& req,
-                           std::unique_ptr<body_observer> observer) {
-  try {
-    co_return co_await st.handler->handle_observed(req, std::move(observer));
-  } catch (const std::exception& e) {
-    spdlog::error("request handler failed: {}", e.what());
-  }
-  co_return make_error_response(http::status::internal_server_error, "internal_error",
-                                "the request could not be handled", false);
+// Ends a connection politely: plain TCP sends FIN, TLS sends close_notify (and waits briefly
+// for the peer's, as a peer that vanishes without one is routine).
+awaitable<void> close_politely(deadline_socket& stream) {
+  boost::system::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  co_return;
+}
+awaitable<void> close_politely(beast::ssl_stream<deadline_socket>& stream) {
+  beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
+  co_await stream.async_shutdown(as_tuple_awaitable);
 }
 
-// One connection's handler runs, each bounded by handler_timeout. The handler is never
-// cancelled half-way (it may be between a journal write and its commit): it runs in a coroutine
-// of its own, and the connection answers 503 when the deadline passes first, then waits for the
-// handler to end before it ends itself, so the handler never outlives its owner.
-class handler_deadline {
- public:
-  explicit handler_deadline(asio::any_io_executor executor)
-      : run_(std::make_shared<run>(std::move(executor))) {}
-
-  // The handler's answer to `req` (kept here while the handler runs), or 503 "handler_timeout"
-  // once `limit` has passed; then finished() must be awaited before `st` may go.
-  awaitable<response> answer_within(listener_state& st, request req,
-                                    std::unique_ptr<body_observer> observer,
-                                    std::chrono::milliseconds limit) {
-    run_->answer.reset();
-    run_->req = std::move(req);
-    asio::co_spawn(run_->done.get_executor(), answer(st, run_->req, std::move(observer)),
-                   [r = run_](std::exception_ptr, response res) {
-                     r->answer = std::move(res);
-                     r->done.cancel();
-                   });
-    run_->done.expires_after(limit);
-    if (!run_->answer) co_await run_->done.async_wait(as_tuple_awaitable);
-    if (run_->answer) co_return std::move(*run_->answer);
-    ++st.counters.handler_timeouts;
-    if (const auto held_back = st.handler_timeouts.admit()) {
-      spdlog::warn(
-          "a request took longer than {} ms to handle: answered 503 ({} more since the "
-          "last such line)",
-          limit.count(), *held_back);
-    }
-    outstanding_ = true;
-    auto res = make_error_response(http::status::service_unavailable, "handler_timeout",
-                                   "the request could not be handled in time; retry", false);
-    res.set(http::field::retry_after, "1");
-    co_return res;
-  }
-
-  // Waits for a handler that outlived its deadline.
-  awaitable<void> finished() {
-    if (!outstanding_) co_return;
-    outstanding_ = false;
-    run_->done.expires_at(asio::steady_timer::time_point::max());
-    if (!run_->answer) co_await run_->done.async_wait(as_tuple_awaitable);
-  }
-
- private:
-  struct run {
-    explicit run(asio::any_io_executor executor) : done(std::move(executor)) {}
-    asio::steady_timer done;  // cancelled when the handler's answer is in
-    request req;              // the request being handled
-    std::optional<response> answer;
-  };
-  std::shared_ptr<run> run_;
-  bool outstanding_ = false;
-};
-
-// One connection: wait for a request, read it, answer it, until either side is done.
+// The answer to a request whose handler outlived handler_timeout (a stalled disk or Redis),
+// written while the handler runs on in the connection's coroutine: 503 with Retry-After, then the
+// connection is closed. The handler is never cancelled half-way (it may be between a journal
+// write and its commit); the connection waits for it to end before it ends itself.
 template <class Stream>
-awaitable<void> serve_requests(Stream& stream, std::shared_ptr<listener_state> st,
-                               handler_deadline& deadline) {
+awaitable<void> write_late_answer(Stream& stream, std::shared_ptr<listener_state> st,
+                                  handler_watch& watch) {
+  const auto limit = st->limits.handler_timeout;
+  ++st->counters.handler_timeouts;
+  if (const auto held_back = st->handler_timeouts.admit()) {
+    spdlog::warn(
+        "a request took longer than {} ms to handle: answered 503 ({} more since the "
+        "last such line)",
+        limit.count(), *held_back);
+  }
+  auto res = make_error_response(http::status::service_unavailable, "handler_timeout",
+                                 "the request could not be handled in time; retry", false);
+  res.set(http::field::retry_after, "1");
+  beast::get_lowest_layer(stream).expires_after(st->limits.read_timeout);
+  std::string wire;
+  if (!co_await write_response(stream, res, wire, false)) co_await close_politely(stream);
+  watch.late_answer_done();
+}
+
+// Starts the late answer of a connection's watch (write_late_answer) in a coroutine of its own.
+template <class Stream>
+std::function<void()> late_answer_starter(Stream& stream, const std::shared_ptr<listener_state>& st,
+                                          handler_watch& watch) {
+  return [&stream, weak = std::weak_ptr<listener_state>(st), &watch] {
+    auto state = weak.lock();
+    if (!state) return watch.late_answer_done();
+    // Only a writer that threw has not said it is done; one that returned has, and the
+    // connection (and its watch) may be gone by the time this completion runs.
+    asio::co_spawn(stream.get_executor(), write_late_answer(stream, std::move(state), watch),
+                   [&watch](std::exception_ptr e) {
+                     if (e) watch.late_answer_done();
+                   });
+  };
+}
+
+// One connection: wait for a request, read it, answer it, until either side is done. True when
+// the connection was already closed politely (after a late answer).
+template <class Stream>
+awaitable<bool> serve_requests(Stream& stream, std::shared_ptr<listener_state> st,
+                               handler_watch& watch) {
   beast::flat_buffer buffer;
   std::string wire;
   bool first = true;
   bool trusted = false;
   for (;;) {
     if (buffer.size() == 0 && !co_await wait_for_request(stream, buffer, *st, first, trusted)) {
-      co_return;
+      co_return false;
     }
     first = false;
     beast::get_lowest_layer(stream).expires_after(st->limits.read_timeout);
@@ -361,13 +347,24 @@ awaitable<void> serve_requests(Stream& stream, std::shared_ptr<listener_state> s
         count_refusal(st->counters, in.refusal->result());
         co_await write_response(stream, *in.refusal, wire, false);
       }
-      co_return;
+      co_return false;
     }
 
     const bool client_keeps_alive = in.req->keep_alive();
     const bool head = in.req->method() == http::verb::head;
-    response res = co_await deadline.answer_within(*st, std::move(*in.req), std::move(in.observer),
-                                                   st->limits.handler_timeout);
+    watch.begin(st->limits.handler_timeout);
+    response res;
+    try {  // in place: a coroutine of its own would cost a frame per request
+      res = co_await st->handler->handle_observed(*in.req, std::move(in.observer));
+    } catch (const std::exception& e) {
+      spdlog::error("request handler failed: {}", e.what());
+      res = make_error_response(http::status::internal_server_error, "internal_error",
+                                "the request could not be handled", false);
+    }
+    if (watch.end()) {  // a 503 went out instead
+      co_await watch.late_answer_written();
+      co_return true;
+    }
     const unsigned status = res.result_int();
     if (status >= 200 && status < 300 && st->limits.trust_after_success) trusted = true;
     // A refused request (wrong signature, unknown path, bad JSON) ends its connection, so a
@@ -377,7 +374,7 @@ awaitable<void> serve_requests(Stream& stream, std::shared_ptr<listener_state> s
     res.keep_alive(keep_alive);
     beast::get_lowest_layer(stream).expires_after(st->limits.read_timeout);
     const auto write_ec = co_await write_response(stream, res, wire, head);
-    if (write_ec || !keep_alive) co_return;
+    if (write_ec || !keep_alive) co_return false;
   }
 }
 
@@ -390,11 +387,8 @@ std::chrono::steady_clock::duration check_every(const listener_limits& limits) {
 awaitable<void> run_plain(tcp::socket socket, std::shared_ptr<listener_state> st,
                           connection_slot /* held while the connection lives */) {
   deadline_socket stream(std::move(socket), check_every(st->limits));
-  handler_deadline deadline(stream.get_executor());
-  co_await serve_requests(stream, st, deadline);
-  boost::system::error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-  co_await deadline.finished();
+  handler_watch watch(stream.get_executor(), late_answer_starter(stream, st, watch));
+  if (!co_await serve_requests(stream, st, watch)) co_await close_politely(stream);
 }
 
 awaitable<void> run_tls(tcp::socket socket, std::shared_ptr<listener_state> st,
@@ -414,12 +408,8 @@ awaitable<void> run_tls(tcp::socket socket, std::shared_ptr<listener_state> st,
       co_return;
     }
   }
-  handler_deadline deadline(stream.get_executor());
-  co_await serve_requests(stream, st, deadline);
-  beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
-  // A peer that vanishes without close_notify is routine; the connection is over either way.
-  co_await stream.async_shutdown(as_tuple_awaitable);
-  co_await deadline.finished();
+  handler_watch watch(stream.get_executor(), late_answer_starter(stream, st, watch));
+  if (!co_await serve_requests(stream, st, watch)) co_await close_politely(stream);
 }
 
 // Closes the idle untrusted connection that waited longest; false when there is none.

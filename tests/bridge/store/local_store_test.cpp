@@ -535,6 +535,29 @@ BOOST_FIXTURE_TEST_CASE(a_replay_is_refused_when_the_customers_last_message_is_o
   BOOST_TEST((complete(io, store.replay("wamid.old", t - 24h)) == replay_result::queued));
 }
 
+// The time of each customer's last message is kept for the service window only: once a day old
+// it is swept (when the map has grown enough to pay for a sweep), so the memory follows the
+// conversations of the last day, not every conversation the process ever saw.
+BOOST_FIXTURE_TEST_CASE(customers_last_message_times_are_swept_once_a_day_old, store_fixture) {
+  const auto remember = [&](const std::string& id, const std::string& customer) {
+    std::vector<admission_entry> one;
+    one.push_back(admission_entry{
+        pending_message{text_at(id, customer, clock->wall_now()), {}, false}, false});
+    return complete(io, store.admit(std::move(one))).verdicts;
+  };
+  for (int i = 0; i < 1000; ++i) {
+    BOOST_TEST_REQUIRE((remember("wamid.a" + std::to_string(i), "91" + std::to_string(i)) ==
+                        std::vector{verdict::remembered}));
+  }
+  BOOST_TEST(store.remembered_conversations() == 1000u);
+  clock->advance(25h);
+  for (int i = 0; i < 100; ++i) {
+    BOOST_TEST_REQUIRE((remember("wamid.b" + std::to_string(i), "92" + std::to_string(i)) ==
+                        std::vector{verdict::remembered}));
+  }
+  BOOST_TEST(store.remembered_conversations() == 100u);  // the day-old thousand are gone
+}
+
 BOOST_AUTO_TEST_CASE(pauses_and_dead_letters_survive_a_restart_on_the_same_journal) {
   scratch_dir dir;
   asio::io_context io;

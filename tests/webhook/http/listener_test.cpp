@@ -8,6 +8,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -23,6 +25,7 @@
 #include <utility>
 #include <vector>
 
+#include "tests/support/self_signed.hpp"
 #include "tests/support/test_client.hpp"
 #include "webhook/http/errors.hpp"
 
@@ -145,9 +148,10 @@ struct running_listener {
   std::thread loop;
 
   running_listener(std::shared_ptr<bridge::webhook::http::request_handler> handler,
-                   bridge::webhook::http::listener_limits limits = {})
+                   bridge::webhook::http::listener_limits limits = {},
+                   std::shared_ptr<asio::ssl::context> tls = nullptr)
       : listener(io.get_executor(), asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0),
-                 std::move(handler), limits) {
+                 std::move(handler), limits, std::move(tls)) {
     listener.start();
     loop = std::thread([this] { io.run(); });
   }
@@ -331,6 +335,52 @@ BOOST_AUTO_TEST_CASE(a_handler_past_its_deadline_gets_503_and_still_runs_to_its_
     std::this_thread::yield();
   }
   BOOST_TEST(server.on_loop([&] { return handler->finished; }) == 1);
+}
+
+// The same over TLS: the late 503 is written, and the connection closed with close_notify, while
+// the handler still runs on the same connection's coroutine.
+BOOST_AUTO_TEST_CASE(over_tls_a_handler_past_its_deadline_gets_503_while_it_runs_on) {
+  bridge::test::temp_dir dir;
+  const bridge::test::pem_files pem = bridge::test::write_self_signed(dir.path());
+  auto tls = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+  tls->use_certificate_chain_file(pem.cert_file);
+  tls->use_private_key_file(pem.key_file, asio::ssl::context::pem);
+  bridge::webhook::http::listener_limits limits;
+  limits.handler_timeout = 50ms;
+  auto handler = std::make_shared<held_handler>();
+  running_listener server(handler, limits, tls);
+
+  asio::io_context client_io;
+  asio::ssl::context client_tls(asio::ssl::context::tls_client);
+  client_tls.load_verify_file(pem.cert_file);
+  asio::ssl::stream<asio::ip::tcp::socket> stream(client_io, client_tls);
+  stream.set_verify_mode(asio::ssl::verify_peer);
+  stream.next_layer().connect(server.listener.local_endpoint());
+  stream.handshake(asio::ssl::stream_base::client);
+  asio::write(stream, asio::buffer(post("/webhook", "m1")));
+  std::string answer;
+  char chunk[4096];
+  boost::system::error_code ec;
+  while (!ec) {  // until the server's close_notify (eof) or the connection ends
+    const std::size_t n = stream.read_some(asio::buffer(chunk), ec);
+    answer.append(chunk, n);
+  }
+  BOOST_TEST(ec == asio::error::eof, ec.message());  // a clean TLS close, not a cut
+  BOOST_TEST(answer.starts_with("HTTP/1.1 503 "), answer);
+  BOOST_TEST(answer.find("handler_timeout") != std::string::npos, answer);
+  BOOST_TEST(server.on_loop([&] { return handler->finished; }) == 0);
+
+  server.on_loop([&] {
+    handler->release();
+    return 0;
+  });
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (server.on_loop([&] { return handler->finished; }) == 0 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
+  BOOST_TEST(server.on_loop([&] { return handler->finished; }) == 1);
+  BOOST_TEST(server.on_loop([&] { return server.listener.counters().handler_timeouts; }) == 1u);
 }
 
 // At the cap, a newcomer is let in by closing the idle connection that never earned trust and
