@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "webhook/http/buffered_parse.hpp"
+#include "webhook/http/deadline_socket.hpp"
 #include "webhook/http/wire.hpp"
 
 namespace bridge::webhook::http {
@@ -87,15 +88,21 @@ boost::system::result<upstream_origin> parse_base_url(std::string_view url) {
 
 namespace {
 
+// A connection's deadline is its call's, set before each step: with deadline_socket that is a
+// store, where beast::tcp_stream arms and cancels a timer around every read and write (four per
+// exchange; BENCHMARKS.md). Its one timer wakes at the deadline it was armed for and re-arms for a
+// later one from there, at most this far ahead (any call's timeout is shorter).
+constexpr std::chrono::hours longest_wake{1};
+
 // One kept-alive connection to an origin, plain or TLS.
 struct connection {
-  std::unique_ptr<beast::tcp_stream> plain;
-  std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> tls;
+  std::unique_ptr<deadline_socket> plain;
+  std::unique_ptr<beast::ssl_stream<deadline_socket>> tls;
   beast::flat_buffer buffer;
   std::string wire;  // the request being sent, laid out once (webhook/http_wire.hpp)
   clock_type::time_point idle_since;
 
-  beast::tcp_stream& lowest() { return plain ? *plain : beast::get_lowest_layer(*tls); }
+  deadline_socket& lowest() { return plain ? *plain : beast::get_lowest_layer(*tls); }
 };
 
 // The first read of an answer asks for as much room as the connection's buffer already has, and
@@ -217,13 +224,14 @@ class pooled_http_client final : public http_client {
     stream.socket().set_option(tcp::no_delay(true), ignored);
 
     auto conn = std::make_unique<connection>();
+    deadline_socket socket(stream.release_socket(), longest_wake);
     if (!origin.tls) {
-      conn->plain = std::make_unique<beast::tcp_stream>(std::move(stream));
+      conn->plain = std::make_unique<deadline_socket>(std::move(socket));
       co_return conn;
     }
     if (error_code roots_ec = load_system_roots_once()) co_return roots_ec;
     conn->tls =
-        std::make_unique<beast::ssl_stream<beast::tcp_stream>>(std::move(stream), tls_context_);
+        std::make_unique<beast::ssl_stream<deadline_socket>>(std::move(socket), tls_context_);
     SSL* ssl = conn->tls->native_handle();
     // SNI, so a host behind a shared address presents the right certificate.
     if (!SSL_set_tlsext_host_name(ssl, origin.host.c_str())) {
@@ -271,7 +279,7 @@ class pooled_http_client final : public http_client {
     pool.push_back(std::move(conn));
   }
 
-  void remember_session(const std::string& key, beast::ssl_stream<beast::tcp_stream>& stream) {
+  void remember_session(const std::string& key, beast::ssl_stream<deadline_socket>& stream) {
     SSL_SESSION* session = SSL_get1_session(stream.native_handle());
     if (session == nullptr) return;
     if (!SSL_SESSION_is_resumable(session)) {

@@ -51,12 +51,15 @@ deadline_socket::~deadline_socket() {
 }
 
 void deadline_socket::expires_after(clock::duration timeout) {
+  expires_at(clock::now() + timeout);
+}
+
+void deadline_socket::expires_at(clock::time_point deadline) {
   detail::deadline_state& s = *state_;
-  const auto now = clock::now();
-  s.deadline = now + timeout;
+  s.deadline = deadline;
   s.timed_out = false;
   // A timer that wakes no later than the new deadline re-checks it then: nothing to do.
-  if (s.deadline < s.wakes_at) arm(state_, std::min(s.deadline, now + s.check_every));
+  if (s.deadline < s.wakes_at) arm(state_, std::min(s.deadline, clock::now() + s.check_every));
 }
 
 }  // namespace bridge::webhook::http

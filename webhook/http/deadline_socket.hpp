@@ -78,6 +78,8 @@ class deadline_socket {
   // Reads and writes pending or started from now fail with beast::error::timeout once `timeout`
   // has passed (and no later expires_after came first).
   void expires_after(clock::duration timeout);
+  // The same with the deadline as a time (a call's deadline shared by its steps).
+  void expires_at(clock::time_point deadline);
 
   template <class MutableBufferSequence, class ReadToken>
   auto async_read_some(const MutableBufferSequence& buffers, ReadToken&& token) {
