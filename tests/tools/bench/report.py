@@ -129,6 +129,19 @@ if "half_load" in raw:
     rows.append(("ack latency at half of peak (open loop, rate | p50 / p99 µs | client share)",
                  f'{h["rate"]:.0f} req/s (got {h["rps"]:.0f}) | {h["p50_us"]} / {h["p99_us"]} | '
                  f'{h["client_cpu_share"]}'))
+if "equal_rate_bridge" in raw:
+    eb, en = raw["equal_rate_bridge"], raw["equal_rate_nginx"]
+    # Over both rounds together: the sums of CPU and of requests.
+    def cpu_us(runs):
+        return sum(r["server_cpu_us_per_request"] * r["requests"] for r in runs) / max(
+            1, sum(r["requests"] for r in runs))
+    b_us, n_us = cpu_us(eb), cpu_us(en)
+    ratio = b_us / n_us if n_us else 0
+    result["ingress"]["equal_rate"] = {"bridge": eb, "nginx": en, "cpu_ratio": round(ratio, 3)}
+    rows.append(("ingress server CPU µs/request at one open-loop rate (rate | bridge | nginx | "
+                 "ratio | client share)",
+                 f'{eb[0]["rate"]:.0f} req/s | {b_us:.2f} | {n_us:.2f} | {ratio:.3f} | '
+                 f'{max(r["client_cpu_share"] for r in eb + en)}'))
 if "dedupe_footprint" in raw:
     f7, f10 = raw["dedupe_footprint"], raw.get("dedupe_footprint_full", {})
     result["dedupe_memory"] = {"700k_ids": f7, "1m_ids": f10}

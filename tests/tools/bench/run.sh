@@ -204,6 +204,30 @@ if [ "${half_rate:-0}" -gt 0 ]; then
     --connections "$connections" --rate "$half_rate")
   stop_all
 fi
+# ---- issue 15: CPU per request with nginx and the bridge at one open-loop rate. In the wrk rounds
+# nginx's client runs its core at ~99 %: a client that is always running needs no wake-up when an
+# answer arrives, while the bridge's client (~50 %) sleeps between answers and each answer's send
+# pays for waking it (sock_def_readable, ~8 % of the bridge's CPU in perf). At one rate for both
+# (BENCH_EQUAL_RATE, within what our load generator paces on its core) that cost falls alike.
+equal_rate=${BENCH_EQUAL_RATE:-20000}
+equal_nginx="" equal_bridge=""
+for round in 1 2; do
+  echo "make bench: equal rate round $round/2: nginx, then the bridge, at $equal_rate req/s (open loop)"
+  start_nginx
+  r=$(load "http://127.0.0.1:$nginx_port/webhook" "$nginx_pid" --duration "$duration" \
+    --connections "$connections" --rate "$equal_rate")
+  stop_all
+  equal_nginx+=${equal_nginx:+,}$r
+  start_fakes 600000
+  start_bridge 10000000 256
+  r=$(load "http://127.0.0.1:$port/webhook" "$bridge_pid" --duration "$duration" \
+    --connections "$connections" --rate "$equal_rate")
+  stop_all
+  equal_bridge+=${equal_bridge:+,}$r
+done
+out[equal_rate_nginx]="[$equal_nginx]"
+out[equal_rate_bridge]="[$equal_bridge]"
+
 echo "make bench: memory per remembered wamid"
 out[dedupe_footprint]=$("$footprint" 700000)
 out[dedupe_footprint_full]=$("$footprint" 1000000)
