@@ -243,14 +243,17 @@ awaitable<void> pipeline::run_worker() {
     }
     // Usually one query; a long backlog of lines is asked in several, in order.
     const std::span<const store::pending_message> messages(held->messages);
+    const std::vector<std::size_t> ends = query_ends(messages);
     std::size_t begin = 0;
     bool owned = true;
-    for (const std::size_t end : query_ends(messages)) {
-      owned = co_await answer_part(*held, messages.subspan(begin, end - begin), settings);
-      if (!owned) break;
-      begin = end;
+    for (std::size_t i = 0; i < ends.size() && owned; ++i) {
+      owned = co_await answer_part(*held, messages.subspan(begin, ends[i] - begin), settings,
+                                   i + 1 == ends.size());
+      begin = ends[i];
     }
-    if (owned) co_await services_.store->release(std::move(*held));
+    // The last part gave the conversation back as it finished; a claim without parts gives it
+    // back here.
+    if (owned && ends.empty()) co_await services_.store->release(std::move(*held));
     --busy_workers_;
     note_finished();
   }
@@ -258,14 +261,14 @@ awaitable<void> pipeline::run_worker() {
 
 awaitable<bool> pipeline::answer_part(const store::claim& held,
                                       std::span<const store::pending_message> part,
-                                      std::shared_ptr<const runtime_settings> settings) {
+                                      std::shared_ptr<const runtime_settings> settings, bool last) {
   std::vector<std::string> ids;
   ids.reserve(part.size());
   for (const auto& item : part)
     ids.push_back(item.message.id);
   // Handed to a person before the AI began: not even Robofy is asked.
   if (co_await services_.store->is_paused(held.conversation)) {
-    co_await hold_back_for_person(held, part, ids, *settings);
+    co_await hold_back_for_person(held, part, ids, *settings, last);
     co_return true;
   }
   const worker_context context{
@@ -287,7 +290,7 @@ awaitable<bool> pipeline::answer_part(const store::claim& held,
                        held.conversation, settings->config.logging.redact_phone_numbers)},
                   "not sending the answer for {}: the conversation was handed to a person",
                   ids_of(part));
-        co_await services_.store->finish(held, ids);
+        co_await finish_part(held, ids, last);
         co_return true;
       }
       spdlog::warn("not answering {} now: the store could not record the start ({})",
@@ -297,21 +300,30 @@ awaitable<bool> pipeline::answer_part(const store::claim& held,
     co_await send_reply(part, *reply, settings, context, outcome);
   }
   if (!outcome.real_answer) co_await keep_dead_letters(part, outcome);
-  co_await services_.store->finish(held, ids);
+  co_await finish_part(held, ids, last);
   co_return true;
+}
+
+awaitable<void> pipeline::finish_part(const store::claim& held, const std::vector<std::string>& ids,
+                                      bool last) {
+  if (last) {
+    co_await services_.store->finish_and_release(held, ids);
+  } else {
+    co_await services_.store->finish(held, ids);
+  }
 }
 
 awaitable<void> pipeline::hold_back_for_person(const store::claim& held,
                                                std::span<const store::pending_message> part,
                                                const std::vector<std::string>& ids,
-                                               const runtime_settings& settings) {
+                                               const runtime_settings& settings, bool last) {
   admission_counters_.paused += ids.size();
   const std::string joined = ids_of(part);
   const bool redact = settings.config.logging.redact_phone_numbers;
   log_event(spdlog::level::info,
             {"paused", joined, webhook::util::redact_conversation(held.conversation, redact)},
             "not answering {}: the conversation was handed to a person", joined);
-  co_await services_.store->finish(held, ids);
+  co_await finish_part(held, ids, last);
 }
 
 void pipeline::note_fields(const webhook::meta::delivery& batch) {

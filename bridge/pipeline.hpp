@@ -69,16 +69,22 @@ class pipeline final : public webhook::meta::delivery_sink {
  private:
   boost::asio::awaitable<void> run_worker();
   // Answers one query's worth of a conversation's messages, recording its start and end in the
-  // store. False when the claim is lost (or the store closes): nothing more may be sent.
+  // store; the claim's `last` part gives the conversation back when it ends. False when the claim
+  // is lost (or the store closes): nothing more may be sent, nothing was given back.
   boost::asio::awaitable<bool> answer_part(const store::claim& held,
                                            std::span<const store::pending_message> part,
-                                           std::shared_ptr<const runtime_settings> settings);
+                                           std::shared_ptr<const runtime_settings> settings,
+                                           bool last);
   // Marks `ids` done without answering them: a person has the conversation now (counted as
   // paused, logged).
   boost::asio::awaitable<void> hold_back_for_person(const store::claim& held,
                                                     std::span<const store::pending_message> part,
                                                     const std::vector<std::string>& ids,
-                                                    const runtime_settings& settings);
+                                                    const runtime_settings& settings, bool last);
+  // Records `ids` finished; for the claim's last part, gives the conversation back in the same
+  // step.
+  boost::asio::awaitable<void> finish_part(const store::claim& held,
+                                           const std::vector<std::string>& ids, bool last);
   // Logs and counts each message's admission after the store decided.
   void note_verdicts(const webhook::meta::delivery& batch, std::span<const message_class> classes,
                      const store::admission_result& result);

@@ -269,11 +269,21 @@ asio::awaitable<error_code> local_store::finish(const claim& /*held*/,
 }
 
 asio::awaitable<void> local_store::release(claim held) {
+  end_claim(held);
+  co_return;
+}
+
+asio::awaitable<void> local_store::finish_and_release(const claim& held,
+                                                      std::span<const std::string> ids) {
+  co_await finish(held, ids);
+  end_claim(held);
+}
+
+void local_store::end_claim(const claim& held) {
   auto it = held_.find(held.conversation);
   const std::size_t count = it == held_.end() ? held.messages.size() : it->second.size();
   if (it != held_.end()) held_.erase(it);
   queue_.finish(held.conversation, count);
-  co_return;
 }
 
 leftovers local_store::close() {

@@ -46,6 +46,8 @@ class local_store final : public message_store {
   boost::asio::awaitable<boost::system::error_code> finish(
       const claim& held, std::span<const std::string> ids) override;
   boost::asio::awaitable<void> release(claim held) override;
+  boost::asio::awaitable<void> finish_and_release(const claim& held,
+                                                  std::span<const std::string> ids) override;
   leftovers close() override;
   boost::asio::awaitable<std::chrono::steady_clock::duration> reserve_send(
       const std::string& number, std::uint32_t rate) override;
@@ -91,6 +93,8 @@ class local_store final : public message_store {
   void keep_dead_letter(dead_letter d);
   void drop_dead_letter(const std::string& wamid);
   void prune_dead_letters(wall_time now);
+  // Ends a claim: frees the capacity of what it took and lets what arrived since be claimed.
+  void end_claim(const claim& held);
   // Notes the time of a customer's message in last_inbound_ (and sweeps it when due).
   void note_inbound(const std::string& conversation, wall_time written);
 

@@ -95,6 +95,13 @@ class message_store {
   // Gives the conversation back: its capacity is freed and messages that arrived meanwhile can
   // be claimed (by any worker).
   virtual boost::asio::awaitable<void> release(claim held) = 0;
+  // finish(held, ids), then release, for a claim's last batch: one step where the store can (one
+  // Redis script instead of two). The default does the two; `held` itself is not taken.
+  virtual boost::asio::awaitable<void> finish_and_release(const claim& held,
+                                                          std::span<const std::string> ids) {
+    co_await finish(held, ids);
+    co_await release(held);
+  }
   // Stops handing out claims (waiting claim_next calls get nullopt) and says what was left.
   virtual leftovers close() = 0;
   // The process is stopping: a shared store stops claiming new conversations (other replicas

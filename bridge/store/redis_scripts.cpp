@@ -42,6 +42,19 @@ local function make_ready(k, conv)
     redis.call('RPUSH', k .. 'ready', conv)
   end
 end
+-- Finishes the held messages named from ARGV[first] on: each leaves the held list, its stored value
+-- goes and its capacity (KEYS[1]) is freed once, however often this runs.
+local function finish_held(k, conv, first)
+  for a = first, #ARGV do
+    local id = ARGV[a]
+    if redis.call('LREM', k .. 'held:' .. conv, 1, id) == 1 then
+      redis.call('DECR', KEYS[1])
+      redis.call('DEL', k .. 'm:' .. id)
+    end
+    redis.call('SREM', k .. 'begun:' .. conv, id)
+    redis.call('SREM', k .. 'doubt:' .. conv, id)
+  end
+end
 -- Gives a conversation's held messages back to its waiting list (before newer ones, in order);
 -- those whose send had begun are in doubt from now on.
 local function hand_back(k, conv)
@@ -203,15 +216,19 @@ const queue::redis::script& finish() {
   static const queue::redis::script s = with_prelude(R"lua(
 local k, conv, owner, fence = tag(ARGV[1], ARGV[2]), ARGV[3], ARGV[4], ARGV[5]
 if not owns(k, conv, owner, fence, false) then return 0 end
-for a = 6, #ARGV do
-  local id = ARGV[a]
-  if redis.call('LREM', k .. 'held:' .. conv, 1, id) == 1 then
-    redis.call('DECR', KEYS[1])
-    redis.call('DEL', k .. 'm:' .. id)
-  end
-  redis.call('SREM', k .. 'begun:' .. conv, id)
-  redis.call('SREM', k .. 'doubt:' .. conv, id)
-end
+finish_held(k, conv, 6)
+return 1
+)lua");
+  return s;
+}
+
+const queue::redis::script& finish_and_release() {
+  static const queue::redis::script s = with_prelude(R"lua(
+local k, conv, owner, fence = tag(ARGV[1], ARGV[2]), ARGV[3], ARGV[4], ARGV[5]
+if not owns(k, conv, owner, fence, false) then return 0 end
+finish_held(k, conv, 6)
+hand_back(k, conv)
+make_ready(k, conv)
 return 1
 )lua");
   return s;

@@ -70,6 +70,7 @@ struct redis_store_stats {
 //               failure of the claim: the worker finishes those messages unanswered
 //   finish      yes, likewise: it removes what is there, and frees capacity only for that
 //   release     yes, likewise; "fenced" after a lost reply means the first one took effect
+//   finish_and_release  yes, as finish and release (one script: a claim's last batch)
 //   renew       no: the next renewal, a third of the lease later, is the retry
 // A conversation whose lease the failover lost (asynchronous replication) is simply claimable
 // again; sends that were in flight are covered by the in-doubt rule.
@@ -87,6 +88,8 @@ class redis_store final : public message_store {
   boost::asio::awaitable<boost::system::error_code> finish(
       const claim& held, std::span<const std::string> ids) override;
   boost::asio::awaitable<void> release(claim held) override;
+  boost::asio::awaitable<void> finish_and_release(const claim& held,
+                                                  std::span<const std::string> ids) override;
   leftovers close() override;
   void begin_drain() override;
   boost::asio::awaitable<std::chrono::steady_clock::duration> reserve_send(

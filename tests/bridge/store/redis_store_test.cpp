@@ -513,6 +513,53 @@ BOOST_AUTO_TEST_CASE(release_requeues_unfinished_messages_before_newer_ones) {
   BOOST_TEST(b.store->stats().takeovers == 0u);
 }
 
+// A claim's last batch is finished and the conversation given back in one script: the capacity
+// is freed, what arrived meanwhile is claimable by anybody under a higher fence (and not in
+// doubt), and the same step under a fence not held changes nothing.
+BOOST_AUTO_TEST_CASE(finish_and_release_is_one_fenced_script) {
+  shared_redis r;
+  replica& a = r.add("a");
+  replica& b = r.add("b");
+  // A first use loads the script into Redis (NOSCRIPT, then SCRIPT LOAD and EVALSHA again).
+  BOOST_REQUIRE(!r.admit(a, {entry("c0", "m0")}).error);
+  const auto warm = r.claim(a);
+  BOOST_REQUIRE(warm);
+  r.run(a.store->finish_and_release(*warm, std::vector<std::string>{"m0"}));
+  BOOST_TEST(r.unfinished() == 0);
+
+  BOOST_REQUIRE(!r.admit(a, {entry("c1", "m1"), entry("c1", "m2")}).error);
+  auto held = r.claim(a);
+  BOOST_REQUIRE(held);
+  BOOST_REQUIRE(!r.admit(b, {entry("c1", "m3")}).error);
+  const std::vector<std::string> both{"m1", "m2"};
+  BOOST_REQUIRE(!r.begin_send(a, *held, both));
+
+  store::claim forged = *held;
+  forged.fence = held->fence + 1;
+  r.run(a.store->finish_and_release(forged, both));
+  BOOST_TEST(a.store->stats().fenced == 1u);
+  BOOST_TEST(r.unfinished() == 3);
+  BOOST_TEST(!r.claim(b, 300ms));  // still a's (and b is closed by the failed claim)
+
+  const auto round_trips = [&] {
+    const auto st = a.redis->stats();
+    return st.round_trips_ok + st.round_trips_server_error + st.round_trips_timeout +
+           st.round_trips_connection_error;
+  };
+  const auto before = round_trips();
+  r.run(a.store->finish_and_release(*held, both));
+  BOOST_TEST(round_trips() - before == 1u);
+  BOOST_TEST(r.unfinished() == 1);
+  BOOST_TEST(a.store->local_backlog() == 0u);
+  BOOST_TEST(a.store->stats().owned == 0u);
+  replica& c = r.add("c");
+  const auto next = r.claim(c);
+  BOOST_REQUIRE(next);
+  BOOST_TEST(next->fence > held->fence);
+  BOOST_TEST(ids_of(*next) == ids({"m3"}));
+  BOOST_TEST((doubts_of(*next) == std::vector<bool>{false}));
+}
+
 // A drain gives back at once what no reply is being written for; the rest stays until finished.
 BOOST_AUTO_TEST_CASE(a_drain_gives_back_at_once_what_is_not_being_written) {
   shared_redis r;
