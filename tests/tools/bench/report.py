@@ -136,11 +136,12 @@ if "equal_rate_bridge" in raw:
         return sum(r["server_cpu_us_per_request"] * r["requests"] for r in runs) / max(
             1, sum(r["requests"] for r in runs))
     b_us, n_us = cpu_us(eb), cpu_us(en)
-    ratio = b_us / n_us if n_us else 0
-    result["ingress"]["equal_rate"] = {"bridge": eb, "nginx": en, "cpu_ratio": round(ratio, 3)}
+    equal_ratio = b_us / n_us if n_us else 0  # not "ratio": that is the helper below
+    result["ingress"]["equal_rate"] = {"bridge": eb, "nginx": en,
+                                       "cpu_ratio": round(equal_ratio, 3)}
     rows.append(("ingress server CPU µs/request at one open-loop rate (rate | bridge | nginx | "
                  "ratio | client share)",
-                 f'{eb[0]["rate"]:.0f} req/s | {b_us:.2f} | {n_us:.2f} | {ratio:.3f} | '
+                 f'{eb[0]["rate"]:.0f} req/s | {b_us:.2f} | {n_us:.2f} | {equal_ratio:.3f} | '
                  f'{max(r["client_cpu_share"] for r in eb + en)}'))
 if "dedupe_footprint" in raw:
     f7, f10 = raw["dedupe_footprint"], raw.get("dedupe_footprint_full", {})

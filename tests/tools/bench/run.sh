@@ -349,5 +349,6 @@ export BENCH_JSON_PATH=$build/bench.json
   done
   echo "}"
 } >"$work/raw.json"
+cp "$work/raw.json" "$build/bench-raw.json"  # kept: the report can be made again from it
 python3 tests/tools/bench/report.py "$work/raw.json" "$build/bench.json" "$(nproc)" \
   "$(lscpu | sed -n 's/^Model name: *//p' | head -1)"
