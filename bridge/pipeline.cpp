@@ -284,12 +284,12 @@ awaitable<bool> pipeline::answer_part(const store::claim& held,
       if (ec == store::errc::paused) {
         // A person took the conversation over while Robofy thought: the AI stays quiet. Not a
         // failure (no dead letter) and not counted as paused: these were answered, by a person.
+        const std::string joined = ids_of(part);
         log_event(spdlog::level::info,
-                  {"paused", ids_of(part),
+                  {"paused", joined,
                    webhook::util::redact_conversation(
                        held.conversation, settings->config.logging.redact_phone_numbers)},
-                  "not sending the answer for {}: the conversation was handed to a person",
-                  ids_of(part));
+                  "not sending the answer for {}: the conversation was handed to a person", joined);
         co_await finish_part(held, ids, last);
         co_return true;
       }

@@ -222,22 +222,11 @@ return 1
   return s;
 }
 
-const queue::redis::script& finish_and_release() {
-  static const queue::redis::script s = with_prelude(R"lua(
-local k, conv, owner, fence = tag(ARGV[1], ARGV[2]), ARGV[3], ARGV[4], ARGV[5]
-if not owns(k, conv, owner, fence, false) then return 0 end
-finish_held(k, conv, 6)
-hand_back(k, conv)
-make_ready(k, conv)
-return 1
-)lua");
-  return s;
-}
-
 const queue::redis::script& release() {
   static const queue::redis::script s = with_prelude(R"lua(
 local k, conv, owner, fence = tag(ARGV[1], ARGV[2]), ARGV[3], ARGV[4], ARGV[5]
 if not owns(k, conv, owner, fence, false) then return 0 end
+finish_held(k, conv, 6)
 hand_back(k, conv)
 make_ready(k, conv)
 return 1

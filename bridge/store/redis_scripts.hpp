@@ -51,14 +51,11 @@ const queue::redis::script& begin_send();
 // ARGV: prefix, partition, conversation, owner, fence, wamids... Returns 1, or 0 when fenced.
 const queue::redis::script& finish();
 
-// finish, then release, in one step (a conversation's last batch: one script instead of two).
-// KEYS: unfinished. ARGV: prefix, partition, conversation, owner, fence, wamids... Returns 1, or 0
-// when fenced (then nothing is done).
-const queue::redis::script& finish_and_release();
-
-// Gives a conversation back: anything still held is waiting again (in doubt when its send had
-// begun), and the conversation is ready when messages wait. ARGV: prefix, partition,
-// conversation, owner, fence. Returns 1, or 0 when fenced.
+// Gives a conversation back, after finishing the held messages it names as finish does (a
+// claim's last batch: one script instead of two): anything still held is waiting again (in doubt
+// when its send had begun), and the conversation is ready when messages wait. KEYS: unfinished.
+// ARGV: prefix, partition, conversation, owner, fence, wamids to finish (none: only give back).
+// Returns 1, or 0 when fenced (then nothing is done).
 const queue::redis::script& release();
 
 // Moves what arrived since the claim into the claim. ARGV: prefix, partition, conversation, owner,

@@ -417,39 +417,28 @@ asio::awaitable<error_code> redis_store::finish(const claim& held,
 }
 
 asio::awaitable<void> redis_store::release(claim held) {
-  const auto it = held_.find(held.conversation);
-  // Not held under this claim's fence (lost, or claimed again since): nothing of ours to give.
-  if (it == held_.end() || it->second.fence != held.fence) co_return;
-  co_await give_back(held.conversation, it->second);
-  // Given back (or lost: then its lease expires and another replica takes it over).
-  forget(held.conversation, held.fence);
+  co_await finish_and_release(held, {});
 }
 
 asio::awaitable<void> redis_store::finish_and_release(const claim& held,
                                                       std::span<const std::string> ids) {
   const auto it = held_.find(held.conversation);
   if (it == held_.end() || it->second.fence != held.fence) {
-    // Not held under this claim (lost, or claimed again since): nothing to give back, and
-    // finish's own fence check refuses the rest.
-    co_await finish(held, ids);
+    // Not held under this claim (lost, or claimed again since): nothing of ours to give back,
+    // and finish's own fence check refuses the rest.
+    if (!ids.empty()) co_await finish(held, ids);
     co_return;
   }
-  const holding h = it->second;
-  // Retried as finish and release are: it removes what is there, and "fenced" after a lost
-  // reply means the first attempt took effect.
-  co_await retried("finish and release", held.conversation, [&]() -> asio::awaitable<error_code> {
-    co_return co_await run_fenced(redis_scripts::finish_and_release(), held.conversation, h, ids,
-                                  true);
-  });
+  co_await give_back(held.conversation, it->second, ids);
   // Given back (or lost: then its lease expires and another replica takes it over).
   forget(held.conversation, held.fence);
 }
 
-asio::awaitable<void> redis_store::give_back(const std::string& conversation, holding h) {
+asio::awaitable<void> redis_store::give_back(const std::string& conversation, holding h,
+                                             std::span<const std::string> finished) {
   // "fenced" after a lost reply means the first attempt took effect.
   co_await retried("release", conversation, [&]() -> asio::awaitable<error_code> {
-    co_return co_await run_fenced(redis_scripts::release(), conversation, h,
-                                  std::span<const std::string>{}, false);
+    co_return co_await run_fenced(redis_scripts::release(), conversation, h, finished, true);
   });
 }
 

@@ -70,7 +70,7 @@ struct redis_store_stats {
 //               failure of the claim: the worker finishes those messages unanswered
 //   finish      yes, likewise: it removes what is there, and frees capacity only for that
 //   release     yes, likewise; "fenced" after a lost reply means the first one took effect
-//   finish_and_release  yes, as finish and release (one script: a claim's last batch)
+//               (a claim's last batch is finished by the same script: finish_and_release)
 //   renew       no: the next renewal, a third of the lease later, is the retry
 // A conversation whose lease the failover lost (asynchronous replication) is simply claimable
 // again; sends that were in flight are covered by the in-doubt rule.
@@ -162,9 +162,10 @@ class redis_store final : public message_store {
   boost::asio::awaitable<boost::system::error_code> retried(
       const char* what, const std::string& conversation,
       std::function<boost::asio::awaitable<boost::system::error_code>()> step);
-  // Runs the release script for a conversation held as `h` (retried by the policy above); a
-  // lease that cannot be given back runs out instead.
-  boost::asio::awaitable<void> give_back(const std::string& conversation, holding h);
+  // Runs the release script for a conversation held as `h`, finishing `finished` in the same
+  // step (retried by the policy above); a lease that cannot be given back runs out instead.
+  boost::asio::awaitable<void> give_back(const std::string& conversation, holding h,
+                                         std::span<const std::string> finished = {});
   // Gives back, at the start of a drain, what nobody is writing a reply for.
   boost::asio::awaitable<void> give_back_idle(std::vector<std::pair<std::string, holding>> idle);
   // Stops holding (renewing, counting) `conversation` if it is still held under `fence`.

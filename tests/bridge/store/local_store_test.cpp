@@ -216,44 +216,30 @@ BOOST_AUTO_TEST_CASE(take_more_adds_what_arrived_since_the_claim) {
 }
 
 // A held conversation is not claimed again; what arrives for it meanwhile becomes claimable on
-// release (by whichever worker waits).
+// release (by whichever worker waits), and the claim's capacity is freed. The same when the last
+// batch is finished and released in one step (finish_and_release).
 BOOST_AUTO_TEST_CASE(release_makes_messages_that_arrived_meanwhile_claimable) {
-  asio::io_context io;
-  local_store s(io.get_executor(), 10);
-  complete(io, s.admit({entry("a1")}));
-  auto held = complete(io, s.claim_next());
-  BOOST_TEST_REQUIRE(held.has_value());
-  complete(io, s.admit({entry("a2")}));
-  std::optional<std::optional<claim>> second;
-  start_claim(io, s, second);
-  BOOST_TEST(!second.has_value());  // a2's conversation is held
-  complete(io, s.release(std::move(*held)));
-  settle(io);
-  BOOST_TEST_REQUIRE(second.has_value());
-  BOOST_TEST_REQUIRE(second->has_value());
-  BOOST_TEST((ids_of(**second) == std::vector<std::string>{"a2"}));
-}
-
-// finish_and_release ends a claim's last batch: its capacity is freed and what arrived meanwhile
-// is claimable, as with finish then release.
-BOOST_AUTO_TEST_CASE(finish_and_release_frees_the_claim_and_lets_newer_messages_be_claimed) {
-  asio::io_context io;
-  local_store s(io.get_executor(), 2);
-  complete(io, s.admit({entry("a1")}));
-  auto held = complete(io, s.claim_next());
-  BOOST_TEST_REQUIRE(held.has_value());
-  complete(io, s.admit({entry("a2")}));
-  BOOST_TEST(s.unfinished() == 2u);
-  std::optional<std::optional<claim>> second;
-  start_claim(io, s, second);
-  BOOST_TEST(!second.has_value());  // a2's conversation is held
-  const std::vector<std::string> one{"a1"};
-  complete(io, s.finish_and_release(*held, one));
-  settle(io);
-  BOOST_TEST(s.unfinished() == 1u);
-  BOOST_TEST_REQUIRE(second.has_value());
-  BOOST_TEST_REQUIRE(second->has_value());
-  BOOST_TEST((ids_of(**second) == std::vector<std::string>{"a2"}));
+  for (const bool finish_too : {false, true}) {
+    BOOST_TEST_CONTEXT("finish_and_release: " << finish_too) {
+      asio::io_context io;
+      local_store s(io.get_executor(), 10);
+      complete(io, s.admit({entry("a1")}));
+      auto held = complete(io, s.claim_next());
+      BOOST_TEST_REQUIRE(held.has_value());
+      complete(io, s.admit({entry("a2")}));
+      BOOST_TEST(s.unfinished() == 2u);
+      std::optional<std::optional<claim>> second;
+      start_claim(io, s, second);
+      BOOST_TEST(!second.has_value());  // a2's conversation is held
+      const std::vector<std::string> one{"a1"};
+      complete(io, finish_too ? s.finish_and_release(*held, one) : s.release(std::move(*held)));
+      settle(io);
+      BOOST_TEST(s.unfinished() == 1u);
+      BOOST_TEST_REQUIRE(second.has_value());
+      BOOST_TEST_REQUIRE(second->has_value());
+      BOOST_TEST((ids_of(**second) == std::vector<std::string>{"a2"}));
+    }
+  }
 }
 
 // The capacity counts every message not finished, claimed ones included, until released.

@@ -183,6 +183,21 @@ struct running_listener {
   }
 };
 
+// Lets the held requests go and waits (bounded, on the server's loop, without sleeping here)
+// for their handlers to end; how many ended.
+int release_and_wait(running_listener& server, held_handler& handler) {
+  server.on_loop([&] {
+    handler.release();
+    return 0;
+  });
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (server.on_loop([&] { return handler.finished; }) == 0 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
+  return server.on_loop([&] { return handler.finished; });
+}
+
 constexpr auto answer_wait = 5s;
 
 // Reads from `socket` until `count` answers ending in `last_body` arrived or the peer closed.
@@ -324,17 +339,7 @@ BOOST_AUTO_TEST_CASE(a_handler_past_its_deadline_gets_503_and_still_runs_to_its_
   BOOST_TEST(server.on_loop([&] { return handler->finished; }) == 0);
   BOOST_TEST(server.on_loop([&] { return server.listener.counters().handler_timeouts; }) == 1u);
 
-  server.on_loop([&] {
-    handler->release();
-    return 0;
-  });
-  // The handler ends on the server's loop; wait for it there (bounded) without sleeping here.
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (server.on_loop([&] { return handler->finished; }) == 0 &&
-         std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::yield();
-  }
-  BOOST_TEST(server.on_loop([&] { return handler->finished; }) == 1);
+  BOOST_TEST(release_and_wait(server, *handler) == 1);
 }
 
 // The same over TLS: the late 503 is written, and the connection closed with close_notify, while
@@ -370,16 +375,7 @@ BOOST_AUTO_TEST_CASE(over_tls_a_handler_past_its_deadline_gets_503_while_it_runs
   BOOST_TEST(answer.find("handler_timeout") != std::string::npos, answer);
   BOOST_TEST(server.on_loop([&] { return handler->finished; }) == 0);
 
-  server.on_loop([&] {
-    handler->release();
-    return 0;
-  });
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (server.on_loop([&] { return handler->finished; }) == 0 &&
-         std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::yield();
-  }
-  BOOST_TEST(server.on_loop([&] { return handler->finished; }) == 1);
+  BOOST_TEST(release_and_wait(server, *handler) == 1);
   BOOST_TEST(server.on_loop([&] { return server.listener.counters().handler_timeouts; }) == 1u);
 }
 
