@@ -20,24 +20,40 @@ local function owns(k, conv, owner, fence, live)
   if live and tonumber(lease[3]) < now_ms() then return false end
   return true
 end
--- Appends the claimed messages of `ids` to `entry`: wamid, stored value, in doubt.
+-- Appends the claimed messages of `ids` to `entry`: wamid, stored value, in doubt. (Every
+-- redis.call costs Redis more than the command itself: the in-doubt set is read once.)
 local function describe(k, conv, ids, entry)
+  local doubt = {}
+  for _, id in ipairs(redis.call('SMEMBERS', k .. 'doubt:' .. conv)) do doubt[id] = true end
   for _, id in ipairs(ids) do
     entry[#entry + 1] = id
     entry[#entry + 1] = redis.call('GET', k .. 'm:' .. id) or ''
-    entry[#entry + 1] = redis.call('SISMEMBER', k .. 'doubt:' .. conv, id)
+    entry[#entry + 1] = doubt[id] and 1 or 0
   end
 end
--- Moves every element of list `from` to the end of list `to`, in order.
+-- Calls redis.call(command, key, ...) with `values` spread over calls of at most 1,000 (unpack has
+-- a bound; a conversation's backlog does not).
+local function each_chunk(command, key, values)
+  for i = 1, #values, 1000 do
+    redis.call(command, key, unpack(values, i, math.min(i + 999, #values)))
+  end
+end
+-- Moves every element of list `from` to the end of list `to`, in order; returns them. When `to`
+-- is empty (a claim: nothing is held yet) the list is renamed, one step whatever its length.
 local function move_all(from, to)
   local ids = redis.call('LRANGE', from, 0, -1)
-  for _, id in ipairs(ids) do redis.call('RPUSH', to, id) end
-  redis.call('DEL', from)
+  if #ids == 0 then return ids end
+  if redis.call('RENAMENX', from, to) == 0 then
+    each_chunk('RPUSH', to, ids)
+    redis.call('DEL', from)
+  end
   return ids
 end
--- Makes a conversation with waiting messages and no owner claimable.
-local function make_ready(k, conv)
-  if redis.call('LLEN', k .. 'q:' .. conv) > 0 and redis.call('EXISTS', k .. 'lease:' .. conv) == 0
+-- Makes a conversation with waiting messages and no owner claimable. `waiting`: the length of its
+-- waiting list when the caller knows it.
+local function make_ready(k, conv, waiting)
+  waiting = waiting or redis.call('LLEN', k .. 'q:' .. conv)
+  if waiting > 0 and redis.call('EXISTS', k .. 'lease:' .. conv) == 0
       and redis.call('SADD', k .. 'readyset', conv) == 1 then
     redis.call('RPUSH', k .. 'ready', conv)
   end
@@ -86,38 +102,40 @@ local function note_last(k, conv, written)
   local at = tonumber(written) or 0
   if at <= 0 then at = now end
   local key = k .. 'last:' .. conv
-  if at > (tonumber(redis.call('GET', key)) or 0) then redis.call('SET', key, at, 'EX', 90000) end
+  -- Usually the newest: one step; a message older than the one remembered puts that one back.
+  local before = tonumber(redis.call('SET', key, at, 'EX', 90000, 'GET'))
+  if before and before > at then redis.call('SET', key, before, 'EX', 90000) end
 end
+-- Every redis.call costs Redis more than its command: the usual path (a new message to answer)
+-- takes one step each for dedupe and capacity, and undoes them on the rare refusal instead.
 for i = 0, n - 1 do
   local a = 5 + i * 6
   local k, id, conv, answer, payload = tag(prefix, ARGV[a]), ARGV[a + 1], ARGV[a + 2], ARGV[a + 3],
                                        ARGV[a + 4]
   local written = ARGV[a + 5]
+  local seen = k .. 'seen:' .. id
   if full then
     out[#out + 1] = 'full'
-  elseif redis.call('EXISTS', k .. 'seen:' .. id) == 1 then
+  elseif not redis.call('SET', seen, '1', 'NX', 'EX', ttl) then
     out[#out + 1] = 'dup'
   elseif answer == '0' then
-    redis.call('SET', k .. 'seen:' .. id, '1', 'EX', ttl)
     note_last(k, conv, written)
     out[#out + 1] = 'kept'
   elseif redis.call('EXISTS', k .. 'pause:' .. conv) == 1 then
     -- Handed to a person: remembered, never answered by the AI.
-    redis.call('SET', k .. 'seen:' .. id, '1', 'EX', ttl)
     note_last(k, conv, written)
     out[#out + 1] = 'paused'
-  elseif tonumber(redis.call('GET', KEYS[1]) or '0') >= capacity then
-    -- This message and every later one of the delivery are refused: Meta's retry brings them
-    -- again, in order.
+  elseif redis.call('INCR', KEYS[1]) > capacity then
+    -- This message and every later one of the delivery are refused, and not remembered: Meta's
+    -- retry brings them again, in order.
+    redis.call('DECR', KEYS[1])
+    redis.call('DEL', seen)
     full = true
     out[#out + 1] = 'full'
   else
-    redis.call('SET', k .. 'seen:' .. id, '1', 'EX', ttl)
     redis.call('SET', k .. 'm:' .. id, now .. '\n' .. payload)
     note_last(k, conv, written)
-    redis.call('RPUSH', k .. 'q:' .. conv, id)
-    redis.call('INCR', KEYS[1])
-    make_ready(k, conv)
+    make_ready(k, conv, redis.call('RPUSH', k .. 'q:' .. conv, id))
     out[#out + 1] = 'stored'
   end
 end
@@ -130,29 +148,30 @@ const queue::redis::script& claim() {
   static const queue::redis::script s = with_prelude(R"lua(
 local prefix, owner, lease, want = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local partitions, first = tonumber(ARGV[5]), tonumber(ARGV[6])
-local now = now_ms()
+local t = redis.call('TIME')
+local now_us = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local now = math.floor(now_us / 1000)
 local claims = {}
 -- The next fencing number: above every number of the partition, and at least Redis's clock in
 -- microseconds, so that after a failover that lost claims (asynchronous replication) no number
 -- is handed out twice (an owner's stale claim never matches its new one). Kept as an integer
--- string: Lua numbers are doubles, exact to 2^53.
+-- string: Lua numbers are doubles, exact to 2^53. The clock is nearly always ahead of the last
+-- number: one step, and a second only when it is not.
 local function next_fence(k)
-  local t = redis.call('TIME')
-  local floor = tonumber(t[1]) * 1000000 + tonumber(t[2])
-  local fence = redis.call('INCR', k .. 'fence')
-  if fence < floor then
-    fence = floor
+  local fence = now_us
+  local last = tonumber(redis.call('SET', k .. 'fence', string.format('%.0f', fence), 'GET'))
+  if last and last >= fence then
+    fence = last + 1
     redis.call('SET', k .. 'fence', string.format('%.0f', fence))
   end
   return string.format('%.0f', fence)
 end
 local function take(k, p, conv, took_over)
-  local ids = redis.call('LRANGE', k .. 'q:' .. conv, 0, -1)
+  local ids = move_all(k .. 'q:' .. conv, k .. 'held:' .. conv)
   if #ids == 0 then return end
   local fence = next_fence(k)
   redis.call('HSET', k .. 'lease:' .. conv, 'owner', owner, 'fence', fence, 'until', now + lease)
   redis.call('ZADD', k .. 'leases', now + lease, conv)
-  move_all(k .. 'q:' .. conv, k .. 'held:' .. conv)
   local entry = {conv, tostring(p), fence, took_over}
   describe(k, conv, ids, entry)
   claims[#claims + 1] = entry
@@ -226,8 +245,28 @@ const queue::redis::script& release() {
   static const queue::redis::script s = with_prelude(R"lua(
 local k, conv, owner, fence = tag(ARGV[1], ARGV[2]), ARGV[3], ARGV[4], ARGV[5]
 if not owns(k, conv, owner, fence, false) then return 0 end
-finish_held(k, conv, 6)
-hand_back(k, conv)
+local held_key = k .. 'held:' .. conv
+local finishing = {}
+for a = 6, #ARGV do finishing[ARGV[a]] = true end
+local stored, unfinished = {}, 0
+for _, id in ipairs(redis.call('LRANGE', held_key, 0, -1)) do
+  if finishing[id] then stored[#stored + 1] = k .. 'm:' .. id else unfinished = unfinished + 1 end
+end
+if unfinished == 0 then
+  -- The usual end of a claim: everything held is finished, so nothing goes back to the waiting
+  -- list and nothing is in doubt any more (only held messages can be). A few steps, whatever
+  -- the claim held: every redis.call costs Redis more than its command.
+  if #stored > 0 then redis.call('DECRBY', KEYS[1], #stored) end
+  stored[#stored + 1] = held_key
+  stored[#stored + 1] = k .. 'begun:' .. conv
+  stored[#stored + 1] = k .. 'doubt:' .. conv
+  stored[#stored + 1] = k .. 'lease:' .. conv
+  for i = 1, #stored, 1000 do redis.call('DEL', unpack(stored, i, math.min(i + 999, #stored))) end
+  redis.call('ZREM', k .. 'leases', conv)
+else
+  finish_held(k, conv, 6)
+  hand_back(k, conv)
+end
 make_ready(k, conv)
 return 1
 )lua");

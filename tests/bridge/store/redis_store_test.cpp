@@ -560,6 +560,107 @@ BOOST_AUTO_TEST_CASE(finish_and_release_is_one_fenced_script) {
   BOOST_TEST((doubts_of(*next) == std::vector<bool>{false}));
 }
 
+// The usual end of a claim (everything it holds finished) deletes the conversation's working keys
+// in one step: after a takeover that includes the in-doubt marks, which only held messages carry.
+BOOST_AUTO_TEST_CASE(a_finished_claim_leaves_nothing_of_its_conversation_behind) {
+  shared_redis r;
+  replica& a = r.add("a", {.lease = 600ms, .timeout = 200ms, .renews = false});
+  replica& b = r.add("b", {.lease = 600ms, .timeout = 200ms});
+  BOOST_REQUIRE(!r.admit(a, {entry("c1", "m1"), entry("c1", "m2")}).error);
+  const auto lost = r.claim(a);
+  BOOST_REQUIRE(lost);
+  BOOST_REQUIRE(!r.begin_send(a, *lost, {"m1"}));
+  const auto taken = r.claim(b, 5s);  // after a's lease ran out
+  BOOST_REQUIRE(taken);
+  BOOST_TEST((doubts_of(*taken) == std::vector<bool>{true, false}));
+  const std::string conv = conversation_of("c1");
+  BOOST_REQUIRE(r.exists(key("c1", "doubt:" + conv)) == 1);
+  BOOST_REQUIRE(!r.begin_send(b, *taken, ids_of(*taken)));
+  r.run(b.store->finish_and_release(*taken, ids_of(*taken)));
+
+  for (const std::string what : {"held:", "begun:", "doubt:", "lease:", "q:"})
+    BOOST_TEST(r.exists(key("c1", what + conv)) == 0, what);
+  BOOST_TEST(r.exists(key("c1", "m:m1")) == 0);
+  BOOST_TEST(r.exists(key("c1", "m:m2")) == 0);
+  BOOST_TEST(r.call({"ZSCORE", key("c1", "leases"), conv}).is_nil());
+  BOOST_TEST(r.unfinished() == 0);
+  // The next message of the conversation is a fresh claim, in doubt of nothing.
+  BOOST_REQUIRE(!r.admit(a, {entry("c1", "m3")}).error);
+  const auto next = r.claim(b);
+  BOOST_REQUIRE(next);
+  BOOST_TEST(ids_of(*next) == ids({"m3"}));
+  BOOST_TEST((doubts_of(*next) == std::vector<bool>{false}));
+  BOOST_TEST(next->fence > taken->fence);
+}
+
+// A fencing number never repeats or falls, even when the partition's last number is ahead of
+// Redis's clock (a failover to a server whose clock is behind).
+BOOST_AUTO_TEST_CASE(fencing_numbers_rise_past_a_last_number_ahead_of_the_clock) {
+  shared_redis r;
+  replica& a = r.add("a");
+  BOOST_REQUIRE(!r.admit(a, {entry("c1", "m1")}).error);
+  // Above any clock in microseconds for centuries, and exact in Lua's doubles (< 2^53).
+  r.call({"SET", key("c1", "fence"), "9000000000000000"});
+  const auto first = r.claim(a);
+  BOOST_REQUIRE(first);
+  BOOST_TEST(first->fence == 9000000000000001u);
+  r.run(a.store->finish_and_release(*first, ids_of(*first)));
+  BOOST_REQUIRE(!r.admit(a, {entry("c1", "m2")}).error);
+  const auto second = r.claim(a);
+  BOOST_REQUIRE(second);
+  BOOST_TEST(second->fence == 9000000000000002u);
+}
+
+// A backlog longer than one Redis step takes (1,000 values) is claimed, added to and finished
+// whole and in order.
+BOOST_AUTO_TEST_CASE(a_backlog_of_thousands_moves_whole_and_in_order) {
+  shared_redis r;
+  replica& a = r.add("a", {.capacity = 10'000});
+  const auto batch = [](int from, int to) {
+    std::vector<store::admission_entry> entries;
+    for (int i = from; i < to; ++i)
+      entries.push_back(entry("c1", "b" + std::to_string(i)));
+    return entries;
+  };
+  BOOST_REQUIRE(!r.admit(a, batch(0, 1500)).error);
+  auto held = r.claim(a);
+  BOOST_REQUIRE(held);
+  BOOST_REQUIRE(held->messages.size() == 1500u);
+  BOOST_REQUIRE(!r.admit(a, batch(1500, 4000)).error);
+  BOOST_REQUIRE(!r.run(a.store->take_more(*held)));
+  BOOST_REQUIRE(held->messages.size() == 4000u);
+  for (int i = 0; i < 4000; ++i)
+    BOOST_REQUIRE(held->messages[i].message.id == "b" + std::to_string(i));
+  BOOST_TEST(r.call({"LLEN", key("c1", "held:" + held->conversation)}).integer().value_or(-1) ==
+             4000);
+  BOOST_TEST(r.unfinished() == 4000);
+  r.run(a.store->finish_and_release(*held, ids_of(*held)));
+  BOOST_TEST(r.unfinished() == 0);
+  BOOST_TEST(r.exists(key("c1", "held:" + held->conversation)) == 0);
+  BOOST_TEST(r.exists(key("c1", "m:b0")) == 0);
+  BOOST_TEST(r.exists(key("c1", "m:b3999")) == 0);
+}
+
+// The customer's last message time (Meta's 24-hour window) is the newest one's, in whatever order
+// the messages are admitted (a retried delivery can bring an older one late).
+BOOST_AUTO_TEST_CASE(the_last_message_time_is_the_newest_whatever_the_order) {
+  shared_redis r;
+  replica& a = r.add("a");
+  auto at = [](const char* id, std::int64_t seconds, bool answer) {
+    store::admission_entry e = entry("c1", id, answer);
+    e.message.message.timestamp = seconds;
+    return e;
+  };
+  const std::string last = key("c1", "last:" + conversation_of("c1"));
+  BOOST_REQUIRE(!r.admit(a, {at("m2", 1'700'000'200, true)}).error);
+  BOOST_TEST(*r.call({"GET", last}).text() == "1700000200000");
+  BOOST_REQUIRE(!r.admit(a, {at("m1", 1'700'000'100, false)}).error);
+  BOOST_TEST(*r.call({"GET", last}).text() == "1700000200000");
+  BOOST_TEST(r.call({"TTL", last}).integer().value_or(-1) > 0);
+  BOOST_REQUIRE(!r.admit(a, {at("m3", 1'700'000'300, true)}).error);
+  BOOST_TEST(*r.call({"GET", last}).text() == "1700000300000");
+}
+
 // A drain gives back at once what no reply is being written for; the rest stays until finished.
 BOOST_AUTO_TEST_CASE(a_drain_gives_back_at_once_what_is_not_being_written) {
   shared_redis r;

@@ -41,6 +41,13 @@ rb_evalsha() {
   rb_cli info commandstats | tr -d '\r' | sed -n 's/^cmdstat_evalsha:calls=\([0-9]*\),.*/\1/p'
 }
 
+# rb_commandstats: "command:calls:usec" for every command Redis ran so far, the commands scripts
+# ran included (commandstats counts those too): where Redis's time per message goes.
+rb_commandstats() {
+  rb_cli info commandstats | tr -d '\r' |
+    sed -n 's/^cmdstat_\([a-z|]*\):calls=\([0-9]*\),usec=\([0-9]*\),.*/\1:\2:\3/p' | tr '\n' ' '
+}
+
 # rb_first_key PATTERN: one key that matches (SCAN, <= 200 steps of ~1000 keys).
 rb_first_key() {
   local cursor=0 reply key
@@ -180,8 +187,9 @@ rb_pipeline() {
     at[${1}fakes]=$(cpu_ticks "$fakes_pid")
     at[${1}machine]=$(rb_machine_ticks)
     at[${1}redis]=0 at[${1}memory]=0 at[${1}trips]=0 at[${1}scripts]=0 at[${1}input]=0
-    at[${1}reads]=0
+    at[${1}reads]=0 at[${1}commands]=""
     if [ "$store" = redis ]; then
+      at[${1}commands]=$(rb_commandstats)
       at[${1}redis]=$(cpu_ticks "$rb_redis_pid") at[${1}memory]=$(rb_info used_memory)
       at[${1}trips]=$(rb_round_trips) at[${1}scripts]=$(rb_evalsha)
       # What Redis read from its clients, and in how many read calls (with appendfsync always,
@@ -233,6 +241,13 @@ if store == "redis" and replies:
     out["redis_input_bytes_per_message"] = round(delta("input") / replies)
     out["redis_reads_per_s"] = round(reads / seconds) if seconds > 0 else 0
     out["redis_input_bytes_per_read"] = round(delta("input") / reads) if reads else None
+    # Per answered message: calls and Redis CPU microseconds of each command, the busiest first.
+    stats = lambda k: {c: (int(n), int(u)) for c, n, u in (w.split(":") for w in at[k].split())}
+    before, after = stats("b_commands"), stats("a_commands")
+    per = {c: [round((n - before.get(c, (0, 0))[0]) / replies, 2),
+               round((u - before.get(c, (0, 0))[1]) / replies, 1)] for c, (n, u) in after.items()}
+    out["redis_commands_per_message"] = dict(sorted(
+        ((c, v) for c, v in per.items() if v[0] > 0), key=lambda cv: -cv[1][1]))
 print(json.dumps(out, separators=(",", ":")))' "$n" "$replies" "$start" "$end" "$ticks" "$(nproc)" \
     "$store" "$load" "$(http_get "$graph" /bench/latency)"
 }

@@ -10,7 +10,8 @@
 #   cost      instructions per accepted webhook under callgrind (BENCH_CALLGRIND=0 skips it)
 #   slow      10,000 conversations at once with Robofy answering after 2 s (BENCH_SLOW=0 skips)
 # Prints a table and writes $BENCH_DIR/bench.json. The server runs on CPU 0, the load generator on
-# CPU 1 (the fakes float). Every phase is bounded in time; the whole run takes ~2 minutes.
+# CPU 1 (the fakes float). Every phase is bounded in time; the whole run takes ~7 minutes.
+# BENCH_ONLY=redis runs the Redis rounds alone (redis.sh).
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 build=${BENCH_DIR:-build-bench}
@@ -135,6 +136,14 @@ pipeline_run() {
 }
 
 declare -A out
+
+# BENCH_ONLY=redis: only the Redis rounds (they measure their own spool baseline), printed as JSON
+# lines: for working on the Redis store without the ~5 minutes of the other rounds.
+if [ "${BENCH_ONLY:-}" = redis ]; then
+  source tests/tools/bench/redis.sh && redis_rounds
+  for k in "${!out[@]}"; do printf '%s %s\n' "$k" "${out[$k]}"; done | sort
+  exit 0
+fi
 
 # ---- ingress: the bridge with Robofy holding every answer (the request path only), vs nginx.
 # Alternating rounds, best of each kept (highest req/s): on a shared machine a neighbour's burst
