@@ -248,7 +248,7 @@ awaitable<void> pipeline::run_worker() {
     bool owned = true;
     for (std::size_t i = 0; i < ends.size() && owned; ++i) {
       owned = co_await answer_part(*held, messages.subspan(begin, ends[i] - begin), settings,
-                                   i + 1 == ends.size());
+                                   i == 0, i + 1 == ends.size());
       begin = ends[i];
     }
     // The last part gave the conversation back as it finished; a claim without parts gives it
@@ -261,13 +261,16 @@ awaitable<void> pipeline::run_worker() {
 
 awaitable<bool> pipeline::answer_part(const store::claim& held,
                                       std::span<const store::pending_message> part,
-                                      std::shared_ptr<const runtime_settings> settings, bool last) {
+                                      std::shared_ptr<const runtime_settings> settings, bool first,
+                                      bool last) {
   std::vector<std::string> ids;
   ids.reserve(part.size());
   for (const auto& item : part)
     ids.push_back(item.message.id);
-  // Handed to a person before the AI began: not even Robofy is asked.
-  if (co_await services_.store->is_paused(held.conversation)) {
+  // Handed to a person before the AI began: not even Robofy is asked. The claim says so for its
+  // first part (one store step fewer per message); a later part asks again.
+  const bool paused = first ? held.paused : co_await services_.store->is_paused(held.conversation);
+  if (paused) {
     co_await hold_back_for_person(held, part, ids, *settings, last);
     co_return true;
   }

@@ -69,12 +69,13 @@ class pipeline final : public webhook::meta::delivery_sink {
  private:
   boost::asio::awaitable<void> run_worker();
   // Answers one query's worth of a conversation's messages, recording its start and end in the
-  // store; the claim's `last` part gives the conversation back when it ends. False when the claim
-  // is lost (or the store closes): nothing more may be sent, nothing was given back.
+  // store; the claim's `first` part trusts its pause flag, its `last` part gives the conversation
+  // back when it ends. False when the claim is lost (or the store closes): nothing more may be
+  // sent, nothing was given back.
   boost::asio::awaitable<bool> answer_part(const store::claim& held,
                                            std::span<const store::pending_message> part,
                                            std::shared_ptr<const runtime_settings> settings,
-                                           bool last);
+                                           bool first, bool last);
   // Marks `ids` done without answering them: a person has the conversation now (counted as
   // paused, logged).
   boost::asio::awaitable<void> hold_back_for_person(const store::claim& held,

@@ -237,7 +237,8 @@ asio::awaitable<std::optional<claim>> local_store::claim_next() {
   std::vector<std::string>& held = held_[batch->conversation];
   for (const pending_message& p : batch->items)
     held.push_back(p.message.id);
-  co_return claim{std::move(batch->conversation), 0, std::move(batch->items)};
+  const bool paused = is_paused(batch->conversation, clock_->wall_now());
+  co_return claim{std::move(batch->conversation), 0, std::move(batch->items), paused};
 }
 
 asio::awaitable<error_code> local_store::take_more(claim& held) {
@@ -248,6 +249,7 @@ asio::awaitable<error_code> local_store::take_more(claim& held) {
     ids.push_back(p.message.id);
     held.messages.push_back(std::move(p));
   }
+  held.paused = is_paused(held.conversation, clock_->wall_now());
   co_return error_code{};
 }
 

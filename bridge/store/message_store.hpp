@@ -52,6 +52,10 @@ struct claim {
   std::string conversation;
   std::uint64_t fence = 0;  // rises with every claim of the conversation (shared stores)
   std::vector<pending_message> messages;
+  // Whether the conversation was handed to a person when it was claimed (or when take_more last
+  // added to it): learnt in the same step, so the worker need not ask before its first question.
+  // begin_send checks again, atomically, before anything is sent.
+  bool paused = false;
 };
 
 // Which conversation an outbound message (a reply Meta accepted) belongs to, for a later
@@ -130,7 +134,8 @@ class message_store {
   // says `paused` and begin_send() fails with errc::paused. Durable (as far as the store is)
   // when it completes.
   virtual boost::asio::awaitable<boost::system::error_code> pause(store::pause p) = 0;
-  // Whether `conversation` is paused now (checked again just before an answer is sent).
+  // Whether `conversation` is paused now (checked again just before an answer is sent). A claim
+  // says it too (claim::paused).
   virtual boost::asio::awaitable<bool> is_paused(const std::string& conversation) = 0;
   // Ends a pause at once (durably, as pause()); false when the conversation was not paused.
   virtual boost::asio::awaitable<bool> resume(const std::string& conversation) = 0;

@@ -172,7 +172,7 @@ local function take(k, p, conv, took_over)
   local fence = next_fence(k)
   redis.call('HSET', k .. 'lease:' .. conv, 'owner', owner, 'fence', fence, 'until', now + lease)
   redis.call('ZADD', k .. 'leases', now + lease, conv)
-  local entry = {conv, tostring(p), fence, took_over}
+  local entry = {conv, tostring(p), fence, took_over, redis.call('EXISTS', k .. 'pause:' .. conv)}
   describe(k, conv, ids, entry)
   claims[#claims + 1] = entry
 end
@@ -278,7 +278,7 @@ const queue::redis::script& take_more() {
 local k, conv, owner, fence = tag(ARGV[1], ARGV[2]), ARGV[3], ARGV[4], ARGV[5]
 if not owns(k, conv, owner, fence, true) then return {0} end
 local ids = move_all(k .. 'q:' .. conv, k .. 'held:' .. conv)
-local out = {1}
+local out = {1, redis.call('EXISTS', k .. 'pause:' .. conv)}
 describe(k, conv, ids, out)
 return out
 )lua");

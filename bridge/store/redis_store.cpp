@@ -228,9 +228,14 @@ asio::awaitable<std::size_t> redis_store::claim_some(std::size_t want) {
   std::size_t got = 0;
   for (const reply& entry : answer->elements()) {
     const auto& f = entry.elements();
-    if (f.size() < 4) continue;
-    claim taken{text_of(f[0]), number_of(f[2]), messages_of(f, 4)};
+    if (f.size() < 5) continue;
+    std::vector<std::string> unreadable;
+    claim taken{text_of(f[0]), number_of(f[2]), messages_of(f, 5, unreadable),
+                number_of(f[4]) == 1};
     const auto partition = static_cast<std::uint32_t>(number_of(f[1]));
+    if (!unreadable.empty()) {
+      co_await drop_unreadable(taken.conversation, holding{partition, taken.fence}, unreadable);
+    }
     if (number_of(f[3]) == 1) {
       ++stats_.takeovers;
       spdlog::warn("conversation {} taken over from a replica whose lease expired ({} message(s))",
@@ -257,7 +262,8 @@ asio::awaitable<std::size_t> redis_store::claim_some(std::size_t want) {
 }
 
 std::vector<pending_message> redis_store::messages_of(const std::vector<reply>& fields,
-                                                      std::size_t first) const {
+                                                      std::size_t first,
+                                                      std::vector<std::string>& unreadable) const {
   std::vector<pending_message> messages;
   const auto wall = clock_->wall_now();
   const auto steady = clock_->now();
@@ -273,7 +279,7 @@ std::vector<pending_message> redis_store::messages_of(const std::vector<reply>& 
         decode_message(newline == std::string::npos ? std::string_view{}
                                                     : std::string_view(stored).substr(newline + 1));
     if (!message) {
-      spdlog::error("stored message {} cannot be read; it is skipped", id);
+      unreadable.push_back(id);
       continue;
     }
     // How long ago Redis accepted it, in this process's steady time.
@@ -301,14 +307,31 @@ asio::awaitable<error_code> redis_store::take_more(claim& held) {
     co_return ec;
   }
   const auto& f = answer->elements();
-  if (f.empty() || number_of(f[0]) != 1) {
+  if (f.size() < 2 || number_of(f[0]) != 1) {
     ++stats_.fenced;
     forget(held.conversation, held.fence);
     co_return make_error_code(errc::fenced);
   }
-  for (pending_message& m : messages_of(f, 1))
+  std::vector<std::string> unreadable;
+  for (pending_message& m : messages_of(f, 2, unreadable))
     held.messages.push_back(std::move(m));
+  held.paused = number_of(f[1]) == 1;
+  if (!unreadable.empty()) co_await drop_unreadable(held.conversation, it->second, unreadable);
   co_return error_code{};
+}
+
+asio::awaitable<void> redis_store::drop_unreadable(const std::string& conversation, holding h,
+                                                   std::span<const std::string> unreadable) {
+  for (const std::string& id : unreadable) {
+    spdlog::error(
+        "stored message {} of conversation {} cannot be read (damaged, or written by another "
+        "version of the bridge); it is dropped and not answered",
+        id, webhook::util::redact_conversation(conversation, options_.redact_phone_numbers));
+  }
+  // Retried like finish; if it never goes through, the next owner of the claim tries again.
+  co_await retried("finish", conversation, [&]() -> asio::awaitable<error_code> {
+    co_return co_await run_fenced(redis_scripts::finish(), conversation, h, unreadable, true);
+  });
 }
 
 asio::awaitable<error_code> redis_store::fenced_step(const queue::redis::script& s,

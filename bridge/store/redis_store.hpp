@@ -139,8 +139,14 @@ class redis_store final : public message_store {
   // Claims up to `want` conversations in one round trip; how many it got.
   boost::asio::awaitable<std::size_t> claim_some(std::size_t want);
   // The messages of a claim's reply from `first` on: {wamid, stored value, in doubt} triples.
+  // The wamids of stored values that cannot be read go to `unreadable`.
   std::vector<pending_message> messages_of(const std::vector<queue::redis::reply>& fields,
-                                           std::size_t first) const;
+                                           std::size_t first,
+                                           std::vector<std::string>& unreadable) const;
+  // Finishes, under the claim, stored messages that cannot be read (a damaged value, or one
+  // written by a newer version): given back, they would be claimed again and again, forever.
+  boost::asio::awaitable<void> drop_unreadable(const std::string& conversation, holding h,
+                                               std::span<const std::string> unreadable);
   // WAITs for min_replica_acks replicas to have every write this replica made so far. One WAIT
   // at a time, shared by every caller whose writes it covers: WAIT blocks the one connection,
   // so WAITs queued behind each other would push other commands past their deadline.

@@ -106,11 +106,14 @@ class fake_store final : public store::message_store {
   asio::awaitable<std::optional<store::reply_origin>> find_reply(const std::string&) override {
     co_return std::nullopt;
   }
-  // Nobody hands a conversation to a person here; dead letters are only logged.
+  // Pauses are only asked about (and logged); dead letters are only logged.
   asio::awaitable<boost::system::error_code> pause(store::pause) override {
     co_return boost::system::error_code{};
   }
-  asio::awaitable<bool> is_paused(const std::string&) override { co_return false; }
+  asio::awaitable<bool> is_paused(const std::string& conversation) override {
+    log_.push_back("is_paused " + conversation);
+    co_return false;
+  }
   asio::awaitable<bool> resume(const std::string&) override { co_return false; }
   asio::awaitable<std::vector<store::pause>> paused() override {
     co_return std::vector<store::pause>{};
@@ -287,6 +290,23 @@ BOOST_AUTO_TEST_CASE(a_claim_is_begun_before_the_send_finished_after_and_release
   BOOST_TEST(w.position("finish " + c1 + " m1,m2") < w.position("release " + c1));
   BOOST_TEST(w.count_starting("ask ") == 1u);
   BOOST_TEST(w.count_starting("send ") == 1u);
+  // The claim said whether the conversation is paused: nobody asks again before the question.
+  BOOST_TEST(w.count_starting("is_paused ") == 0u);
+}
+
+// A claim of a conversation handed to a person asks Robofy nothing and sends nothing: its
+// messages are finished unanswered and the conversation given back.
+BOOST_AUTO_TEST_CASE(a_claim_of_a_paused_conversation_asks_nothing_and_finishes_unanswered) {
+  workers_on_fake_store w;
+  store::claim paused = claim_of("c1", 9, {"m1", "m2"});
+  paused.paused = true;
+  w.fake->offer(std::move(paused));
+  const std::string c1 = std::string(bridge::test::test_number) + "/c1#9";
+  BOOST_REQUIRE(w.run_until_logged("release " + c1));
+  BOOST_TEST(w.position("finish " + c1 + " m1,m2") < w.position("release " + c1));
+  BOOST_TEST(w.count_starting("ask ") == 0u);
+  BOOST_TEST(w.count_starting("begin ") == 0u);
+  BOOST_TEST(w.count_starting("send ") == 0u);
 }
 
 // A fenced begin_send sends and finishes nothing; the worker goes on to the next claim.

@@ -407,6 +407,25 @@ BOOST_FIXTURE_TEST_CASE(a_paused_conversation_admits_as_paused_and_refuses_queue
   BOOST_TEST((complete(io, store.begin_send(*held, first)) == errc::paused));
 }
 
+// A claim says whether its conversation is handed to a person, and take_more says it again.
+BOOST_FIXTURE_TEST_CASE(a_claim_and_take_more_say_whether_the_conversation_is_paused,
+                        store_fixture) {
+  const auto t = clock->wall_now();
+  BOOST_TEST((admit(io, store, {text_at("wamid.1", "911", t)}) == std::vector{verdict::stored}));
+  BOOST_TEST(!complete(io, store.pause(pause_record{"106/911", t, t + 1h, "operator"})));
+  auto held = complete(io, store.claim_next());
+  BOOST_TEST_REQUIRE(held.has_value());
+  BOOST_TEST(held->paused);
+  BOOST_TEST(complete(io, store.resume("106/911")));
+  BOOST_TEST(!complete(io, store.take_more(*held)));
+  BOOST_TEST(!held->paused);
+
+  BOOST_TEST((admit(io, store, {text_at("wamid.2", "922", t)}) == std::vector{verdict::stored}));
+  auto other = complete(io, store.claim_next());
+  BOOST_TEST_REQUIRE(other.has_value());
+  BOOST_TEST(!other->paused);
+}
+
 BOOST_FIXTURE_TEST_CASE(an_echo_extends_a_pause_and_never_shortens_it_an_operator_sets_it,
                         store_fixture) {
   const auto t = clock->wall_now();

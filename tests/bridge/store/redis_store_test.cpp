@@ -661,6 +661,80 @@ BOOST_AUTO_TEST_CASE(the_last_message_time_is_the_newest_whatever_the_order) {
   BOOST_TEST(*r.call({"GET", last}).text() == "1700000300000");
 }
 
+// A stored message that cannot be read (damaged, or written by another version) is dropped with a
+// log line naming it, under the claim: given back, it would be claimed again forever.
+BOOST_AUTO_TEST_CASE(an_unreadable_stored_message_is_dropped_not_claimed_forever) {
+  log_capture log;
+  shared_redis r;
+  replica& a = r.add("a");
+  replica& b = r.add("b");
+  BOOST_REQUIRE(!r.admit(a, {entry("c1", "m1"), entry("c1", "m2"), entry("c1", "m3")}).error);
+  BOOST_REQUIRE(!r.admit(a, {entry("c2", "d1")}).error);
+  r.call({"SET", key("c1", "m:m2"), "1700000000000\nnot a message"});
+  r.call({"SET", key("c2", "m:d1"), "garbage"});
+
+  std::vector<store::claim> claims;
+  for (int i = 0; i < 2; ++i) {
+    auto got = r.claim(a);
+    BOOST_REQUIRE(got);
+    claims.push_back(std::move(*got));
+  }
+  const store::claim& c1 = claims[0].conversation == conversation_of("c1") ? claims[0] : claims[1];
+  const store::claim& c2 = claims[0].conversation == conversation_of("c1") ? claims[1] : claims[0];
+  BOOST_TEST(ids_of(c1) == ids({"m1", "m3"}));
+  BOOST_TEST(c2.messages.empty());
+  BOOST_TEST(r.unfinished() == 2);  // m2 and d1 are finished: their capacity is free
+  const std::string said = log.text();
+  BOOST_TEST(said.find("stored message m2 of conversation") != std::string::npos);
+  BOOST_TEST(said.find("stored message d1 of conversation") != std::string::npos);
+
+  // An empty claim ends like any other; nothing comes back to be claimed again.
+  r.release(a, c2);
+  r.run(a.store->finish_and_release(c1, ids_of(c1)));
+  BOOST_TEST(r.unfinished() == 0);
+  BOOST_TEST(!r.claim(b, 300ms));
+  for (const char* customer : {"c1", "c2"}) {
+    BOOST_TEST(r.exists(key(customer, "held:" + conversation_of(customer))) == 0, customer);
+    BOOST_TEST(r.exists(key(customer, "q:" + conversation_of(customer))) == 0, customer);
+  }
+
+  // The same for a message that arrives while the conversation is held (take_more).
+  BOOST_REQUIRE(!r.admit(a, {entry("c3", "e1")}).error);
+  auto held = r.claim(a);
+  BOOST_REQUIRE(held);
+  BOOST_REQUIRE(!r.admit(a, {entry("c3", "e2"), entry("c3", "e3")}).error);
+  r.call({"SET", key("c3", "m:e2"), "garbage"});
+  BOOST_REQUIRE(!r.run(a.store->take_more(*held)));
+  BOOST_TEST(ids_of(*held) == ids({"e1", "e3"}));
+  BOOST_TEST(r.unfinished() == 2);
+}
+
+// A claim says whether its conversation was handed to a person (the worker then asks Robofy
+// nothing), and take_more says it again.
+BOOST_AUTO_TEST_CASE(a_claim_and_take_more_say_whether_the_conversation_is_paused) {
+  shared_redis r;
+  replica& a = r.add("a");
+  BOOST_REQUIRE(!r.admit(a, {entry("c1", "m1"), entry("c2", "m2")}).error);
+  const auto now = std::chrono::system_clock::now();
+  BOOST_REQUIRE(!r.run(a.store->pause({conversation_of("c1"), now, now + 1h, "operator"})));
+  std::vector<store::claim> claims;
+  for (int i = 0; i < 2; ++i) {
+    auto got = r.claim(a);
+    BOOST_REQUIRE(got);
+    claims.push_back(std::move(*got));
+  }
+  store::claim& c1 = claims[0].conversation == conversation_of("c1") ? claims[0] : claims[1];
+  store::claim& c2 = claims[0].conversation == conversation_of("c1") ? claims[1] : claims[0];
+  BOOST_TEST(c1.paused);
+  BOOST_TEST(!c2.paused);
+  BOOST_REQUIRE(!r.run(a.store->pause({conversation_of("c2"), now, now + 1h, "operator"})));
+  BOOST_REQUIRE(!r.run(a.store->take_more(c2)));
+  BOOST_TEST(c2.paused);
+  BOOST_REQUIRE(r.run(a.store->resume(conversation_of("c1"))));
+  BOOST_REQUIRE(!r.run(a.store->take_more(c1)));
+  BOOST_TEST(!c1.paused);
+}
+
 // A drain gives back at once what no reply is being written for; the rest stays until finished.
 BOOST_AUTO_TEST_CASE(a_drain_gives_back_at_once_what_is_not_being_written) {
   shared_redis r;
