@@ -131,8 +131,8 @@ class message_store {
 
   // Handover to a person: pauses `p.conversation` until `p.until`. An echo ("echo") extends a
   // pause and never shortens it; an operator's pause ("operator") sets it. While paused, admit()
-  // says `paused` and begin_send() fails with errc::paused. Durable (as far as the store is)
-  // when it completes.
+  // says `paused` and begin_send() fails with errc::paused. Durable (as far as the store is: with
+  // Redis and redis.min_replica_acks, on that many Redis replicas) when it completes.
   virtual boost::asio::awaitable<boost::system::error_code> pause(store::pause p) = 0;
   // Whether `conversation` is paused now (checked again just before an answer is sent). A claim
   // says it too (claim::paused).

@@ -546,7 +546,14 @@ asio::awaitable<error_code> redis_store::pause(store::pause p) {
           std::chrono::duration_cast<std::chrono::milliseconds>(p.until.time_since_epoch())
               .count()),
       p.why};
-  co_return failure_of(co_await redis_->run_script(redis_scripts::pause(), keys, args));
+  if (const error_code ec =
+          failure_of(co_await redis_->run_script(redis_scripts::pause(), keys, args))) {
+    co_return ec;
+  }
+  // A pause must outlive a failover like an accepted message, or the AI could answer a
+  // conversation a person took over: with min_replica_acks, done means replicated.
+  if (options_.min_replica_acks > 0) co_return co_await replicate();
+  co_return error_code{};
 }
 
 asio::awaitable<bool> redis_store::is_paused(const std::string& conversation) {
@@ -557,7 +564,24 @@ asio::awaitable<bool> redis_store::is_paused(const std::string& conversation) {
 asio::awaitable<bool> redis_store::resume(const std::string& conversation) {
   const auto gone = co_await redis_->command("DEL", conversation_key_of("pause", conversation));
   co_await redis_->command("ZREM", options_.key_prefix + ":{pauses}", conversation);
-  co_return !failure_of(gone) && gone->integer().value_or(0) == 1;
+  const bool resumed = !failure_of(gone) && gone->integer().value_or(0) == 1;
+  if (resumed) {
+    co_await replicate_operator_change(
+        "the resume of",
+        webhook::util::redact_conversation(conversation, options_.redact_phone_numbers));
+  }
+  co_return resumed;
+}
+
+asio::awaitable<void> redis_store::replicate_operator_change(const char* what,
+                                                             const std::string& subject) {
+  if (options_.min_replica_acks == 0) co_return;
+  if (const error_code ec = co_await replicate()) {
+    spdlog::warn(
+        "{} {} is done on the Redis primary but not confirmed by {} replica(s) ({}): a failover "
+        "now could undo it",
+        what, subject, options_.min_replica_acks, ec.message());
+  }
 }
 
 asio::awaitable<std::vector<store::pause>> redis_store::paused() {
@@ -657,13 +681,16 @@ asio::awaitable<replay_result> redis_store::replay(const std::string& wamid,
   if (failure_of(answer)) co_return replay_result::unavailable;
   if (answer->integer().value_or(0) != 1) co_return replay_result::not_found;
   if (waiting_ > 0) wake_.cancel();
+  co_await replicate_operator_change("the replay of dead letter", wamid);
   co_return replay_result::queued;
 }
 
 asio::awaitable<bool> redis_store::delete_dead_letter(const std::string& wamid) {
   const auto gone = co_await redis_->command("HDEL", options_.key_prefix + ":{dl}:data", wamid);
   co_await redis_->command("ZREM", options_.key_prefix + ":{dl}:order", wamid);
-  co_return !failure_of(gone) && gone->integer().value_or(0) == 1;
+  const bool deleted = !failure_of(gone) && gone->integer().value_or(0) == 1;
+  if (deleted) co_await replicate_operator_change("the deletion of dead letter", wamid);
+  co_return deleted;
 }
 
 void redis_store::set_dead_letter_limits(std::size_t max, std::chrono::milliseconds max_age) {

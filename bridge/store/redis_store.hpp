@@ -152,6 +152,11 @@ class redis_store final : public message_store {
   // so WAITs queued behind each other would push other commands past their deadline.
   boost::asio::awaitable<boost::system::error_code> replicate();
   boost::asio::awaitable<boost::system::error_code> wait_for_replicas();
+  // With min_replica_acks: WAITs for an operator's change (`what` `subject`, for the log) that
+  // is already done on the primary, and warns when the replicas do not confirm it; the answer
+  // to the operator stays (the change did happen; a failover could still undo it).
+  boost::asio::awaitable<void> replicate_operator_change(const char* what,
+                                                         const std::string& subject);
   // The key of `what` for a conversation's partition ("P:{p}:what:<conversation>").
   std::string conversation_key_of(std::string_view what, const std::string& conversation) const;
   boost::asio::awaitable<boost::system::error_code> fenced_step(const queue::redis::script& s,
