@@ -2,8 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/error.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/system/system_error.hpp>
 #include <limits>
 
 #include "bridge/answer_limits.hpp"
@@ -230,6 +232,12 @@ awaitable<std::string> robofy_answer(std::span<const store::pending_message> mes
     }
     reply.error_code = "empty_answer";
     reply.error_detail = "the answer has no text to show on WhatsApp";
+  }
+  // Cut off because the bridge stops past shutdown.grace: Robofy did not fail, and nothing is to
+  // be sent now (pipeline::stop() says what becomes of these messages). Ends like any cancelled
+  // operation.
+  if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none) {
+    throw boost::system::system_error(asio::error::operation_aborted);
   }
   ++context.counters.fallbacks;
   log_event(spdlog::level::warn, {"fallback", ids, conversation_of(messages, customer)},

@@ -3,8 +3,12 @@
 // limit and permanent errors, pacing per number, and the typing indicator, all in virtual time.
 #include "bridge/conversation_worker.hpp"
 
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/test/unit_test.hpp>
 #include <list>
 #include <optional>
@@ -146,6 +150,43 @@ BOOST_AUTO_TEST_CASE(waiting_messages_are_joined_into_one_query_in_order) {
   BOOST_TEST(rig.chat.queries() == (std::vector<std::string>{"Hi\ndo you deliver\nto Pune?"}));
   BOOST_TEST(rig.sender.texts().size() == 1u);
   BOOST_TEST(rig.finished == 1);
+}
+
+// A bridge stopping past shutdown.grace cuts Robofy's call off: that is no Robofy failure, so no
+// fallback text is counted or sent; the worker ends as a cancelled operation does.
+BOOST_AUTO_TEST_CASE(a_call_cut_off_by_the_shutdown_sends_no_fallback) {
+  worker_rig rig({}, [](config::settings& c) { c.robofy.max_attempts = 1; });
+  asio::cancellation_signal stop;
+  rig.chat.respond = [&](const robofy::chat_request&) {
+    stop.emit(asio::cancellation_type::terminal);  // the pipeline stops while Robofy is asked
+    return robofy_error(503);                      // as the HTTP client reports a cut-off call
+  };
+  std::vector<store::pending_message> batch{
+      store::pending_message{test::text_message("w.1", "hello"), rig.clock.now(), false}};
+  std::optional<std::exception_ptr> ended;
+  const auto worker = [&]() -> asio::awaitable<answer_outcome> {
+    // A real worker has waited for something before (the stubs answer without waiting); co_spawn
+    // finishes a coroutine that never waited with a post, which a cancellation makes throw.
+    co_await asio::post(rig.io, asio::use_awaitable);
+    co_return co_await answer_messages(
+        batch, rig.settings,
+        worker_context{rig.chat, rig.sender, rig.clock, rig.robofy_breaker, rig.graph_breaker,
+                       rig.store, rig.counters, rig.random});
+  };
+  asio::co_spawn(rig.io, worker(),
+                 asio::bind_cancellation_slot(
+                     stop.slot(), [&](std::exception_ptr e, answer_outcome) { ended = e; }));
+  test::settle(rig.io);
+  BOOST_TEST_REQUIRE(ended.has_value());
+  BOOST_TEST_REQUIRE(static_cast<bool>(*ended));
+  try {
+    std::rethrow_exception(*ended);
+  } catch (const boost::system::system_error& e) {
+    BOOST_TEST(e.code() == asio::error::operation_aborted);
+  }
+  BOOST_TEST(rig.chat.calls().size() == 1u);
+  BOOST_TEST(rig.counters.fallbacks == 0u);
+  BOOST_TEST(rig.sender.texts().empty());
 }
 
 // A customer known only by username is answered through "recipient", not "to".
