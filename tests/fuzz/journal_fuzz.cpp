@@ -40,7 +40,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check(scan.damaged_regions <= scan.damaged_bytes);
   if (scan.damaged_bytes == 0) check(scan.valid_bytes == size);
   for (const q::journal_record& r : scan.records) {
-    check(r.kind >= q::record_kind::accepted && r.kind <= q::record_kind::state_cleared);
+    check(r.kind >= q::record_kind::accepted && r.kind <= q::record_kind::seen_key);
+    if (r.kind == q::record_kind::seen_key) check(r.id.size() == 16);
     if (r.kind != q::record_kind::accepted) check(r.conversation.empty());
     if (r.kind != q::record_kind::accepted && r.kind != q::record_kind::state_set) {
       check(r.payload.empty());

@@ -163,6 +163,26 @@ void write_journals(const fs::path& dir) {
   corrupt[20] = static_cast<char>(corrupt[20] ^ 0x40);
   write_file(dir / "corrupt-middle.jrnl", corrupt);
   write_file(dir / "garbage-then-record.jrnl", "garbage" + journal({done}));
+  // What compaction writes: dedupe keys (16 bytes) in place of old ids, and lasting state.
+  const q::journal_record key_a{kind::seen_key,
+                                std::string("\x01\x02\x03\x04\x05\x06\x07\x08"
+                                            "\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10",
+                                            16),
+                                {},
+                                {}};
+  const q::journal_record key_b{kind::seen_key, std::string(16, '\0'), {}, {}};
+  const q::journal_record secret{
+      kind::state_set, "dedupe:secret", {}, "00112233445566778899aabbccddeeff"};
+  const q::journal_record paused{kind::state_set,
+                                 "pause:106540352242922/919876543210",
+                                 {},
+                                 "{\"conversation\":\"106540352242922/919876543210\"}"};
+  const q::journal_record resumed{
+      kind::state_cleared, "pause:106540352242922/919876543210", {}, {}};
+  write_file(dir / "compacted.jrnl", journal({secret, key_a, key_b, paused, accepted, resumed}));
+  // A dedupe key of the wrong length is damage, like a bad checksum.
+  const q::journal_record short_key{kind::seen_key, "fifteen-bytes!!", {}, {}};
+  write_file(dir / "short-seen-key.jrnl", journal({key_a, short_key, accepted}));
 }
 
 }  // namespace
