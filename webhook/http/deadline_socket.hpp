@@ -6,7 +6,6 @@
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/error.hpp>
 #include <chrono>
 #include <cstddef>
@@ -14,20 +13,20 @@
 #include <type_traits>
 #include <utility>
 
+#include "webhook/http/lazy_deadline.hpp"
+
 namespace bridge::webhook::http {
 
 namespace detail {
 
-// What a deadline_socket shares with its pending operations and its timer.
+// What a deadline_socket shares with its pending operations.
 struct deadline_state {
-  deadline_state(boost::asio::ip::tcp::socket s, std::chrono::steady_clock::duration every)
-      : socket(std::move(s)), timer(socket.get_executor()), check_every(every) {}
+  deadline_state(boost::asio::ip::tcp::socket s, std::chrono::steady_clock::duration every);
+  // The deadline passed: what is pending ends now, what starts later fails.
+  void on_deadline_passed();
 
   boost::asio::ip::tcp::socket socket;
-  boost::asio::steady_timer timer;
-  std::chrono::steady_clock::duration check_every;
-  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
-  std::chrono::steady_clock::time_point wakes_at = std::chrono::steady_clock::time_point::max();
+  lazy_deadline deadline;  // calls on_deadline_passed (this state owns it: never after it went)
   unsigned pending = 0;    // reads and writes started and not completed
   bool timed_out = false;  // the deadline passed: the socket is (or will be) closed
 };
@@ -52,10 +51,11 @@ struct counted_handler {
 // the socket is closed; expires_after() sets a new deadline. Unlike beast::tcp_stream, it does not
 // arm a timer around every read and write (a timer wait scheduled, then cancelled and completed as
 // aborted: three trips through the timer queue and one through the scheduler per operation,
-// twice per request; BENCHMARKS.md). One timer per connection wakes at the deadline, or after
-// `check_every` (the shortest timeout the connection will be given) when that is sooner, and
-// re-arms itself for a deadline that has moved on; so setting a deadline is a store, not a timer
-// operation, unless it is shorter than any set before. One executor, like any Asio socket.
+// twice per request; BENCHMARKS.md). Its deadline is a lazy_deadline: one timer per connection
+// wakes at the deadline, or after `check_every` (the shortest timeout the connection will be
+// given) when that is sooner, and re-arms itself for a deadline that has moved on; so setting a
+// deadline is a store, not a timer operation, unless it is shorter than any set before. One
+// executor, like any Asio socket.
 class deadline_socket {
  public:
   using executor_type = boost::asio::any_io_executor;

@@ -19,9 +19,10 @@ struct handler_watch_state;  // shared by a watch and its timer's wait, which ma
 // running at its deadline, `on_late` is called (once, on the executor), and the connection writes
 // its 503 from elsewhere while the handler runs on to its end (it is never cancelled half-way).
 //
-// Per request, begin() and end() are stores: one timer per connection wakes at a deadline and,
-// when the handler it was armed for has ended and another runs, re-arms itself for that one's
-// deadline (as deadline_socket does for reads and writes). Under steady keep-alive traffic the
+// Per request, begin() and end() are stores: the handlers' deadline is a lazy_deadline, whose one
+// timer per connection wakes at a deadline and, when the handler it was armed for has ended and
+// another runs, re-arms itself for that one's deadline (as deadline_socket's does for reads and
+// writes). Under steady keep-alive traffic the
 // timer is touched about once per handler_timeout, not twice per request as a timer armed around
 // every handler would be (a wait scheduled, cancelled and completed as aborted; BENCHMARKS.md).
 // One executor, like any Asio object.
