@@ -95,6 +95,13 @@ awaitable<robofy::chat_reply> ask_with_retries(const robofy::chat_request& reque
     ++calls;
     const auto started = context.clock.now();
     reply = co_await context.chat.ask(settings.robofy(), request);
+    // Cut off because the bridge stops past shutdown.grace: Robofy did not fail (no outcome, no
+    // breaker, no retry, no fallback), and nothing is to be sent now (pipeline::stop() says what
+    // becomes of these messages). Ends like any cancelled operation.
+    if ((co_await asio::this_coro::cancellation_state).cancelled() !=
+        asio::cancellation_type::none) {
+      throw boost::system::system_error(asio::error::operation_aborted);
+    }
     context.counters.robofy_seconds.observe(context.clock.now() - started);
     ++context.counters.robofy_outcomes[std::string(robofy::to_string(reply.outcome))];
     if (reply.outcome == robofy::chat_outcome::retry) {
@@ -232,12 +239,6 @@ awaitable<std::string> robofy_answer(std::span<const store::pending_message> mes
     }
     reply.error_code = "empty_answer";
     reply.error_detail = "the answer has no text to show on WhatsApp";
-  }
-  // Cut off because the bridge stops past shutdown.grace: Robofy did not fail, and nothing is to
-  // be sent now (pipeline::stop() says what becomes of these messages). Ends like any cancelled
-  // operation.
-  if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none) {
-    throw boost::system::system_error(asio::error::operation_aborted);
   }
   ++context.counters.fallbacks;
   log_event(spdlog::level::warn, {"fallback", ids, conversation_of(messages, customer)},

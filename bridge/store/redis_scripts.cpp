@@ -31,11 +31,15 @@ local function describe(k, conv, ids, entry)
     entry[#entry + 1] = doubt[id] and 1 or 0
   end
 end
--- Calls redis.call(command, key, ...) with `values` spread over calls of at most 1,000 (unpack has
--- a bound; a conversation's backlog does not).
+-- Calls redis.call(command, [key,] ...) with `values` spread over calls of at most 1,000 (unpack
+-- has a bound; a conversation's backlog does not). Without `key`, the values are the keys (DEL).
 local function each_chunk(command, key, values)
   for i = 1, #values, 1000 do
-    redis.call(command, key, unpack(values, i, math.min(i + 999, #values)))
+    if key then
+      redis.call(command, key, unpack(values, i, math.min(i + 999, #values)))
+    else
+      redis.call(command, unpack(values, i, math.min(i + 999, #values)))
+    end
   end
 end
 -- Moves every element of list `from` to the end of list `to`, in order; returns them. When `to`
@@ -71,6 +75,15 @@ local function finish_held(k, conv, first)
     redis.call('SREM', k .. 'doubt:' .. conv, id)
   end
 end
+-- Ends a claim's lease: deletes what the claim keeps (its held list, begun set and lease) and the
+-- keys in `also`, in as few steps as unpack allows, and takes it off the partition's leases.
+local function end_lease(k, conv, also)
+  also[#also + 1] = k .. 'held:' .. conv
+  also[#also + 1] = k .. 'begun:' .. conv
+  also[#also + 1] = k .. 'lease:' .. conv
+  each_chunk('DEL', nil, also)
+  redis.call('ZREM', k .. 'leases', conv)
+end
 -- Gives a conversation's held messages back to its waiting list (before newer ones, in order);
 -- those whose send had begun are in doubt from now on.
 local function hand_back(k, conv)
@@ -79,8 +92,7 @@ local function hand_back(k, conv)
   for _, id in ipairs(redis.call('SMEMBERS', k .. 'begun:' .. conv)) do
     redis.call('SADD', k .. 'doubt:' .. conv, id)
   end
-  redis.call('DEL', k .. 'held:' .. conv, k .. 'begun:' .. conv, k .. 'lease:' .. conv)
-  redis.call('ZREM', k .. 'leases', conv)
+  end_lease(k, conv, {})
 end
 )lua";
 
@@ -257,12 +269,8 @@ if unfinished == 0 then
   -- list and nothing is in doubt any more (only held messages can be). A few steps, whatever
   -- the claim held: every redis.call costs Redis more than its command.
   if #stored > 0 then redis.call('DECRBY', KEYS[1], #stored) end
-  stored[#stored + 1] = held_key
-  stored[#stored + 1] = k .. 'begun:' .. conv
   stored[#stored + 1] = k .. 'doubt:' .. conv
-  stored[#stored + 1] = k .. 'lease:' .. conv
-  for i = 1, #stored, 1000 do redis.call('DEL', unpack(stored, i, math.min(i + 999, #stored))) end
-  redis.call('ZREM', k .. 'leases', conv)
+  end_lease(k, conv, stored)
 else
   finish_held(k, conv, 6)
   hand_back(k, conv)

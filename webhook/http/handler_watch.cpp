@@ -18,9 +18,8 @@ struct detail::handler_watch_state {
         on_late(std::move(late)) {}
 
   // The running handler outlived its deadline (a deadline passes only while one runs: end()
-  // clears it).
+  // clears it, and a passed deadline does not pass again until the next begin()).
   void on_deadline_passed() {
-    if (!running || late) return;
     late = true;
     on_late();
   }
@@ -28,7 +27,6 @@ struct detail::handler_watch_state {
   lazy_deadline deadline;      // of the handler running now (this state owns it)
   asio::steady_timer written;  // cancelled once the late answer is out
   std::function<void()> on_late;
-  bool running = false;       // a handler runs
   bool late = false;          // the running (or last) handler outlived its deadline
   bool late_written = false;  // its late answer is out
   bool closed = false;        // the watch is gone
@@ -46,14 +44,12 @@ handler_watch::~handler_watch() {
 
 void handler_watch::begin(clock::duration limit) {
   detail::handler_watch_state& s = *state_;
-  s.running = true;
   s.late = false;
   s.late_written = false;
   s.deadline.set(clock::now() + limit);
 }
 
 bool handler_watch::end() {
-  state_->running = false;
   state_->deadline.clear();
   return state_->late;
 }

@@ -14,6 +14,7 @@
 #include <boost/test/unit_test.hpp>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -200,6 +201,18 @@ struct shared_redis {
     BOOST_REQUIRE(!got->value());  // closing ends a waiting claim_next with nullopt
     return std::nullopt;
   }
+  // `count` claims by `r` (each within `limit`), by conversation.
+  std::map<std::string, store::claim> claim_each(replica& r, int count,
+                                                 std::chrono::milliseconds limit = 5s) {
+    std::map<std::string, store::claim> claims;
+    for (int i = 0; i < count; ++i) {
+      auto got = claim(r, limit);
+      BOOST_REQUIRE(got);
+      std::string conversation = got->conversation;
+      claims.emplace(std::move(conversation), std::move(*got));
+    }
+    return claims;
+  }
   boost::system::error_code begin_send(replica& r, const store::claim& c,
                                        std::vector<std::string> which) {
     return run(r.store->begin_send(c, which));
@@ -375,16 +388,11 @@ BOOST_AUTO_TEST_CASE(an_expired_lease_is_taken_over_with_begun_sends_in_doubt) {
   BOOST_REQUIRE(!r.begin_send(a, c1, {"m1"}));
   BOOST_REQUIRE(!r.admit(b, {entry("c1", "m3")}).error);  // waits behind the claim
 
-  std::vector<store::claim> taken;
-  for (int i = 0; i < 2; ++i) {
-    auto got = r.claim(b, 5s);
-    BOOST_REQUIRE(got);
-    taken.push_back(std::move(*got));
-  }
+  const auto taken = r.claim_each(b, 2, 5s);
   BOOST_TEST((std::chrono::steady_clock::now() - claimed_at >= 550ms));
   BOOST_TEST(b.store->stats().takeovers == 2u);
-  const store::claim& t1 = taken[0].conversation == c1.conversation ? taken[0] : taken[1];
-  const store::claim& t2 = taken[0].conversation == c1.conversation ? taken[1] : taken[0];
+  const store::claim& t1 = taken.at(c1.conversation);
+  const store::claim& t2 = taken.at(conversation_of("c2"));
   BOOST_TEST(ids_of(t1) == ids({"m1", "m2", "m3"}));
   BOOST_TEST((doubts_of(t1) == (std::vector<bool>{true, false, false})));
   BOOST_TEST(t1.fence > c1.fence);
@@ -678,14 +686,9 @@ BOOST_AUTO_TEST_CASE(an_unreadable_stored_message_is_dropped_not_claimed_forever
   r.call({"SET", key("c1", "m:m2"), "1700000000000\nnot a message"});
   r.call({"SET", key("c2", "m:d1"), "garbage"});
 
-  std::vector<store::claim> claims;
-  for (int i = 0; i < 2; ++i) {
-    auto got = r.claim(a);
-    BOOST_REQUIRE(got);
-    claims.push_back(std::move(*got));
-  }
-  const store::claim& c1 = claims[0].conversation == conversation_of("c1") ? claims[0] : claims[1];
-  const store::claim& c2 = claims[0].conversation == conversation_of("c1") ? claims[1] : claims[0];
+  const auto claims = r.claim_each(a, 2);
+  const store::claim& c1 = claims.at(conversation_of("c1"));
+  const store::claim& c2 = claims.at(conversation_of("c2"));
   BOOST_TEST(ids_of(c1) == ids({"m1", "m3"}));
   BOOST_TEST(c2.messages.empty());
   BOOST_TEST(r.unfinished() == 2);  // m2 and d1 are finished: their capacity is free
@@ -722,14 +725,9 @@ BOOST_AUTO_TEST_CASE(a_claim_and_take_more_say_whether_the_conversation_is_pause
   BOOST_REQUIRE(!r.admit(a, {entry("c1", "m1"), entry("c2", "m2")}).error);
   const auto now = std::chrono::system_clock::now();
   BOOST_REQUIRE(!r.run(a.store->pause({conversation_of("c1"), now, now + 1h, "operator"})));
-  std::vector<store::claim> claims;
-  for (int i = 0; i < 2; ++i) {
-    auto got = r.claim(a);
-    BOOST_REQUIRE(got);
-    claims.push_back(std::move(*got));
-  }
-  store::claim& c1 = claims[0].conversation == conversation_of("c1") ? claims[0] : claims[1];
-  store::claim& c2 = claims[0].conversation == conversation_of("c1") ? claims[1] : claims[0];
+  auto claims = r.claim_each(a, 2);
+  store::claim& c1 = claims.at(conversation_of("c1"));
+  store::claim& c2 = claims.at(conversation_of("c2"));
   BOOST_TEST(c1.paused);
   BOOST_TEST(!c2.paused);
   BOOST_REQUIRE(!r.run(a.store->pause({conversation_of("c2"), now, now + 1h, "operator"})));
