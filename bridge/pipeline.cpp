@@ -30,14 +30,25 @@ namespace {
 static_assert(2 * webhook::meta::max_text_bytes + 8 * webhook::meta::max_label_bytes <
               queue::max_record_bytes);
 
-// The message as the store keeps it. The text of a message to answer is moved, not copied: it is
-// most of the bytes, and nothing reads it from the batch afterwards (note_verdicts reads a text's
-// size only for oversized messages, which are not answered).
+// The message as the store keeps it. Of a message to answer, what note_verdicts never reads is
+// moved, not copied: the text (most of the bytes; a text's size is read only for oversized
+// messages, which are not answered), the profile name and the replied-to id.
 webhook::meta::inbound_message for_store(webhook::meta::inbound_message& message, bool answer) {
+  // Seven strings and four scalars: a field added to inbound_message must be added here too.
+  static_assert(sizeof(webhook::meta::inbound_message) == 7 * sizeof(std::string) + 32);
   if (!answer) return message;
-  std::string text = std::move(message.text);
-  webhook::meta::inbound_message copy = message;
-  copy.text = std::move(text);
+  webhook::meta::inbound_message copy;
+  copy.id = message.id;
+  copy.phone_number_id = message.phone_number_id;
+  copy.customer_id = message.customer_id;
+  copy.customer_is_username = message.customer_is_username;
+  copy.profile_name = std::move(message.profile_name);
+  copy.kind = message.kind;
+  copy.type = message.type;
+  copy.disposition = message.disposition;
+  copy.text = std::move(message.text);
+  copy.timestamp = message.timestamp;
+  copy.context_id = std::move(message.context_id);
   return copy;
 }
 }  // namespace

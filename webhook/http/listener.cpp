@@ -38,6 +38,15 @@ constexpr std::chrono::milliseconds accept_pause_when_exhausted{100};
 constexpr std::string_view continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
 // The most one read of a request body takes at once.
 constexpr std::size_t max_body_read = 64 * 1024;
+// Spare capacity reserved after a body of known length: a parser that reads past the end (simdjson
+// wants 64 padding bytes) appends them without moving the body. Without it, every delivery's
+// body was copied once more into a larger block (~4 % of the ingress path's CPU).
+constexpr std::size_t body_spare_bytes = 64;
+// A connection keeps its last request body's memory for the next request, up to this capacity:
+// a delivery's body (1-3 KB) is then neither allocated nor freed per request (blocks over 1 KB
+// miss malloc's per-thread cache and cost it a search of its bins). A larger body's block is
+// freed, so an idle connection pins no more than this.
+constexpr std::size_t kept_body_capacity = 4096;
 }  // namespace
 
 struct http_listener::state {
@@ -203,11 +212,11 @@ struct read_result {
   std::optional<response> refusal;
 };
 
-// Reads the header, checks it, reserves the body's bytes, then reads the body while the
-// handler's observer sees it arrive.
+// Reads the header, checks it, reserves the body's bytes, then reads the body (into `kept_body`'s
+// memory, which it takes) while the handler's observer sees it arrive.
 template <class Stream>
 awaitable<read_result> read_request(Stream& stream, beast::flat_buffer& buffer, listener_state& st,
-                                    body_reservation& reservation) {
+                                    body_reservation& reservation, std::string& kept_body) {
   const listener_limits limits = st.limits;
   read_result out;
   beast::http::request_parser<http::string_body> parser;
@@ -232,6 +241,11 @@ awaitable<read_result> read_request(Stream& stream, beast::flat_buffer& buffer, 
           parser.content_length().value_or(parser.chunked() ? limits.max_body_bytes : 0))) {
     out.refusal = over_budget_answer();
     co_return out;
+  }
+  // Reserved before Beast sizes the body to exactly its length (a larger capacity is kept).
+  parser.get().body().swap(kept_body);  // empty, with the memory of an earlier body
+  if (const auto length = parser.content_length()) {
+    parser.get().body().reserve(*length + body_spare_bytes);
   }
   out.observer = st.handler->observe_body(parser.get());
   if (expects_continue(parser.get()) && !parser.is_done()) {
@@ -332,6 +346,7 @@ awaitable<bool> serve_requests(Stream& stream, std::shared_ptr<listener_state> s
                                handler_watch& watch) {
   beast::flat_buffer buffer;
   std::string wire;
+  std::string kept_body;  // the memory of the last request's body, for the next one
   bool first = true;
   bool trusted = false;
   for (;;) {
@@ -341,7 +356,7 @@ awaitable<bool> serve_requests(Stream& stream, std::shared_ptr<listener_state> s
     first = false;
     beast::get_lowest_layer(stream).expires_after(st->limits.read_timeout);
     body_reservation reservation(*st);
-    read_result in = co_await read_request(stream, buffer, *st, reservation);
+    read_result in = co_await read_request(stream, buffer, *st, reservation, kept_body);
     if (!in.req) {
       if (in.refusal) {
         count_refusal(st->counters, in.refusal->result());
@@ -375,6 +390,10 @@ awaitable<bool> serve_requests(Stream& stream, std::shared_ptr<listener_state> s
     beast::get_lowest_layer(stream).expires_after(st->limits.read_timeout);
     const auto write_ec = co_await write_response(stream, res, wire, head);
     if (write_ec || !keep_alive) co_return false;
+    if (std::string& body = in.req->body(); body.capacity() <= kept_body_capacity) {
+      body.clear();
+      kept_body.swap(body);
+    }
   }
 }
 
