@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
-# A before/after of the ingress path in one run: nginx (the baseline), bridge A and bridge B,
+# A before/after of the ingress path in one run: nginx (the baseline) and servers A, B, ...,
 # alternating round by round under the same wrk client (wrk.sh), so a neighbour's burst hits one
-# round, not the comparison. Prints one JSON line per round and the best of each server.
-#   tests/tools/bench/ab.sh BRIDGE_A BRIDGE_B [ROUNDS]   (after a `make bench`, which builds
-#   build-bench's loadgen and fakes; BENCH_DURATION, BENCH_WRK_* as for run.sh)
+# round, not the comparison. Prints one JSON line per round, then each server's medians.
+#   tests/tools/bench/ab.sh SERVER_A SERVER_B [SERVER_C ...] [ROUNDS]   (after a `make bench`,
+#   which builds build-bench's loadgen, fakes and floor server; BENCH_DURATION, BENCH_WRK_* as
+#   for run.sh). A server is a bridge binary, or a command in one argument (words split at
+#   spaces) that takes the bridge's --config, e.g. the floor server:
+#   "build-bench/tests/tools/robofy-wa-floor-server --mode beast"
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
-bridge_a=$(realpath "$1") bridge_b=$(realpath "$2") rounds=${3:-3}
+servers=()
+rounds=3
+for arg in "$@"; do
+  if [[ $arg =~ ^[0-9]+$ ]]; then rounds=$arg; else servers+=("$arg"); fi
+done
+[ "${#servers[@]}" -ge 1 ] || { echo "usage: ab.sh SERVER_A [SERVER_B ...] [ROUNDS]" >&2; exit 2; }
 build=${BENCH_DIR:-build-bench}
 duration=${BENCH_DURATION:-5}
 loadgen=$build/tests/tools/robofy-wa-loadgen
@@ -28,14 +36,17 @@ stop_all() {
 }
 trap 'stop_all; rm -rf "$work"' EXIT
 
-# run_bridge BINARY: fakes with Robofy holding every answer, the bridge, one wrk run; prints JSON.
+# run_bridge "BINARY [ARGS]": fakes with Robofy holding every answer, the server, one wrk run;
+# prints JSON.
 run_bridge() {
+  local command
+  read -ra command <<<"$1"
   "$fakes" --robofy-port "$robofy" --graph-port "$graph" --robofy-delay-ms 600000 \
     >"$work/fakes.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 1 500); do grep -q "fakes ready" "$work/fakes.log" && break; sleep 0.01; done
   write_config "$work/bench.yaml" "$port" "$admin" "$robofy" "$graph" 10000000 256
-  "${pin_server[@]}" "$1" --config "$work/bench.yaml" >"$work/bridge.log" 2>&1 &
+  "${pin_server[@]}" "${command[@]}" --config "$work/bench.yaml" >"$work/bridge.log" 2>&1 &
   local pid=$!
   pids+=("$pid")
   wait_ready "$admin" >/dev/null || { echo "ab.sh: bridge not ready" >&2; exit 1; }
@@ -50,8 +61,26 @@ run_nginx() {
 }
 
 wrk_prepare
+labels=(A B C D E F G H)
 for round in $(seq 1 "$rounds"); do
-  echo "{\"round\":$round,\"server\":\"nginx\",\"result\":$(run_nginx)}"
-  echo "{\"round\":$round,\"server\":\"A\",\"result\":$(run_bridge "$bridge_a")}"
-  echo "{\"round\":$round,\"server\":\"B\",\"result\":$(run_bridge "$bridge_b")}"
+  echo "{\"round\":$round,\"server\":\"nginx\",\"result\":$(run_nginx)}" | tee -a "$work/rounds"
+  for i in "${!servers[@]}"; do
+    echo "{\"round\":$round,\"server\":\"${labels[$i]}\",\"result\":$(run_bridge "${servers[$i]}")}" |
+      tee -a "$work/rounds"
+  done
 done
+python3 - "$work/rounds" <<'PY'
+import json, statistics, sys
+rounds = [json.loads(line) for line in open(sys.argv[1])]
+by = {}
+for r in rounds:
+    by.setdefault(r["server"], []).append(r["result"])
+nginx_cpu = statistics.median(x["server_cpu_us_per_request"] for x in by["nginx"])
+for name, results in by.items():
+    cpu = statistics.median(x["server_cpu_us_per_request"] for x in results)
+    rps = statistics.median(x["rps"] for x in results)
+    client = max(x["client_cpu_share"] for x in results)
+    print(json.dumps({"server": name, "median_cpu_us_per_request": round(cpu, 2),
+                      "median_rps": round(rps), "cpu_over_nginx": round(cpu / nginx_cpu, 3),
+                      "max_client_cpu_share": client}))
+PY

@@ -5,7 +5,9 @@
 # message answered. callgrind (default) counts instructions from /readyz on (start-up excluded)
 # over K messages (2000) and prints the top functions, inclusive, per message; perf samples CPU
 # time (cpu-clock, works on VMs without hardware counters) for 4 s of load and prints the top
-# symbols, kernel included. Uses the Release binaries of `make bench` (build-bench).
+# symbols, kernel included (PERF_CALLGRAPH: perf's call-graph option, -g by default; use
+# "--call-graph dwarf,16384" to see callers through code built without frame pointers). Uses the
+# Release binaries of `make bench` (build-bench).
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 source tests/tools/bench/lib.sh
@@ -63,7 +65,7 @@ else
   bridge_pid=$!
   pids+=("$bridge_pid")
   wait_ready "$admin" >/dev/null || { echo "profile.sh: bridge not ready" >&2; exit 1; }
-  perf record -e cpu-clock -F 4999 -g -p "$bridge_pid" -o "$work/perf.data" 2>"$work/perf.log" &
+  perf record -e cpu-clock -F 4999 ${PERF_CALLGRAPH:--g} -p "$bridge_pid" -o "$work/perf.data" 2>"$work/perf.log" &
   perf_pid=$!
   "$loadgen" --url "http://127.0.0.1:$port/webhook" --duration 4 --connections 32 \
     --secret bench-app-secret --numbers 64

@@ -26,7 +26,7 @@ echo "make bench: building Release in $build"
 # Warnings are errors here too: the Release build is warning-clean on GCC 12 (see queue/redis/url.cpp).
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DBRIDGE_WERROR=ON >/dev/null
 cmake --build "$build" -j"${JOBS:-2}" --target robofy-wa-bridge robofy-wa-loadgen \
-  robofy-wa-bench-fakes robofy-wa-dedupe-footprint >/dev/null
+  robofy-wa-bench-fakes robofy-wa-dedupe-footprint robofy-wa-floor-server >/dev/null
 # BENCH_BRIDGE: another build of the bridge to measure (a "before" for BENCHMARKS.md).
 bridge=${BENCH_BRIDGE:-$build/bridge/robofy-wa-bridge}
 loadgen=$build/tests/tools/robofy-wa-loadgen

@@ -2,10 +2,11 @@
 # ctest bench_smoke: the load generator for ~2 s against the real bridge with the instant fakes
 # (tiny numbers, no baseline), so the `make bench` tooling cannot rot: plain HTTP, the per-message
 # latency stamps, then a few hundred requests over TLS (a certificate the fakes write, so no
-# openssl command is needed), then one tiny round of the Redis bench (redis.sh: two replicas on a
-# private redis-server; skipped without redis-server). Prints "bench smoke: ok".
+# openssl command is needed), then the floor server (ab.sh) in each mode, then one tiny round of the
+# Redis bench (redis.sh: two replicas on a private redis-server; skipped without redis-server).
+# Prints "bench smoke: ok".
 set -euo pipefail
-bridge=$1 fakes=$2 loadgen=$3
+bridge=$1 fakes=$2 loadgen=$3 floor=$4
 source "$(dirname "$0")/lib.sh"
 work=$(mktemp -d)
 port=${BENCH_SMOKE_PORT:-$(free_port_base)}
@@ -84,12 +85,28 @@ echo "loadgen TLS: $tls"
 [ "$(json_field "$tls" ok)" = 300 ] || { echo "bench smoke: not every TLS request got 200"; exit 1; }
 wait_replies $((requests + 300)) || { echo "bench smoke: $replies of $((requests + 300)) answered"; exit 1; }
 
+# The ingress floor's servers (ab.sh): each answers every signed delivery 200 under the same config.
+kill -TERM "$bridge_pid" 2>/dev/null || true
+wait "$bridge_pid" 2>/dev/null || true
+write_config "$work/bench.yaml" "$port" "$admin" "$robofy" "$graph" 100000 64
+for mode in beast listener verify; do
+  "$floor" --config "$work/bench.yaml" --mode "$mode" >"$work/floor.log" 2>&1 &
+  floor_pid=$!
+  pids+=("$floor_pid")
+  wait_ready "$admin" >/dev/null || { echo "bench smoke: floor server ($mode) not ready"; exit 1; }
+  floor_result=$("$loadgen" --url "http://127.0.0.1:$port/webhook" --connections 2 --requests 200 \
+    --secret bench-app-secret --numbers 8) || { echo "bench smoke: floor ($mode) loadgen failed"; exit 1; }
+  [ "$(json_field "$floor_result" ok)" = 200 ] ||
+    { echo "bench smoke: floor server ($mode) answered $floor_result"; exit 1; }
+  echo "floor server ($mode): 200 of 200"
+  kill -TERM "$floor_pid"
+  wait "$floor_pid" 2>/dev/null || true
+done
+
 # The Redis rounds' own functions (redis.sh), tiny: two replicas on a private redis-server, 40
 # messages spread over both by two loadgens, every one answered, the round's JSON complete.
 redis_note="no redis-server: Redis round skipped"
 if command -v redis-server >/dev/null && command -v python3 >/dev/null; then
-  kill -TERM "$bridge_pid"
-  wait "$bridge_pid" 2>/dev/null || true
   ticks=$(getconf CLK_TCK) connections=4 pin_server=() pin_cpu=()
   graph_count() { http_get "$graph" /bench/count; }
   source "$(dirname "$0")/redis.sh"
