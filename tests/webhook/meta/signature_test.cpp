@@ -1,6 +1,7 @@
 #include "webhook/meta/signature.hpp"
 
 #include <boost/test/unit_test.hpp>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -165,6 +166,31 @@ BOOST_AUTO_TEST_CASE(malformed_headers) {
   std::string with_nul = header;
   with_nul[30] = '\0';
   BOOST_TEST(verify_signature(secret, with_nul, body) == signature_status::malformed);
+}
+
+// Every byte at the first, a middle and the last digit: only 0-9, a-f and A-F read as hex digits
+// (then the digest is merely wrong), everything else makes the header malformed.
+BOOST_AUTO_TEST_CASE(only_hex_digits_in_either_case_are_read_as_digits) {
+  const std::string body = "{}";
+  const std::string header = sign_body(secret, body);
+  std::string upper = header;
+  for (std::size_t i = 7; i < upper.size(); ++i)
+    upper[i] = static_cast<char>(std::toupper(static_cast<unsigned char>(upper[i])));
+  BOOST_TEST(verify_signature(secret, upper, body) == signature_status::ok);
+  for (const std::size_t at : {std::size_t{7}, std::size_t{38}, header.size() - 1}) {
+    for (int byte = 0; byte < 256; ++byte) {
+      std::string changed = header;
+      changed[at] = static_cast<char>(byte);
+      const bool digit = std::isxdigit(byte) != 0;
+      const signature_status status = verify_signature(secret, changed, body);
+      if (digit) {
+        BOOST_TEST((status == signature_status::ok || status == signature_status::mismatch),
+                   "byte " << byte << " at " << at);
+      } else {
+        BOOST_TEST((status == signature_status::malformed), "byte " << byte << " at " << at);
+      }
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(well_formed_but_wrong_digest_is_mismatch) {
