@@ -34,21 +34,14 @@ static_assert(2 * webhook::meta::max_text_bytes + 8 * webhook::meta::max_label_b
 // moved, not copied: the text (most of the bytes; a text's size is read only for oversized
 // messages, which are not answered), the profile name and the replied-to id.
 webhook::meta::inbound_message for_store(webhook::meta::inbound_message& message, bool answer) {
-  // Seven strings and four scalars: a field added to inbound_message must be added here too.
-  static_assert(sizeof(webhook::meta::inbound_message) == 7 * sizeof(std::string) + 32);
   if (!answer) return message;
-  webhook::meta::inbound_message copy;
-  copy.id = message.id;
-  copy.phone_number_id = message.phone_number_id;
-  copy.customer_id = message.customer_id;
-  copy.customer_is_username = message.customer_is_username;
-  copy.profile_name = std::move(message.profile_name);
-  copy.kind = message.kind;
-  copy.type = message.type;
-  copy.disposition = message.disposition;
-  copy.text = std::move(message.text);
-  copy.timestamp = message.timestamp;
-  copy.context_id = std::move(message.context_id);
+  std::string text = std::move(message.text);
+  std::string profile_name = std::move(message.profile_name);
+  std::string context_id = std::move(message.context_id);
+  webhook::meta::inbound_message copy = message;  // the ids and labels: short strings
+  copy.text = std::move(text);
+  copy.profile_name = std::move(profile_name);
+  copy.context_id = std::move(context_id);
   return copy;
 }
 }  // namespace
