@@ -106,17 +106,20 @@ const queue::redis::script& admit() {
   static const queue::redis::script s = with_prelude(R"lua(
 local prefix, capacity, ttl, n = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
 local now = now_ms()
+local now_text = string.format('%d', now)
 local out = {}
 local full = false
 -- Meta's 24-hour window runs from when the customer wrote, not from when Meta delivered it (a
 -- retried delivery can arrive a day late); a message without a date counts from now.
+-- Times go to Redis as the strings they came as: a Lua number is written with "%.17g", which
+-- costs more than the SET.
 local function note_last(k, conv, written)
-  local at = tonumber(written) or 0
-  if at <= 0 then at = now end
+  local at, text = tonumber(written) or 0, written
+  if at <= 0 then at, text = now, now_text end
   local key = k .. 'last:' .. conv
   -- Usually the newest: one step; a message older than the one remembered puts that one back.
-  local before = tonumber(redis.call('SET', key, at, 'EX', 90000, 'GET'))
-  if before and before > at then redis.call('SET', key, before, 'EX', 90000) end
+  local before = redis.call('SET', key, text, 'EX', 90000, 'GET')
+  if before and tonumber(before) > at then redis.call('SET', key, before, 'EX', 90000) end
 end
 -- Every redis.call costs Redis more than its command: the usual path (a new message to answer)
 -- takes one step each for dedupe and capacity, and undoes them on the rare refusal instead.
@@ -145,7 +148,7 @@ for i = 0, n - 1 do
     full = true
     out[#out + 1] = 'full'
   else
-    redis.call('SET', k .. 'm:' .. id, now .. '\n' .. payload)
+    redis.call('SET', k .. 'm:' .. id, payload)
     note_last(k, conv, written)
     make_ready(k, conv, redis.call('RPUSH', k .. 'q:' .. conv, id))
     out[#out + 1] = 'stored'
@@ -369,7 +372,7 @@ local order, data, unfinished = KEYS[1], KEYS[2], KEYS[3]
 local id, k, conv, stored = ARGV[1], tag(ARGV[2], ARGV[3]), ARGV[4], ARGV[5]
 if redis.call('HDEL', data, id) == 0 then return 0 end
 redis.call('ZREM', order, id)
-redis.call('SET', k .. 'm:' .. id, now_ms() .. '\n' .. stored)
+redis.call('SET', k .. 'm:' .. id, stored)
 redis.call('RPUSH', k .. 'q:' .. conv, id)
 redis.call('INCR', unfinished)
 make_ready(k, conv)

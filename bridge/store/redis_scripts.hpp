@@ -9,7 +9,8 @@
 // one conversation share a Redis Cluster slot; shared counters have their own):
 //   P:{cap}:unfinished   messages stored and not finished (queue.capacity counts these)
 //   P:{p}:seen:<wamid>   a remembered wamid (expires after 7 days)
-//   P:{p}:m:<wamid>      a stored message: "<accepted unix ms>\n<payload>"
+//   P:{p}:m:<wamid>      a stored message: "<accepted unix ms>\n<payload>", as the replica that
+//                        accepted it framed it
 //   P:{p}:q:<conv>       wamids waiting in a conversation, oldest first
 //   P:{p}:held:<conv>    wamids the conversation's owner claimed
 //   P:{p}:begun:<conv>   held wamids whose send has begun
@@ -28,7 +29,8 @@ namespace bridge::store::redis_scripts {
 
 // Admission of one delivery's messages, in order (see message_store::admit).
 // KEYS: unfinished. ARGV: prefix, capacity, dedupe ttl (s), n, then n × {partition, wamid,
-// conversation, answer (1|0), payload, written (when the customer wrote, unix ms; 0: now)}.
+// conversation, answer (1|0), stored value (the m: key's whole value), written (when the customer
+// wrote, unix ms; 0: now)}.
 // Returns one word per message: stored, kept, dup, full, paused.
 const queue::redis::script& admit();
 
@@ -78,7 +80,7 @@ const queue::redis::script& add_dead_letter();
 
 // Queues a dead letter's message again, in the same step as it leaves the dead letters (a second
 // replay finds nothing). KEYS: order, data, unfinished. ARGV: wamid, prefix, partition,
-// conversation, stored payload. Returns 1, or 0 when it was not there.
+// conversation, stored value (the m: key's whole value). Returns 1, or 0 when it was not there.
 const queue::redis::script& replay();
 
 }  // namespace bridge::store::redis_scripts

@@ -346,6 +346,39 @@ BOOST_AUTO_TEST_CASE(a_claim_takes_the_conversation_in_order_and_nobody_else_can
   BOOST_TEST(ids_of(*next) == ids({"m6"}));
 }
 
+// A stored message is "<accepted unix ms>\n<payload>", framed by the replica that accepted it, and
+// a claim gives it back whole with that acceptance time (what the answer's latency counts from).
+BOOST_AUTO_TEST_CASE(a_claimed_message_comes_back_whole_with_when_it_was_accepted) {
+  using namespace std::chrono;
+  shared_redis r;
+  replica& a = r.add("a");
+  const auto wall_before = duration_cast<milliseconds>(system_clock::now().time_since_epoch());
+  const auto steady_before = steady_clock::now();
+  BOOST_REQUIRE(!r.admit(a, {entry("c1", "m1")}).error);
+  const auto wall_after = duration_cast<milliseconds>(system_clock::now().time_since_epoch());
+
+  const auto value = r.call({"GET", key("c1", "m:m1")});
+  BOOST_REQUIRE(value.text());
+  const std::string stored(*value.text());
+  const auto newline = stored.find('\n');
+  BOOST_REQUIRE(newline != std::string::npos);
+  const long long accepted_ms = std::stoll(stored.substr(0, newline));
+  BOOST_TEST(accepted_ms >= wall_before.count());
+  BOOST_TEST(accepted_ms <= wall_after.count());
+
+  const auto held = r.claim(a);
+  BOOST_REQUIRE(held);
+  BOOST_REQUIRE(held->messages.size() == 1u);
+  const auto& m = held->messages.front();
+  BOOST_TEST(m.message.id == "m1");
+  BOOST_TEST(m.message.text == "text of m1");
+  BOOST_TEST(m.message.customer_id == "c1");
+  // Milliseconds on the wall clock, turned into this process's steady time: within a few ms of
+  // when admit ran, never after the claim.
+  BOOST_TEST((m.accepted_at >= steady_before - 5ms));
+  BOOST_TEST((m.accepted_at <= steady_clock::now()));
+}
+
 // Steps under another fence than the claim's are refused (errc::fenced) and change nothing.
 BOOST_AUTO_TEST_CASE(steps_with_the_wrong_fence_are_fenced_and_change_nothing) {
   shared_redis r;

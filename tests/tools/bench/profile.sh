@@ -15,7 +15,10 @@ mode=${1:?usage: profile.sh ingress|pipeline [K] [callgrind|perf]}
 k=${2:-2000}
 tool=${3:-callgrind}
 build=${BENCH_DIR:-build-bench}
-bridge=${BENCH_BRIDGE:-$build/bridge/robofy-wa-bridge}  # BENCH_BRIDGE: another build, for a before
+# BENCH_BRIDGE: another build, for a before; or a command in one argument (words split at spaces)
+# that takes the bridge's --config, e.g. "build-bench/tests/tools/robofy-wa-floor-server --mode verify"
+read -ra server <<<"${BENCH_BRIDGE:-$build/bridge/robofy-wa-bridge}"
+bridge=${server[0]}
 loadgen=$build/tests/tools/robofy-wa-loadgen
 fakes=$build/tests/tools/robofy-wa-bench-fakes
 for f in "$bridge" "$loadgen" "$fakes"; do
@@ -42,7 +45,7 @@ wait_for_replies() {
 if [ "$tool" = callgrind ]; then
   command -v valgrind >/dev/null || { echo "profile.sh: valgrind is missing" >&2; exit 1; }
   valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$work/callgrind.out" \
-    "$bridge" --config "$work/bench.yaml" >"$work/bridge.log" 2>&1 &
+    "${server[@]}" --config "$work/bench.yaml" >"$work/bridge.log" 2>&1 &
   bridge_pid=$!
   pids+=("$bridge_pid")
   wait_ready "$admin" >/dev/null || { echo "profile.sh: bridge not ready" >&2; exit 1; }
@@ -61,7 +64,7 @@ if [ "$tool" = callgrind ]; then
       printf "%9.0f  %s\n", n / k, substr(name, 1, 150); shown++ }' "$work/inclusive.txt"
 else
   command -v perf >/dev/null || { echo "profile.sh: perf is missing (linux-perf)" >&2; exit 1; }
-  "$bridge" --config "$work/bench.yaml" >"$work/bridge.log" 2>&1 &
+  "${server[@]}" --config "$work/bench.yaml" >"$work/bridge.log" 2>&1 &
   bridge_pid=$!
   pids+=("$bridge_pid")
   wait_ready "$admin" >/dev/null || { echo "profile.sh: bridge not ready" >&2; exit 1; }
