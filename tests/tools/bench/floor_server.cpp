@@ -10,9 +10,9 @@
 //   --mode verify    the listener and the bridge's webhook endpoint (webhook/meta: the signature
 //                    checked as the body arrives, the delivery parsed) handing each delivery to
 //                    a sink that accepts it and keeps nothing: all but the queue and the store.
+// The listener modes take their limits and the endpoint's settings from the configuration as the
+// bridge does (bridge/listener_settings).
 // Usage: robofy-wa-floor-server --config FILE [--mode beast|listener|verify]
-#include <yaml-cpp/yaml.h>
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -29,6 +29,8 @@
 #include <string>
 #include <string_view>
 
+#include "bridge/listener_settings.hpp"
+#include "config/loader.hpp"
 #include "webhook/http/errors.hpp"
 #include "webhook/http/listener.hpp"
 #include "webhook/meta/endpoint.hpp"
@@ -41,14 +43,6 @@ using tcp = asio::ip::tcp;
 namespace {
 
 constexpr std::string_view accepted_body = R"({"status":"accepted"})";
-
-// "127.0.0.1:8080" as an endpoint.
-tcp::endpoint endpoint_of(const std::string& listen) {
-  const auto colon = listen.rfind(':');
-  if (colon == std::string::npos) throw std::runtime_error("listen has no port: " + listen);
-  return {asio::ip::make_address(listen.substr(0, colon)),
-          static_cast<unsigned short>(std::stoi(listen.substr(colon + 1)))};
-}
 
 // Answers every request with the same 200, as the bridge answers an accepted delivery.
 class accepting_handler final : public http::request_handler {
@@ -114,28 +108,25 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
-    const YAML::Node config = YAML::LoadFile(config_file);
-    const auto public_at = endpoint_of(config["server"]["listen"].as<std::string>());
-    const auto admin_at = endpoint_of(config["admin"]["listen"].as<std::string>());
+    const auto config =
+        bridge::config::load_file(config_file, bridge::config::process_environment());
+    const auto public_at = bridge::endpoint_of(config.server.listen, "server.listen");
+    const auto admin_at = bridge::endpoint_of(config.admin.listen, "admin.listen");
     asio::io_context io(1);
     // Readiness only: the bench scripts wait for /readyz before they load the server.
     http::http_listener admin(io.get_executor(), admin_at, std::make_shared<accepting_handler>(),
-                              http::listener_limits{});
+                              bridge::admin_limits());
     admin.start();
     std::unique_ptr<http::http_listener> listener;
     tcp::acceptor bare(io);
     if (mode == "listener" || mode == "verify") {
       std::shared_ptr<http::request_handler> handler = std::make_shared<accepting_handler>();
       if (mode == "verify") {
-        bridge::webhook::meta::endpoint_settings settings;
-        settings.path = config["server"]["webhook_path"].as<std::string>("/webhook");
-        settings.app_secret = config["meta"]["app_secret"].as<std::string>();
-        settings.verify_token = config["meta"]["verify_token"].as<std::string>("");
         handler = std::make_shared<bridge::webhook::meta::webhook_endpoint>(
-            std::make_shared<forgetting_sink>(), settings);
+            std::make_shared<forgetting_sink>(), bridge::endpoint_settings_of(config));
       }
       listener = std::make_unique<http::http_listener>(io.get_executor(), public_at, handler,
-                                                       http::listener_limits{});
+                                                       bridge::public_limits(config.server));
       listener->start();
     } else {
       bare.open(public_at.protocol());
