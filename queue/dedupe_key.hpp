@@ -1,6 +1,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -15,6 +16,15 @@ struct dedupe_key {
   std::uint64_t high = 0;
   std::uint64_t low = 0;
   friend bool operator==(const dedupe_key&, const dedupe_key&) = default;
+};
+
+// For hash maps keyed by a dedupe_key: its halves are already uniformly spread (avalanching), so
+// the map need not mix them again.
+struct dedupe_key_hash {
+  using is_avalanching = void;
+  std::size_t operator()(const dedupe_key& key) const noexcept {
+    return static_cast<std::size_t>(key.low);
+  }
 };
 
 // The key's 16 bytes, little-endian low then high (the journal's `seen_key` record).

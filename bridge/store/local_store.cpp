@@ -151,7 +151,7 @@ void local_store::replay(const queue::spool_recovery& recovered) {
 }
 
 void local_store::note_inbound(const std::string& conversation, wall_time written) {
-  wall_time& last = last_inbound_[conversation];
+  wall_time& last = last_inbound_[conversation_digest_(conversation)];
   last = std::max(last, written);
   if (last_inbound_.size() < sweep_last_inbound_at_) return;
   // Amortised: a sweep costs the map's size and the map must double before the next one, so
@@ -435,7 +435,8 @@ asio::awaitable<replay_result> local_store::replay(const std::string& wamid,
   if (!message) co_return replay_result::not_found;
   // The customer's last message: what this process saw, or at least the message itself.
   wall_time last = written_at(*message, clock_->wall_now());
-  if (const auto seen = last_inbound_.find(it->second.conversation); seen != last_inbound_.end()) {
+  if (const auto seen = last_inbound_.find(conversation_digest_(it->second.conversation));
+      seen != last_inbound_.end()) {
     last = std::max(last, seen->second);
   }
   if (last < window_start) co_return replay_result::window_closed;

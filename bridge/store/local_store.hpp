@@ -12,6 +12,7 @@
 #include "bridge/store/send_pacer.hpp"
 #include "bridge/store/sent_index.hpp"
 #include "queue/conversation_queue.hpp"
+#include "queue/dedupe_key.hpp"
 #include "queue/dedupe_set.hpp"
 #include "queue/spool.hpp"
 #include "webhook/io/clock.hpp"
@@ -112,9 +113,11 @@ class local_store final : public message_store {
   std::unordered_map<std::string, dead_letter> dead_;       // by wamid
   std::set<std::pair<wall_time, std::string>> dead_order_;  // oldest first
   // The customer's last message, by conversation, for the service window of a replay; entries
-  // older than the window are swept when the map has doubled since the last sweep.
-  boost::unordered_flat_map<std::string, wall_time, queue::string_key_hash, std::equal_to<>>
-      last_inbound_;
+  // older than the window are swept when the map has doubled since the last sweep. Keyed by the
+  // conversation's 128-bit digest (as the queue's mailboxes are): 24 bytes a slot, compared in
+  // place, no string of its own.
+  queue::dedupe_hasher conversation_digest_{queue::dedupe_hasher::random_secret()};
+  boost::unordered_flat_map<queue::dedupe_key, wall_time, queue::dedupe_key_hash> last_inbound_;
   std::size_t sweep_last_inbound_at_ = 1024;
   std::size_t dead_max_ = 10000;
   std::chrono::milliseconds dead_max_age_ = std::chrono::hours(24 * 7);

@@ -6,6 +6,8 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/test/unit_test.hpp>
+#include <set>
+#include <string>
 
 namespace asio = boost::asio;
 using bridge::queue::conversation_queue;
@@ -152,6 +154,37 @@ BOOST_AUTO_TEST_CASE(many_conversations_each_keep_their_order) {
     BOOST_TEST(items.size() == 50u, conversation);
     BOOST_TEST(std::is_sorted(items.begin(), items.end()), conversation);
   }
+}
+
+// Mailboxes are found by a digest of the name: names that differ in one digit of a long shared
+// prefix (as Meta's numbers do) each keep their own mailbox, and a batch carries its own name.
+BOOST_AUTO_TEST_CASE(names_alike_keep_their_own_mailboxes_and_come_back_by_name) {
+  asio::io_context io;
+  constexpr int count = 5000;
+  queue_type q(io.get_executor(), 2 * count);
+  const auto name = [](int i) { return "106540352242922:91987654" + std::to_string(10000 + i); };
+  for (int i = 0; i < count; ++i)
+    BOOST_REQUIRE(q.try_push(name(i), i));
+  for (int i = 0; i < count; ++i)
+    BOOST_REQUIRE(q.try_push(name(i), count + i));
+  BOOST_TEST(q.conversations() == static_cast<std::size_t>(count));
+  std::set<std::string> taken;
+  for (int n = 0; n < count; ++n) {
+    auto batch = take_now(io, q);
+    BOOST_REQUIRE(batch);
+    BOOST_REQUIRE(batch->items.size() == 2u);
+    const int i = batch->items[0];
+    BOOST_TEST(batch->conversation == name(i));
+    BOOST_TEST(batch->items[1] == count + i);
+    taken.insert(batch->conversation);
+    // An item arriving while the conversation is held joins it by name.
+    BOOST_REQUIRE(q.try_push(name(i), 2 * count + i) || q.size() == q.capacity());
+    q.take_more(*batch);
+    q.finish(*batch);
+  }
+  BOOST_TEST(taken.size() == static_cast<std::size_t>(count));
+  BOOST_TEST(q.size() == 0u);
+  BOOST_TEST(q.conversations() == 0u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
