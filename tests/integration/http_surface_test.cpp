@@ -268,6 +268,29 @@ BOOST_AUTO_TEST_CASE(tls_listener_serves_the_handshake_and_signed_posts) {
   BOOST_TEST(res.status == 200u, res.error);
   BOOST_TEST(res.body == "tls-ok");
 
+  // Signed posts one after another on one kept-alive connection: after the first is accepted
+  // the connection is trusted and keeps OpenSSL's record buffers between requests; every later
+  // request and answer still goes through whole.
+  std::vector<client_request> posts;
+  for (int i = 0; i < 4; ++i) {
+    client_request post;
+    post.method = "POST";
+    post.target = "/webhook";
+    post.body =
+        delivery_body({{test_number, "91980000000" + std::to_string(i),
+                        "wamid.tls-kept-" + std::to_string(i), std::string(3000, 'a' + i)}});
+    post.headers = {
+        {"Content-Type", "application/json"},
+        {"X-Hub-Signature-256", bridge::webhook::meta::sign_body(test_app_secret, post.body)}};
+    post.ca_file = pem.cert_file;
+    posts.push_back(std::move(post));
+  }
+  const auto answers = send_on_one_connection(bridge.webhook(), posts);
+  BOOST_REQUIRE(answers.size() == posts.size());
+  for (const auto& answer : answers)
+    BOOST_TEST(answer.status == 200u, answer.error);
+  BOOST_TEST(bridge.robofy().wait_for_requests(posts.size(), 10s));
+
   // Plain HTTP on the TLS port gets no HTTP answer.
   BOOST_TEST(send_request(bridge.webhook(), get("/webhook")).status == 0u);
 }
