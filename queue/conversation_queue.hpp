@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "queue/dedupe_key.hpp"
@@ -65,9 +66,16 @@ class conversation_queue {
   }
   // Gives back reserved room that will not be used.
   void unreserve(std::size_t n) { size_ -= std::min(size_, n); }
+  // The digest a conversation's mailbox is found by. A caller that keeps more per conversation
+  // (the store's last-message times) keys it by the same digest, computed once per message.
+  dedupe_key digest_of(std::string_view conversation) const { return hasher_(conversation); }
   // Adds an item whose room was reserved.
   void push_reserved(const std::string& conversation, Item item) {
-    auto [it, added] = mailboxes_.try_emplace(hasher_(conversation));
+    push_reserved(digest_of(conversation), conversation, std::move(item));
+  }
+  // The same, with the conversation's digest_of() at hand.
+  void push_reserved(const dedupe_key& digest, const std::string& conversation, Item item) {
+    auto [it, added] = mailboxes_.try_emplace(digest);
     mailbox& box = it->second;
     if (added) box.conversation = conversation;
     box.pending.push_back(std::move(item));
@@ -100,7 +108,7 @@ class conversation_queue {
 
   // Adds to a batch taken by take() the items its conversation received since, in order.
   void take_more(batch& held) {
-    auto it = mailboxes_.find(hasher_(held.conversation));
+    auto it = mailboxes_.find(digest_of(held.conversation));
     if (it == mailboxes_.end()) return;
     for (auto& item : it->second.pending)
       held.items.push_back(std::move(item));
@@ -113,7 +121,7 @@ class conversation_queue {
   // The same for a batch of `count` items of `conversation`.
   void finish(const std::string& conversation, std::size_t count) {
     size_ -= std::min(size_, count);
-    auto it = mailboxes_.find(hasher_(conversation));
+    auto it = mailboxes_.find(digest_of(conversation));
     if (it == mailboxes_.end()) return;
     mailbox& box = it->second;
     box.held = false;

@@ -150,8 +150,8 @@ void local_store::replay(const queue::spool_recovery& recovered) {
   }
 }
 
-void local_store::note_inbound(const std::string& conversation, wall_time written) {
-  wall_time& last = last_inbound_[conversation_digest_(conversation)];
+void local_store::note_inbound(const queue::dedupe_key& digest, wall_time written) {
+  wall_time& last = last_inbound_[digest];
   last = std::max(last, written);
   if (last_inbound_.size() < sweep_last_inbound_at_) return;
   // Amortised: a sweep costs the map's size and the map must double before the next one, so
@@ -170,6 +170,7 @@ asio::awaitable<admission_result> local_store::admit(std::vector<admission_entry
   // Most deliveries carry one message: no allocation for these lists.
   boost::container::small_vector<std::size_t, 4> stored;
   boost::container::small_vector<std::string, 4> stored_conversations;  // built once each
+  boost::container::small_vector<queue::dedupe_key, 4> stored_digests;  // hashed once each
   boost::container::small_vector<std::size_t, 4> remembered;
   const wall_time now = clock_->wall_now();
   for (std::size_t i = 0; i < entries.size(); ++i) {
@@ -180,9 +181,10 @@ asio::awaitable<admission_result> local_store::admit(std::vector<admission_entry
       continue;
     }
     std::string conversation = conversation_key(message);  // moved into the queue below
+    const queue::dedupe_key digest = queue_.digest_of(conversation);
     // From when the customer wrote, not from when Meta delivered it: a retried delivery can
     // arrive a day late, outside the window its message opened.
-    note_inbound(conversation, written_at(message, now));
+    note_inbound(digest, written_at(message, now));
     if (entries[i].answer && is_paused(conversation, now)) {
       seen_.insert(id);
       result.verdicts[i] = verdict::paused;
@@ -202,6 +204,7 @@ asio::awaitable<admission_result> local_store::admit(std::vector<admission_entry
     result.verdicts[i] = verdict::stored;
     stored.push_back(i);
     stored_conversations.push_back(std::move(conversation));
+    stored_digests.push_back(digest);
   }
 
   if (journal_ && !stored.empty()) {
@@ -226,7 +229,8 @@ asio::awaitable<admission_result> local_store::admit(std::vector<admission_entry
     }
   }
   for (std::size_t j = 0; j < stored.size(); ++j) {
-    queue_.push_reserved(std::move(stored_conversations[j]), std::move(entries[stored[j]].message));
+    queue_.push_reserved(stored_digests[j], stored_conversations[j],
+                         std::move(entries[stored[j]].message));
   }
   co_return result;
 }
@@ -435,7 +439,7 @@ asio::awaitable<replay_result> local_store::replay(const std::string& wamid,
   if (!message) co_return replay_result::not_found;
   // The customer's last message: what this process saw, or at least the message itself.
   wall_time last = written_at(*message, clock_->wall_now());
-  if (const auto seen = last_inbound_.find(conversation_digest_(it->second.conversation));
+  if (const auto seen = last_inbound_.find(queue_.digest_of(it->second.conversation));
       seen != last_inbound_.end()) {
     last = std::max(last, seen->second);
   }

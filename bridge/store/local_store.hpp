@@ -96,8 +96,9 @@ class local_store final : public message_store {
   void prune_dead_letters(wall_time now);
   // Ends a claim: frees the capacity of what it took and lets what arrived since be claimed.
   void end_claim(const claim& held);
-  // Notes the time of a customer's message in last_inbound_ (and sweeps it when due).
-  void note_inbound(const std::string& conversation, wall_time written);
+  // Notes the time of a customer's message in last_inbound_ (and sweeps it when due); `digest` is
+  // the conversation's queue_.digest_of.
+  void note_inbound(const queue::dedupe_key& digest, wall_time written);
 
   queue::conversation_queue<pending_message> queue_;
   queue::dedupe_set seen_;
@@ -114,9 +115,8 @@ class local_store final : public message_store {
   std::set<std::pair<wall_time, std::string>> dead_order_;  // oldest first
   // The customer's last message, by conversation, for the service window of a replay; entries
   // older than the window are swept when the map has doubled since the last sweep. Keyed by the
-  // conversation's 128-bit digest (as the queue's mailboxes are): 24 bytes a slot, compared in
-  // place, no string of its own.
-  queue::dedupe_hasher conversation_digest_{queue::dedupe_hasher::random_secret()};
+  // digest the queue finds the conversation's mailbox by (queue_.digest_of): 24 bytes a slot,
+  // compared in place, no string of its own.
   boost::unordered_flat_map<queue::dedupe_key, wall_time, queue::dedupe_key_hash> last_inbound_;
   std::size_t sweep_last_inbound_at_ = 1024;
   std::size_t dead_max_ = 10000;

@@ -30,8 +30,7 @@ pin_server=()
 if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then pin_server=(taskset -c 0); fi
 pids=()
 stop_all() {
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  stop_processes 10 "${pids[@]}"
   pids=()
 }
 trap 'stop_all; rm -rf "$work"' EXIT

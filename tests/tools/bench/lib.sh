@@ -160,3 +160,23 @@ CONF
   done
   echo "bench: nginx did not start" >&2; cat "$work/nginx/error.log" >&2; exit 1
 }
+
+# stop_processes SECONDS PID...: SIGTERM to each, then up to SECONDS for each to end before
+# SIGKILL. Each one's exit status lands in stopped_rc[PID] ("killed" when SIGKILL was needed).
+declare -gA stopped_rc=()
+stop_processes() {
+  local seconds=$1 p rc
+  shift
+  for p in "$@"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "$@"; do
+    for _ in $(seq 1 $((seconds * 100))); do kill -0 "$p" 2>/dev/null || break; sleep 0.01; done
+    stopped_rc[$p]=0
+    if kill -0 "$p" 2>/dev/null; then
+      kill -KILL "$p" 2>/dev/null || true
+      stopped_rc[$p]=killed
+    fi
+    rc=0
+    wait "$p" 2>/dev/null || rc=$?
+    [ "${stopped_rc[$p]}" = killed ] || stopped_rc[$p]=$rc
+  done
+}

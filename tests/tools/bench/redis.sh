@@ -334,17 +334,11 @@ PY
 # rb_stop_bridges: SIGTERM to the running bridges; each must exit 0 within 30 s (a warning on
 # stderr otherwise, and SIGKILL).
 rb_stop_bridges() {
-  local p rc
-  for p in "${rb_bridge_pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  local p
+  stop_processes 30 "${rb_bridge_pids[@]}"
   for p in "${rb_bridge_pids[@]}"; do
-    for _ in $(seq 1 3000); do kill -0 "$p" 2>/dev/null || break; sleep 0.01; done
-    if kill -0 "$p" 2>/dev/null; then
-      echo "make bench: warning: bridge $p still running 30 s after SIGTERM; killed" >&2
-      kill -KILL "$p" 2>/dev/null || true
-    fi
-    rc=0
-    wait "$p" 2>/dev/null || rc=$?
-    [ "$rc" = 0 ] || echo "make bench: warning: bridge $p exited with $rc after SIGTERM" >&2
+    [ "${stopped_rc[$p]}" = 0 ] ||
+      echo "make bench: warning: bridge $p ended with ${stopped_rc[$p]} after SIGTERM" >&2
   done
 }
 

@@ -45,12 +45,7 @@ if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
 fi
 pids=()
 stop_all() {
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do
-    for _ in $(seq 1 300); do kill -0 "$p" 2>/dev/null || break; sleep 0.01; done
-    kill -KILL "$p" 2>/dev/null || true
-    wait "$p" 2>/dev/null || true
-  done
+  stop_processes 3 "${pids[@]}"
   pids=()
 }
 trap 'stop_all; rm -rf "$work"' EXIT
