@@ -616,7 +616,7 @@ sj::error_code walk_change(od::value value, delivery& out) {
     return walk_value(field, change);
   });
   if (e) return e;
-  ++out.changes_by_field[std::string(known_field(field_name))];
+  ++out.changes_by_field[known_field(field_name)];
   if (unreadable || !is_read_field(field_name) || !value_seen || change.unreadable) {
     ++out.ignored_changes;
     return sj::SUCCESS;

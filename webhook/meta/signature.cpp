@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdint>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 namespace bridge::webhook::meta {
@@ -61,7 +62,7 @@ EVP_MAC* hmac_algorithm() {
 
 }  // namespace
 
-struct signature_key::keyed_mac {
+struct keyed_hmac {
   mac_ctx_ptr ctx;  // keyed; restarted for each body
   bool may_verify;  // false for an empty secret
   // Keyed copies lent to signature_checks and given back when they end: one per http::request being
@@ -86,7 +87,7 @@ signature_key::signature_key(std::string_view app_secret) {
   if (EVP_MAC_init(ctx.get(), key, app_secret.size(), params) != 1) {
     throw std::runtime_error("OpenSSL could not key HMAC-SHA256");
   }
-  mac_ = std::make_shared<keyed_mac>(keyed_mac{std::move(ctx), !app_secret.empty(), {}});
+  mac_ = std::make_shared<keyed_hmac>(keyed_hmac{std::move(ctx), !app_secret.empty(), {}});
 }
 
 signature_key::~signature_key() = default;
@@ -132,22 +133,37 @@ signature_status signature_key::verify(std::string_view header_value,
   return compare(header_value, may_verify, computed, expected);
 }
 
-struct signature_check::state {
-  std::shared_ptr<signature_key::keyed_mac> key;  // where the context goes back to
-  mac_ctx_ptr ctx;                                // restarted and fed as the body arrives
-  bool healthy = true;                            // false once OpenSSL failed
-};
+signature_check::signature_check(std::shared_ptr<keyed_hmac> key, EVP_MAC_CTX* ctx,
+                                 bool healthy) noexcept
+    : key_(std::move(key)), ctx_(ctx), healthy_(healthy) {}
 
-signature_check::signature_check(std::unique_ptr<state> s) : state_(std::move(s)) {}
-signature_check::signature_check(signature_check&&) noexcept = default;
-signature_check& signature_check::operator=(signature_check&&) noexcept = default;
+signature_check::signature_check(signature_check&& other) noexcept
+    : key_(std::move(other.key_)),
+      ctx_(std::exchange(other.ctx_, nullptr)),
+      healthy_(std::exchange(other.healthy_, false)) {}
+
+signature_check& signature_check::operator=(signature_check&& other) noexcept {
+  if (this != &other) {
+    release();
+    key_ = std::move(other.key_);
+    ctx_ = std::exchange(other.ctx_, nullptr);
+    healthy_ = std::exchange(other.healthy_, false);
+  }
+  return *this;
+}
 
 signature_check::~signature_check() {
-  if (!state_ || !state_->ctx) return;
-  auto& spare = state_->key->spare;
-  if (spare.size() < signature_key::keyed_mac::max_spare) {
+  release();
+}
+
+void signature_check::release() noexcept {
+  mac_ctx_ptr ctx(std::exchange(ctx_, nullptr));
+  healthy_ = false;
+  if (!ctx || !key_) return;
+  auto& spare = key_->spare;
+  if (spare.size() < keyed_hmac::max_spare) {
     try {
-      spare.push_back(std::move(state_->ctx));
+      spare.push_back(std::move(ctx));
     } catch (...) {
       // Out of memory: the context is simply freed.
     }
@@ -155,36 +171,34 @@ signature_check::~signature_check() {
 }
 
 void signature_check::update(std::string_view bytes) noexcept {
-  if (!state_->healthy || bytes.empty()) return;
-  state_->healthy =
-      EVP_MAC_update(state_->ctx.get(), reinterpret_cast<const unsigned char*>(bytes.data()),
-                     bytes.size()) == 1;
+  if (!healthy_ || bytes.empty()) return;
+  healthy_ =
+      EVP_MAC_update(ctx_, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size()) == 1;
 }
 
 signature_status signature_check::finish(std::string_view header_value) noexcept {
   digest expected{};
   std::size_t length = 0;
-  const bool computed =
-      state_->healthy &&
-      EVP_MAC_final(state_->ctx.get(), expected.data(), &length, expected.size()) == 1 &&
-      length == digest_size;
-  state_->healthy = false;  // a second finish() must not pass
-  return compare(header_value, state_->key->may_verify, computed, expected);
+  const bool computed = healthy_ &&
+                        EVP_MAC_final(ctx_, expected.data(), &length, expected.size()) == 1 &&
+                        length == digest_size;
+  healthy_ = false;  // a second finish() must not pass
+  // A moved-from check has no key: it verifies nothing.
+  return compare(header_value, key_ && key_->may_verify, computed, expected);
 }
 
 signature_check signature_key::begin() {
-  auto s = std::make_unique<signature_check::state>();
-  s->key = mac_;
+  mac_ctx_ptr ctx;
   if (!mac_->spare.empty()) {
-    s->ctx = std::move(mac_->spare.back());
+    ctx = std::move(mac_->spare.back());
     mac_->spare.pop_back();
   } else {
-    s->ctx.reset(EVP_MAC_CTX_dup(mac_->ctx.get()));
-    if (!s->ctx) throw std::bad_alloc();
+    ctx.reset(EVP_MAC_CTX_dup(mac_->ctx.get()));
+    if (!ctx) throw std::bad_alloc();
   }
   // Restarting with no key reuses the key the context holds (as mac_of does).
-  s->healthy = EVP_MAC_init(s->ctx.get(), nullptr, 0, nullptr) == 1;
-  return signature_check(std::move(s));
+  const bool healthy = EVP_MAC_init(ctx.get(), nullptr, 0, nullptr) == 1;
+  return signature_check(mac_, ctx.release(), healthy);
 }
 
 std::string signature_key::sign(std::string_view body) {

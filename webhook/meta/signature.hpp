@@ -1,5 +1,7 @@
 #pragma once
 
+#include <openssl/types.h>
+
 #include <memory>
 #include <string>
 #include <string_view>
@@ -10,14 +12,17 @@ namespace bridge::webhook::meta {
 enum class signature_status { ok, missing, malformed, mismatch };
 
 class signature_key;
+// An app secret's keyed HMAC context and the pool of copies lent to checks (signature.cpp).
+struct keyed_hmac;
 
 // One body's HMAC computed as the body arrives (the listener feeds each read to it), then
-// compared with the header: no second pass over the body. Made by signature_key::begin().
+// compared with the header: no second pass over the body. Made by signature_key::begin(). Its
+// state is held inline (no allocation per check: one is made for every delivery).
 class signature_check {
  public:
   ~signature_check();
-  signature_check(signature_check&&) noexcept;
-  signature_check& operator=(signature_check&&) noexcept;
+  signature_check(signature_check&& other) noexcept;
+  signature_check& operator=(signature_check&& other) noexcept;
   signature_check(const signature_check&) = delete;
   signature_check& operator=(const signature_check&) = delete;
 
@@ -29,9 +34,13 @@ class signature_check {
 
  private:
   friend class signature_key;
-  struct state;
-  explicit signature_check(std::unique_ptr<state> s);
-  std::unique_ptr<state> state_;
+  signature_check(std::shared_ptr<keyed_hmac> key, EVP_MAC_CTX* ctx, bool healthy) noexcept;
+  // Gives the context back to the key's pool (or frees it); leaves this check empty.
+  void release() noexcept;
+
+  std::shared_ptr<keyed_hmac> key_;  // where the context goes back to
+  EVP_MAC_CTX* ctx_ = nullptr;  // owned; restarted and fed as the body arrives; null once moved
+  bool healthy_ = false;        // false once OpenSSL failed or finish() ran
 };
 
 // An app secret made ready to check X-Hub-Signature-256: the HMAC-SHA256 algorithm is fetched
@@ -61,10 +70,8 @@ class signature_key {
   // stays valid after the key is replaced or destroyed. Throws std::bad_alloc.
   signature_check begin();
 
-  struct keyed_mac;  // the keyed context and the pool of copies lent to checks
-
  private:
-  std::shared_ptr<keyed_mac> mac_;  // null only after a move
+  std::shared_ptr<keyed_hmac> mac_;  // null only after a move
 };
 
 // One-off forms of signature_key(app_secret).verify / .sign, for callers that check once.

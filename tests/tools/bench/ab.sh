@@ -7,6 +7,9 @@
 #   for run.sh). A server is a bridge binary, or a command in one argument (words split at
 #   spaces) that takes the bridge's --config, e.g. the floor server:
 #   "build-bench/tests/tools/robofy-wa-floor-server --mode beast"
+# AB_RATE=R drives every server (nginx too) with our load generator at R requests/s, open loop,
+# instead of wrk as fast as each answers: at one rate the client's wake-ups cost every server alike
+# (the equal-rate round of run.sh), so CPU per request compares the servers' own work.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 servers=()
@@ -26,14 +29,26 @@ work=$(mktemp -d /tmp/robofy-ab.XXXXXX)
 port=${BENCH_PORT:-$(free_port_base)}
 admin=$((port + 1)) robofy=$((port + 2)) graph=$((port + 3)) nginx_port=$((port + 4))
 ticks=$(getconf CLK_TCK)
-pin_server=()
-if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then pin_server=(taskset -c 0); fi
+pin_server=() pin_cpu=() connections=32
+if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then pin_server=(taskset -c 0) pin_cpu=(--cpu 1); fi
 pids=()
 stop_all() {
   stop_processes 10 "${pids[@]}"
   pids=()
 }
 trap 'stop_all; rm -rf "$work"' EXIT
+
+# server_load URL PID: one measured run against the server PID (JSON): wrk as fast as it answers,
+# or with AB_RATE our load generator at that rate, 32 connections (lib.sh's load).
+server_load() {
+  local url=$1 pid=$2
+  if [ -z "${AB_RATE:-}" ]; then
+    wrk_load "$url" "$pid"
+    return
+  fi
+  load "${url}webhook" "$pid" --duration "$duration" --connections "$connections" \
+    --rate "$AB_RATE" --run-id "run$RANDOM$RANDOM"
+}
 
 # run_bridge "BINARY [ARGS]": fakes with Robofy holding every answer, the server, one wrk run;
 # prints JSON.
@@ -49,17 +64,17 @@ run_bridge() {
   local pid=$!
   pids+=("$pid")
   wait_ready "$admin" >/dev/null || { echo "ab.sh: bridge not ready" >&2; exit 1; }
-  wrk_load "http://127.0.0.1:$port/" "$pid"
+  server_load "http://127.0.0.1:$port/" "$pid"
   stop_all
 }
 
 run_nginx() {
   start_nginx
-  wrk_load "http://127.0.0.1:$nginx_port/" "$nginx_pid"
+  server_load "http://127.0.0.1:$nginx_port/" "$nginx_pid"
   stop_all
 }
 
-wrk_prepare
+[ -n "${AB_RATE:-}" ] || wrk_prepare
 labels=(A B C D E F G H)
 for round in $(seq 1 "$rounds"); do
   echo "{\"round\":$round,\"server\":\"nginx\",\"result\":$(run_nginx)}" | tee -a "$work/rounds"

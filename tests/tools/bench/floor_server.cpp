@@ -10,9 +10,13 @@
 //   --mode verify    the listener and the bridge's webhook endpoint (webhook/meta: the signature
 //                    checked as the body arrives, the delivery parsed) handing each delivery to
 //                    a sink that accepts it and keeps nothing: all but the queue and the store.
+//   --mode keep      verify, then what the promises need of a message at the least: its wamid
+//                    remembered in the bridge's dedupe set (bounded as the bridge bounds it) and
+//                    the message itself kept, moved into one growing vector. No mailboxes, no
+//                    admission, no metrics: the bridge's memory store minus its own structure.
 // The listener modes take their limits and the endpoint's settings from the configuration as the
 // bridge does (bridge/listener_settings).
-// Usage: robofy-wa-floor-server --config FILE [--mode beast|listener|verify]
+// Usage: robofy-wa-floor-server --config FILE [--mode beast|listener|verify|keep]
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -28,9 +32,12 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "bridge/listener_settings.hpp"
+#include "bridge/store/local_store.hpp"
 #include "config/loader.hpp"
+#include "queue/dedupe_set.hpp"
 #include "webhook/http/errors.hpp"
 #include "webhook/http/listener.hpp"
 #include "webhook/meta/endpoint.hpp"
@@ -60,6 +67,24 @@ class forgetting_sink final : public bridge::webhook::meta::delivery_sink {
       bridge::webhook::meta::delivery) override {
     co_return bridge::webhook::meta::admission::accepted;
   }
+};
+
+// Remembers each new wamid and keeps its message (the keep mode). A duplicate is accepted and
+// dropped, as the bridge drops it.
+class keeping_sink final : public bridge::webhook::meta::delivery_sink {
+ public:
+  asio::awaitable<bridge::webhook::meta::admission> admit(
+      bridge::webhook::meta::delivery batch) override {
+    for (auto& message : batch.messages) {
+      if (seen_.insert(message.id)) kept_.push_back(std::move(message));
+    }
+    co_return bridge::webhook::meta::admission::accepted;
+  }
+
+ private:
+  bridge::queue::dedupe_set seen_{bridge::store::local_store::dedupe_max_entries,
+                                  bridge::store::local_store::dedupe_retention};
+  std::vector<bridge::webhook::meta::inbound_message> kept_;
 };
 
 // One connection of the beast mode: read a request with Beast's parser, write the fixed answer.
@@ -103,8 +128,10 @@ int main(int argc, char** argv) {
       mode = argv[i + 1];
     }
   }
-  if (config_file.empty() || (mode != "beast" && mode != "listener" && mode != "verify")) {
-    std::cerr << "usage: robofy-wa-floor-server --config FILE [--mode beast|listener|verify]\n";
+  if (config_file.empty() ||
+      (mode != "beast" && mode != "listener" && mode != "verify" && mode != "keep")) {
+    std::cerr
+        << "usage: robofy-wa-floor-server --config FILE [--mode beast|listener|verify|keep]\n";
     return 2;
   }
   try {
@@ -119,11 +146,17 @@ int main(int argc, char** argv) {
     admin.start();
     std::unique_ptr<http::http_listener> listener;
     tcp::acceptor bare(io);
-    if (mode == "listener" || mode == "verify") {
+    if (mode != "beast") {
       std::shared_ptr<http::request_handler> handler = std::make_shared<accepting_handler>();
-      if (mode == "verify") {
+      if (mode == "verify" || mode == "keep") {
+        std::shared_ptr<bridge::webhook::meta::delivery_sink> sink;
+        if (mode == "keep") {
+          sink = std::make_shared<keeping_sink>();
+        } else {
+          sink = std::make_shared<forgetting_sink>();
+        }
         handler = std::make_shared<bridge::webhook::meta::webhook_endpoint>(
-            std::make_shared<forgetting_sink>(), bridge::endpoint_settings_of(config));
+            sink, bridge::endpoint_settings_of(config));
       }
       listener = std::make_unique<http::http_listener>(io.get_executor(), public_at, handler,
                                                        bridge::public_limits(config.server));

@@ -180,3 +180,23 @@ stop_processes() {
     [ "${stopped_rc[$p]}" = killed ] || stopped_rc[$p]=$rc
   done
 }
+
+# load URL PID [loadgen args...]: a 1 s warm-up, then the measured run; prints the loadgen JSON
+# with the server's CPU µs per request added. An https URL verifies the server against our
+# throwaway certificate; the loadgen shakes hands before its clock starts, and the server's share
+# of that (one handshake per connection) is a negligible part of its CPU over the run. Reads the
+# caller's loadgen, pin_cpu (e.g. (--cpu 1)), connections, ticks (CLK_TCK) and, for https, tls_cert.
+load() {
+  local url=$1 pid=$2 before after result requests common
+  shift 2
+  common=(--url "$url" "${pin_cpu[@]}" --secret bench-app-secret --numbers 64)
+  if [[ "$url" == https:* ]]; then common+=(--ca-file "$tls_cert"); fi
+  "$loadgen" "${common[@]}" --duration 1 --connections "$connections" --run-id "warm$RANDOM" \
+    >/dev/null || true
+  before=$(cpu_ticks "$pid")
+  result=$("$loadgen" "${common[@]}" "$@") || true
+  after=$(cpu_ticks "$pid")
+  requests=$(json_field "$result" requests)
+  awk -v r="$requests" -v t=$((after - before)) -v hz="$ticks" -v j="$result" \
+    'BEGIN { sub(/}$/, "", j); printf "%s,\"server_cpu_us_per_request\":%.2f}\n", j, (r > 0 ? t * 1e6 / hz / r : 0) }'
+}

@@ -6,7 +6,8 @@
 # over K messages (2000) and prints the top functions, inclusive, per message; perf samples CPU
 # time (cpu-clock, works on VMs without hardware counters) for 4 s of load and prints the top
 # symbols, kernel included (PERF_CALLGRAPH: perf's call-graph option, -g by default; use
-# "--call-graph dwarf,16384" to see callers through code built without frame pointers). Uses the
+# "--call-graph dwarf,16384" to see callers through code built without frame pointers;
+# PROFILE_RATE=R: the load at R requests/s, open loop, instead of as fast as it answers). Uses the
 # Release binaries of `make bench` (build-bench).
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
@@ -71,7 +72,7 @@ else
   perf record -e cpu-clock -F 4999 ${PERF_CALLGRAPH:--g} -p "$bridge_pid" -o "$work/perf.data" 2>"$work/perf.log" &
   perf_pid=$!
   "$loadgen" --url "http://127.0.0.1:$port/webhook" --duration 4 --connections 32 \
-    --secret bench-app-secret --numbers 64
+    --secret bench-app-secret --numbers 64 ${PROFILE_RATE:+--rate "$PROFILE_RATE"}
   kill -INT "$perf_pid"
   wait "$perf_pid" 2>/dev/null || true
   perf report -i "$work/perf.data" --no-children --sort dso,sym --stdio -g none 2>/dev/null |

@@ -71,25 +71,6 @@ start_bridge() {
     echo "make bench: the bridge never became ready" >&2; cat "$work/bridge.log" >&2; exit 1; }
 }
 
-# load URL PID [loadgen args...]: a 1 s warm-up, then the measured run; prints the loadgen JSON
-# with the server's CPU µs per request added. An https URL verifies the server against our
-# throwaway certificate; the loadgen shakes hands before its clock starts, and the server's share
-# of that (one handshake per connection) is a negligible part of its CPU over the run.
-load() {
-  local url=$1 pid=$2 before after result requests common
-  shift 2
-  common=(--url "$url" "${pin_cpu[@]}" --secret bench-app-secret --numbers 64)
-  if [[ "$url" == https:* ]]; then common+=(--ca-file "$tls_cert"); fi
-  "$loadgen" "${common[@]}" --duration 1 --connections "$connections" --run-id "warm$RANDOM" \
-    >/dev/null || true
-  before=$(cpu_ticks "$pid")
-  result=$("$loadgen" "${common[@]}" "$@") || true
-  after=$(cpu_ticks "$pid")
-  requests=$(json_field "$result" requests)
-  awk -v r="$requests" -v t=$((after - before)) -v hz="$ticks" -v j="$result" \
-    'BEGIN { sub(/}$/, "", j); printf "%s,\"server_cpu_us_per_request\":%.2f}\n", j, (r > 0 ? t * 1e6 / hz / r : 0) }'
-}
-
 # graph_count: replies the fake Graph received.
 graph_count() { http_get "$graph" /bench/count; }
 

@@ -89,7 +89,7 @@ wait_replies $((requests + 300)) || { echo "bench smoke: $replies of $((requests
 kill -TERM "$bridge_pid" 2>/dev/null || true
 wait "$bridge_pid" 2>/dev/null || true
 write_config "$work/bench.yaml" "$port" "$admin" "$robofy" "$graph" 100000 64
-for mode in beast listener verify; do
+for mode in beast listener verify keep; do
   "$floor" --config "$work/bench.yaml" --mode "$mode" >"$work/floor.log" 2>&1 &
   floor_pid=$!
   pids+=("$floor_pid")

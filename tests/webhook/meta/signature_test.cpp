@@ -292,6 +292,28 @@ BOOST_AUTO_TEST_CASE(pooled_checks_start_clean_however_many_ran_before) {
   }
 }
 
+// A check moved elsewhere (the observer that carries it is moved into the handler) finishes
+// where it went; the one it left verifies nothing, and a check moved over another gives the
+// other's context back to the pool, so the next check still starts clean.
+BOOST_AUTO_TEST_CASE(a_moved_check_finishes_where_it_went_and_the_one_left_passes_nothing) {
+  bridge::webhook::meta::signature_key key(secret);
+  const std::string body = R"({"object":"whatsapp_business_account","entry":[]})";
+  const std::string header = sign_body(secret, body);
+  bridge::webhook::meta::signature_check first = key.begin();
+  first.update(body.substr(0, 5));
+  bridge::webhook::meta::signature_check moved = std::move(first);
+  moved.update(body.substr(5));
+  first.update(body);  // NOLINT(bugprone-use-after-move): what a moved-from check does is the test
+  BOOST_TEST(first.finish(header) == signature_status::mismatch);
+  bridge::webhook::meta::signature_check other = key.begin();
+  other.update("half of another body");
+  other = std::move(moved);
+  BOOST_TEST(other.finish(header) == signature_status::ok);
+  bridge::webhook::meta::signature_check next = key.begin();
+  next.update(body);
+  BOOST_TEST(next.finish(header) == signature_status::ok);
+}
+
 // A check begun before the key is replaced (a configuration reload while a body arrives) or
 // destroyed finishes against the key it began with.
 BOOST_AUTO_TEST_CASE(a_check_outlives_its_key) {
