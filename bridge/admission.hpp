@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <map>
 #include <string>
+#include <string_view>
 
 #include "config/settings.hpp"
 #include "webhook/meta/payload.hpp"
@@ -43,7 +44,8 @@ struct admission_counters {
   std::size_t failed_statuses_matched = 0;  // failed statuses tied to a reply we sent
   std::size_t paused = 0;  // messages not answered: their conversation was handed to a person
   std::size_t echoes = 0;  // the business's own messages (smb_message_echoes)
-  std::map<std::string, std::size_t, std::less<>> changes_by_field;  // webhook changes by field
+  // Webhook changes by field, keyed by webhook::meta::known_field()'s static names.
+  std::map<std::string_view, std::size_t> changes_by_field;
 };
 
 }  // namespace bridge

@@ -335,10 +335,7 @@ awaitable<void> pipeline::hold_back_for_person(const store::claim& held,
 
 void pipeline::note_fields(const webhook::meta::delivery& batch) {
   for (const auto& [field, count] : batch.changes_by_field) {
-    auto it = admission_counters_.changes_by_field.find(field);
-    if (it == admission_counters_.changes_by_field.end())
-      it = admission_counters_.changes_by_field.emplace(std::string(field), 0).first;
-    std::size_t& seen = it->second;
+    std::size_t& seen = admission_counters_.changes_by_field[field];
     if (seen == 0 && field != "messages") {
       spdlog::debug("first webhook change of field {}: counted, not acted on", field);
     }

@@ -168,9 +168,12 @@ asio::awaitable<admission_result> local_store::admit(std::vector<admission_entry
   // Room is reserved and ids remembered before the journal write, so a concurrent POST can
   // neither overfill the queue nor accept the same wamid while this one waits for the disk.
   // Most deliveries carry one message: no allocation for these lists.
-  boost::container::small_vector<std::size_t, 4> stored;
-  boost::container::small_vector<std::string, 4> stored_conversations;  // built once each
-  boost::container::small_vector<queue::dedupe_key, 4> stored_digests;  // hashed once each
+  struct stored_message {
+    std::size_t index;         // in entries
+    std::string conversation;  // built once
+    queue::dedupe_key digest;  // its queue_.digest_of, hashed once
+  };
+  boost::container::small_vector<stored_message, 4> stored;
   boost::container::small_vector<std::size_t, 4> remembered;
   const wall_time now = clock_->wall_now();
   for (std::size_t i = 0; i < entries.size(); ++i) {
@@ -202,25 +205,22 @@ asio::awaitable<admission_result> local_store::admit(std::vector<admission_entry
     if (!queue_.reserve(1)) break;
     seen_.insert(id);
     result.verdicts[i] = verdict::stored;
-    stored.push_back(i);
-    stored_conversations.push_back(std::move(conversation));
-    stored_digests.push_back(digest);
+    stored.push_back(stored_message{i, std::move(conversation), digest});
   }
 
   if (journal_ && !stored.empty()) {
     std::vector<queue::journal_record> records;
     records.reserve(stored.size());
-    for (const std::size_t i : stored) {
-      const webhook::meta::inbound_message& m = entries[i].message.message;
-      records.push_back(queue::journal_record{queue::record_kind::accepted, m.id,
-                                              stored_conversations[records.size()],
+    for (const stored_message& s : stored) {
+      const webhook::meta::inbound_message& m = entries[s.index].message.message;
+      records.push_back(queue::journal_record{queue::record_kind::accepted, m.id, s.conversation,
                                               encode_message(m)});
     }
     if (const error_code ec = co_await journal_->append_accepted(std::move(records))) {
       // Not journaled means not accepted: Meta gets 503 and delivers these again, the ones
       // only remembered included (their retry must not read as a duplicate).
-      for (const std::size_t i : stored)
-        seen_.erase(entries[i].message.message.id);
+      for (const stored_message& s : stored)
+        seen_.erase(entries[s.index].message.message.id);
       for (const std::size_t i : remembered)
         seen_.erase(entries[i].message.message.id);
       queue_.unreserve(stored.size());
@@ -228,10 +228,8 @@ asio::awaitable<admission_result> local_store::admit(std::vector<admission_entry
       co_return result;
     }
   }
-  for (std::size_t j = 0; j < stored.size(); ++j) {
-    queue_.push_reserved(stored_digests[j], stored_conversations[j],
-                         std::move(entries[stored[j]].message));
-  }
+  for (const stored_message& s : stored)
+    queue_.push_reserved(s.digest, s.conversation, std::move(entries[s.index].message));
   co_return result;
 }
 

@@ -148,15 +148,12 @@ int main(int argc, char** argv) {
     tcp::acceptor bare(io);
     if (mode != "beast") {
       std::shared_ptr<http::request_handler> handler = std::make_shared<accepting_handler>();
-      if (mode == "verify" || mode == "keep") {
-        std::shared_ptr<bridge::webhook::meta::delivery_sink> sink;
-        if (mode == "keep") {
-          sink = std::make_shared<keeping_sink>();
-        } else {
-          sink = std::make_shared<forgetting_sink>();
-        }
+      if (mode != "listener") {
         handler = std::make_shared<bridge::webhook::meta::webhook_endpoint>(
-            sink, bridge::endpoint_settings_of(config));
+            mode == "keep" ? std::shared_ptr<bridge::webhook::meta::delivery_sink>(
+                                 std::make_shared<keeping_sink>())
+                           : std::make_shared<forgetting_sink>(),
+            bridge::endpoint_settings_of(config));
       }
       listener = std::make_unique<http::http_listener>(io.get_executor(), public_at, handler,
                                                        bridge::public_limits(config.server));
