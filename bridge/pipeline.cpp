@@ -30,15 +30,15 @@ namespace {
 static_assert(2 * webhook::meta::max_text_bytes + 8 * webhook::meta::max_label_bytes <
               queue::max_record_bytes);
 
-// The message as the store keeps it. Of a message to answer, what note_verdicts never reads is
-// moved, not copied: the text (most of the bytes; a text's size is read only for oversized
-// messages, which are not answered), the profile name and the replied-to id.
-webhook::meta::inbound_message for_store(webhook::meta::inbound_message& message, bool answer) {
-  if (!answer) return message;
+// The message as the store gets it: moved whole, or, when `keep_ids`, a copy of its ids and labels
+// (short strings) with the bulk moved (the text, the profile name and the replied-to id), so the
+// delivery still names it after the store took it.
+webhook::meta::inbound_message for_store(webhook::meta::inbound_message& message, bool keep_ids) {
+  if (!keep_ids) return std::move(message);
   std::string text = std::move(message.text);
   std::string profile_name = std::move(message.profile_name);
   std::string context_id = std::move(message.context_id);
-  webhook::meta::inbound_message copy = message;  // the ids and labels: short strings
+  webhook::meta::inbound_message copy = message;
   copy.text = std::move(text);
   copy.profile_name = std::move(profile_name);
   copy.context_id = std::move(context_id);
@@ -73,17 +73,22 @@ awaitable<admission> pipeline::admit(webhook::meta::delivery batch) {
   // Classify first (pure), then let the store decide dedupe, capacity and storage in one step.
   const auto now = services_.clock->wall_now();
   const auto accepted_at = services_.clock->now();
+  // Every message is moved to the store, which takes the ones it stores. At info level a stored
+  // message's line names it, so the delivery keeps a copy of its ids (not at the usual warn
+  // level: an allocation per message for a line that is not written).
+  const bool info = spdlog::should_log(spdlog::level::info);
   boost::container::small_vector<message_class, 8> classes;  // no allocation for a few
-  std::vector<store::admission_entry> entries;
+  boost::container::small_vector<store::admission_entry, 1> entries;
   classes.reserve(batch.messages.size());
   entries.reserve(batch.messages.size());
   for (webhook::meta::inbound_message& message : batch.messages) {
     classes.push_back(classify(message, settings_->config, now));
     const bool answer = classes.back() == message_class::answer;
     entries.push_back(store::admission_entry{
-        store::pending_message{for_store(message, answer), accepted_at, false}, answer});
+        store::pending_message{for_store(message, answer && info), accepted_at, false}, answer});
   }
-  const store::admission_result result = co_await services_.store->admit(std::move(entries));
+  const store::admission_result result =
+      co_await services_.store->admit(std::span(entries.data(), entries.size()));
   if (result.error) {
     // Not stored means not accepted: Meta gets 503 and delivers these again.
     spdlog::error("storing a delivery failed ({}); refusing {} message(s)", result.error.message(),
@@ -91,13 +96,14 @@ awaitable<admission> pipeline::admit(webhook::meta::delivery batch) {
     admission_counters_.refused += batch.messages.size();
     co_return admission::unstored;
   }
-  note_verdicts(batch, classes, result);
+  note_verdicts(batch, entries, classes, result);
   const bool full = std::find(result.verdicts.begin(), result.verdicts.end(),
                               store::verdict::no_room) != result.verdicts.end();
   co_return full ? admission::overloaded : admission::accepted;
 }
 
 void pipeline::note_verdicts(const webhook::meta::delivery& batch,
+                             std::span<const store::admission_entry> entries,
                              std::span<const message_class> classes,
                              const store::admission_result& result) {
   const bool redact = settings_->config.logging.redact_phone_numbers;
@@ -105,7 +111,11 @@ void pipeline::note_verdicts(const webhook::meta::delivery& batch,
   // usual warn level, two strings per accepted message for nothing.
   const bool info = spdlog::should_log(spdlog::level::info);
   for (std::size_t i = 0; i < batch.messages.size(); ++i) {
-    const webhook::meta::inbound_message& message = batch.messages[i];
+    // The store took what it stored: its ids stayed in the delivery at info level, where a line
+    // names it (nothing reads them otherwise). Every other message is in its entry still.
+    const webhook::meta::inbound_message& message = result.verdicts[i] == store::verdict::stored
+                                                        ? batch.messages[i]
+                                                        : entries[i].message.message;
     const bool logged = info || result.verdicts[i] == store::verdict::no_room;
     const std::string conversation =
         logged ? webhook::util::redact_conversation(store::conversation_key(message), redact)

@@ -86,9 +86,11 @@ class pipeline final : public webhook::meta::delivery_sink {
   // step.
   boost::asio::awaitable<void> finish_part(const store::claim& held,
                                            const std::vector<std::string>& ids, bool last);
-  // Logs and counts each message's admission after the store decided.
-  void note_verdicts(const webhook::meta::delivery& batch, std::span<const message_class> classes,
-                     const store::admission_result& result);
+  // Logs and counts each message's admission after the store decided (`entries` as the store
+  // left them).
+  void note_verdicts(const webhook::meta::delivery& batch,
+                     std::span<const store::admission_entry> entries,
+                     std::span<const message_class> classes, const store::admission_result& result);
   boost::asio::awaitable<void> note_statuses(std::vector<webhook::meta::status_update> statuses);
   // Counts and logs the messages the payload parser could not turn into answerable ones.
   void note_unreadable(const webhook::meta::delivery& batch);

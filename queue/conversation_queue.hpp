@@ -48,7 +48,7 @@ class conversation_queue {
       : capacity_(capacity), ready_(executor, max_ready_) {}
 
   // Adds item to the end of its conversation's mailbox. False, and nothing added, when full.
-  bool try_push(const std::string& conversation, Item item) {
+  bool try_push(std::string_view conversation, Item item) {
     if (!reserve(1)) return false;
     push_reserved(conversation, std::move(item));
     return true;
@@ -70,20 +70,21 @@ class conversation_queue {
   // (the store's last-message times) keys it by the same digest, computed once per message.
   dedupe_key digest_of(std::string_view conversation) const { return hasher_(conversation); }
   // Adds an item whose room was reserved.
-  void push_reserved(const std::string& conversation, Item item) {
+  void push_reserved(std::string_view conversation, Item item) {
     push_reserved(digest_of(conversation), conversation, std::move(item));
   }
-  // The same, with the conversation's digest_of() at hand.
-  void push_reserved(const dedupe_key& digest, const std::string& conversation, Item item) {
+  // The same, with the conversation's digest_of() at hand. The name is copied only for a new
+  // mailbox.
+  void push_reserved(const dedupe_key& digest, std::string_view conversation, Item item) {
     auto [it, added] = mailboxes_.try_emplace(digest);
     mailbox& box = it->second;
-    if (added) box.conversation = conversation;
+    if (added) box.conversation.assign(conversation);
     box.pending.push_back(std::move(item));
     if (!box.held && !box.announced) announce(it->first, box);
   }
   // Adds an item whatever the capacity (messages recovered from the journal were accepted
   // already and must not be refused).
-  void push_unbounded(const std::string& conversation, Item item) {
+  void push_unbounded(std::string_view conversation, Item item) {
     ++size_;
     push_reserved(conversation, std::move(item));
   }

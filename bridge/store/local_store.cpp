@@ -89,7 +89,8 @@ void local_store::restore_state(const queue::spool_recovery& recovered) {
   }
 }
 
-bool local_store::is_paused(const std::string& conversation, wall_time now) const {
+bool local_store::is_paused(std::string_view conversation, wall_time now) const {
+  if (pauses_.empty()) return false;  // nearly always: no hash of the name
   const auto it = pauses_.find(conversation);
   return it != pauses_.end() && it->second.until > now;
 }
@@ -162,7 +163,7 @@ void local_store::note_inbound(const queue::dedupe_key& digest, wall_time writte
   sweep_last_inbound_at_ = std::max<std::size_t>(1024, 2 * last_inbound_.size());
 }
 
-asio::awaitable<admission_result> local_store::admit(std::vector<admission_entry> entries) {
+asio::awaitable<admission_result> local_store::admit(std::span<admission_entry> entries) {
   admission_result result;
   result.verdicts.assign(entries.size(), verdict::no_room);
   // Room is reserved and ids remembered before the journal write, so a concurrent POST can
@@ -170,8 +171,7 @@ asio::awaitable<admission_result> local_store::admit(std::vector<admission_entry
   // Most deliveries carry one message: no allocation for these lists.
   struct stored_message {
     std::size_t index;         // in entries
-    std::string conversation;  // built once
-    queue::dedupe_key digest;  // its queue_.digest_of, hashed once
+    queue::dedupe_key digest;  // its conversation's queue_.digest_of, hashed once
   };
   boost::container::small_vector<stored_message, 4> stored;
   boost::container::small_vector<std::size_t, 4> remembered;
@@ -183,12 +183,12 @@ asio::awaitable<admission_result> local_store::admit(std::vector<admission_entry
       result.verdicts[i] = verdict::duplicate;
       continue;
     }
-    std::string conversation = conversation_key(message);  // moved into the queue below
-    const queue::dedupe_key digest = queue_.digest_of(conversation);
+    const conversation_name conversation(message);
+    const queue::dedupe_key digest = queue_.digest_of(conversation.view());
     // From when the customer wrote, not from when Meta delivered it: a retried delivery can
     // arrive a day late, outside the window its message opened.
     note_inbound(digest, written_at(message, now));
-    if (entries[i].answer && is_paused(conversation, now)) {
+    if (entries[i].answer && is_paused(conversation.view(), now)) {
       seen_.insert(id);
       result.verdicts[i] = verdict::paused;
       remembered.push_back(i);
@@ -205,7 +205,7 @@ asio::awaitable<admission_result> local_store::admit(std::vector<admission_entry
     if (!queue_.reserve(1)) break;
     seen_.insert(id);
     result.verdicts[i] = verdict::stored;
-    stored.push_back(stored_message{i, std::move(conversation), digest});
+    stored.push_back(stored_message{i, digest});
   }
 
   if (journal_ && !stored.empty()) {
@@ -213,8 +213,8 @@ asio::awaitable<admission_result> local_store::admit(std::vector<admission_entry
     records.reserve(stored.size());
     for (const stored_message& s : stored) {
       const webhook::meta::inbound_message& m = entries[s.index].message.message;
-      records.push_back(queue::journal_record{queue::record_kind::accepted, m.id, s.conversation,
-                                              encode_message(m)});
+      records.push_back(queue::journal_record{queue::record_kind::accepted, m.id,
+                                              conversation_key(m), encode_message(m)});
     }
     if (const error_code ec = co_await journal_->append_accepted(std::move(records))) {
       // Not journaled means not accepted: Meta gets 503 and delivers these again, the ones
@@ -228,8 +228,13 @@ asio::awaitable<admission_result> local_store::admit(std::vector<admission_entry
       co_return result;
     }
   }
-  for (const stored_message& s : stored)
-    queue_.push_reserved(s.digest, s.conversation, std::move(entries[s.index].message));
+  for (const stored_message& s : stored) {
+    pending_message& pending = entries[s.index].message;
+    // Named again rather than kept from the loop above: a few bytes copied on the stack, and
+    // this frame stays small.
+    const conversation_name conversation(pending.message);
+    queue_.push_reserved(s.digest, conversation.view(), std::move(pending));
+  }
   co_return result;
 }
 

@@ -6,6 +6,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "bridge/store/message_store.hpp"
@@ -18,6 +19,14 @@
 #include "webhook/io/clock.hpp"
 
 namespace bridge::store {
+
+// std::hash of a string's characters, for maps searched by std::string_view.
+struct transparent_string_hash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view text) const noexcept {
+    return std::hash<std::string_view>{}(text);
+  }
+};
 
 // The store of one process: messages in per-conversation mailboxes in memory, wamids in a
 // dedupe set, and, with spool.dir, every step journaled so a restart (kill -9 included) answers
@@ -39,7 +48,7 @@ class local_store final : public message_store {
               const queue::spool_recovery& recovered = {},
               std::shared_ptr<webhook::io::clock> clock = nullptr, bool redact = true);
 
-  boost::asio::awaitable<admission_result> admit(std::vector<admission_entry> entries) override;
+  boost::asio::awaitable<admission_result> admit(std::span<admission_entry> entries) override;
   boost::asio::awaitable<std::optional<claim>> claim_next() override;
   boost::asio::awaitable<boost::system::error_code> take_more(claim& held) override;
   boost::asio::awaitable<boost::system::error_code> begin_send(
@@ -90,7 +99,7 @@ class local_store final : public message_store {
   static queue::dedupe_hasher::secret_bytes dedupe_secret(const queue::spool_recovery& recovered);
   void restore_state(const queue::spool_recovery& recovered);
   // True while `conversation` is paused at `now`.
-  bool is_paused(const std::string& conversation, wall_time now) const;
+  bool is_paused(std::string_view conversation, wall_time now) const;
   void keep_dead_letter(dead_letter d);
   void drop_dead_letter(const std::string& wamid);
   void prune_dead_letters(wall_time now);
@@ -110,7 +119,8 @@ class local_store final : public message_store {
   bool redact_ = true;
   send_pacer pacer_;
   sent_index sent_;
-  std::unordered_map<std::string, store::pause> pauses_;    // by conversation
+  // By conversation; found by a string_view of its name, so admission needs no std::string.
+  std::unordered_map<std::string, store::pause, transparent_string_hash, std::equal_to<>> pauses_;
   std::unordered_map<std::string, dead_letter> dead_;       // by wamid
   std::set<std::pair<wall_time, std::string>> dead_order_;  // oldest first
   // The customer's last message, by conversation, for the service window of a replay; entries

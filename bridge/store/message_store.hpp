@@ -81,8 +81,11 @@ class message_store {
   // Admission (dedupe, capacity, store) for one delivery's messages, in order and atomically per
   // message: an entry whose wamid was seen is a duplicate; once the capacity is reached, that
   // entry and all after it are refused (no_room); every other entry is stored or remembered.
-  // Stored messages are durable before this completes when the store is durable.
-  virtual boost::asio::awaitable<admission_result> admit(std::vector<admission_entry> entries) = 0;
+  // Stored messages are durable before this completes when the store is durable. The store may
+  // move the message of an entry it stores (verdict::stored) out of `entries`; every other entry
+  // is left as it was, so the caller can still read what it reports about it. `entries` must
+  // outlive the call (the caller co_awaits it at once).
+  virtual boost::asio::awaitable<admission_result> admit(std::span<admission_entry> entries) = 0;
   // Waits for a conversation with waiting messages that nobody holds and claims it with all of
   // them. nullopt once the store is closed.
   virtual boost::asio::awaitable<std::optional<claim>> claim_next() = 0;

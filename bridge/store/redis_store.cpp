@@ -112,7 +112,7 @@ void redis_store::start() {
   tasks_.spawn(watch_health());
 }
 
-asio::awaitable<admission_result> redis_store::admit(std::vector<admission_entry> entries) {
+asio::awaitable<admission_result> redis_store::admit(std::span<admission_entry> entries) {
   admission_result result;
   if (entries.empty()) co_return result;
   std::vector<std::string> args{options_.key_prefix, std::to_string(options_.capacity),

@@ -80,7 +80,7 @@ class redis_store final : public message_store {
               std::shared_ptr<webhook::io::clock> clock, redis_store_options options);
   ~redis_store() override;
 
-  boost::asio::awaitable<admission_result> admit(std::vector<admission_entry> entries) override;
+  boost::asio::awaitable<admission_result> admit(std::span<admission_entry> entries) override;
   boost::asio::awaitable<std::optional<claim>> claim_next() override;
   boost::asio::awaitable<boost::system::error_code> take_more(claim& held) override;
   boost::asio::awaitable<boost::system::error_code> begin_send(

@@ -11,6 +11,7 @@
 
 #include "bridge/store/local_store.hpp"
 #include "queue/spool.hpp"
+#include "tests/support/log_capture.hpp"
 #include "tests/support/stub_pipeline.hpp"
 
 using namespace bridge;
@@ -174,6 +175,39 @@ BOOST_AUTO_TEST_CASE(a_full_queue_refuses_the_rest_of_the_delivery) {
   BOOST_TEST(c.accepted == 3u);
   BOOST_TEST(c.skipped == 1u);
   BOOST_TEST(c.duplicates == 4u);
+}
+
+// The store takes the messages it stores; admission still names every message in its lines: at
+// info level the stored one too, at warn level the ones not answered and the one refused.
+BOOST_AUTO_TEST_CASE(every_line_names_its_message_after_the_store_took_it) {
+  for (const auto level : {spdlog::level::info, spdlog::level::warn}) {
+    config::settings cfg = test::stub_config();
+    cfg.queue.capacity = 1;
+    test::stub_pipeline p(cfg);
+    test::log_capture log(level);  // after the pipeline, whose quiet_logs turns logging off
+    p.chat->hold = [](const robofy::chat_request&) { return true; };
+    const std::vector<webhook::meta::inbound_message> delivery = {
+        test::text_message("w.stored", "the question", "9198"),
+        test::reaction_message("w.reaction"),
+        test::text_message("w.oversized", std::string(webhook::meta::max_text_bytes + 1, 'x')),
+        test::text_message("w.unrouted", "hi", "9198", "999"),
+        test::text_message("w.refused", "no room", "9199"),
+    };
+    BOOST_TEST((p.admit(delivery) == admission::overloaded));
+    const bool info = level == spdlog::level::info;
+    BOOST_TEST(log.lines_with("message w.stored from").size() == (info ? 1u : 0u), log.text());
+    BOOST_TEST(log.lines_with("message w.reaction of type reaction").size() == (info ? 1u : 0u),
+               log.text());
+    const std::string too_long = "message w.oversized refused: its text is " +
+                                 std::to_string(webhook::meta::max_text_bytes / 1024) + " KiB";
+    BOOST_TEST(log.lines_with(too_long).size() == 1u, log.text());
+    BOOST_TEST(log.lines_with("message w.unrouted for business number 999").size() == 1u,
+               log.text());
+    BOOST_TEST(log.lines_with("refusing w.refused and the rest").size() == 1u, log.text());
+    // What the store took is whole: the worker asks Robofy the question itself.
+    test::settle(p.io);
+    BOOST_TEST((p.chat->queries() == std::vector<std::string>{"the question"}));
+  }
 }
 
 // While draining, every message of a delivery is refused (503) and counted; nothing is stored.

@@ -54,7 +54,7 @@ class fake_store final : public store::message_store {
   }
   void lose(const store::claim& c) { lost_.insert(tag(c)); }
 
-  asio::awaitable<store::admission_result> admit(std::vector<store::admission_entry>) override {
+  asio::awaitable<store::admission_result> admit(std::span<store::admission_entry>) override {
     co_return store::admission_result{};
   }
   asio::awaitable<std::optional<store::claim>> claim_next() override {

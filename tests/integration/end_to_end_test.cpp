@@ -1,6 +1,5 @@
 // The real bridge on an ephemeral loopback port with fake Robofy and Graph servers: a signed
 // webhook goes in over HTTP, and what reaches the fakes is checked.
-#include <spdlog/sinks/ringbuffer_sink.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -10,6 +9,7 @@
 #include <map>
 
 #include "tests/support/fake_services.hpp"
+#include "tests/support/log_capture.hpp"
 #include "tests/support/meta_payloads.hpp"
 #include "tests/support/running_bridge.hpp"
 #include "tests/support/self_signed.hpp"
@@ -45,33 +45,6 @@ std::vector<std::string> replies_to(const std::vector<recorded_request>& graph,
   }
   return out;
 }
-
-// Captures what the bridge logs (spdlog's default logger) while it lives.
-class log_capture {
- public:
-  log_capture()
-      : previous_(spdlog::default_logger()),
-        sink_(std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(10'000)) {
-    spdlog::set_default_logger(std::make_shared<spdlog::logger>("capture", sink_));
-    spdlog::default_logger()->set_level(spdlog::level::info);
-  }
-  ~log_capture() { spdlog::set_default_logger(previous_); }
-  log_capture(const log_capture&) = delete;
-  log_capture& operator=(const log_capture&) = delete;
-
-  // The lines logged so far that contain `text`.
-  std::vector<std::string> lines_with(const std::string& text) const {
-    std::vector<std::string> found;
-    for (const auto& line : sink_->last_formatted()) {
-      if (line.find(text) != std::string::npos) found.push_back(line);
-    }
-    return found;
-  }
-
- private:
-  std::shared_ptr<spdlog::logger> previous_;
-  std::shared_ptr<spdlog::sinks::ringbuffer_sink_mt> sink_;
-};
 
 // Robofy queries in the order Robofy received them.
 std::vector<std::string> queries(const fake_upstream& robofy) {
@@ -477,7 +450,7 @@ BOOST_AUTO_TEST_CASE(a_message_with_a_2000_byte_wamid_is_counted_unreadable_and_
 // wamid, never sent to Robofy, and Meta still gets 200 (a 4xx or 503 would only make Meta
 // retry it). A text of exactly 256 KiB is answered.
 BOOST_AUTO_TEST_CASE(a_text_over_256_kib_is_refused_counted_and_logged_not_answered) {
-  log_capture log;
+  bridge::test::log_capture log;
   running_bridge bridge([](bridge::config::settings& s) { s.logging.level = "warn"; });
   const std::size_t limit = bridge::webhook::meta::max_text_bytes;
   const auto over = message_from("919800000014", "wamid.big", std::string(limit + 1, 'o'));

@@ -217,14 +217,14 @@ std::vector<std::string> stub_sender::bodies() const {
 }
 
 asio::awaitable<store::admission_result> scripted_store::admit(
-    std::vector<store::admission_entry> entries) {
+    std::span<store::admission_entry> entries) {
   if (admit_error) {
     store::admission_result failed;
     failed.verdicts.assign(entries.size(), store::verdict::no_room);
     failed.error = admit_error;
     co_return failed;
   }
-  co_return co_await inner_->admit(std::move(entries));
+  co_return co_await inner_->admit(entries);
 }
 
 asio::awaitable<std::optional<store::claim>> scripted_store::claim_next() {

@@ -154,7 +154,7 @@ class scripted_store final : public store::message_store {
   explicit scripted_store(std::shared_ptr<store::message_store> inner) : inner_(std::move(inner)) {}
 
   boost::asio::awaitable<store::admission_result> admit(
-      std::vector<store::admission_entry> entries) override;
+      std::span<store::admission_entry> entries) override;
   boost::asio::awaitable<std::optional<store::claim>> claim_next() override;
   boost::asio::awaitable<boost::system::error_code> take_more(store::claim& held) override;
   boost::asio::awaitable<boost::system::error_code> begin_send(

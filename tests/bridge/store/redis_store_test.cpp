@@ -182,7 +182,7 @@ struct shared_redis {
   }
 
   store::admission_result admit(replica& r, std::vector<store::admission_entry> entries) {
-    return run(r.store->admit(std::move(entries)));
+    return run(r.store->admit(entries));  // entries outlive the run
   }
   // A claim by `r` within `limit`, or nullopt. A claim_next still waiting then is ended by
   // closing the store, so it cannot take a later claim unseen.
@@ -282,13 +282,17 @@ BOOST_AUTO_TEST_CASE(concurrent_duplicate_admissions_from_two_replicas_store_one
   replica& b = r.add("b");
   constexpr int n = 40;
   std::vector<store::admission_result> from_a(n), from_b(n);
+  // Each admission's entries, alive until every admission has finished.
+  std::vector<std::vector<store::admission_entry>> deliveries;
+  deliveries.reserve(2 * n);
   int done = 0;
   for (int i = 0; i < n; ++i) {
     const std::string id = "dup." + std::to_string(i);
     const std::string customer = "c" + std::to_string(i % 7);
     for (auto* target : {&a, &b}) {
       auto& out = target == &a ? from_a[i] : from_b[i];
-      asio::co_spawn(r.io, target->store->admit({entry(customer, id)}),
+      deliveries.push_back({entry(customer, id)});
+      asio::co_spawn(r.io, target->store->admit(deliveries.back()),
                      [&out, &done](std::exception_ptr, store::admission_result result) {
                        out = std::move(result);
                        ++done;

@@ -2,7 +2,6 @@
 
 // What the Redis client's tests share: running a coroutine to its end with a time limit, polling
 // until the server answers, capturing the log.
-#include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/co_spawn.hpp>
@@ -15,11 +14,11 @@
 #include <functional>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 
 #include "queue/redis/client.hpp"
+#include "tests/support/log_capture.hpp"
 
 namespace bridge::queue::redis::test {
 
@@ -93,23 +92,7 @@ inline boost::asio::awaitable<bool> wait_until_answers(client& c, std::chrono::m
   co_return false;
 }
 
-// Sends spdlog's default logger to a string while it lives.
-class log_capture {
- public:
-  log_capture()
-      : previous_(spdlog::default_logger()),
-        sink_(std::make_shared<spdlog::sinks::ostream_sink_mt>(text_)) {
-    spdlog::set_default_logger(std::make_shared<spdlog::logger>("capture", sink_));
-  }
-  ~log_capture() { spdlog::set_default_logger(previous_); }
-  log_capture(const log_capture&) = delete;
-  log_capture& operator=(const log_capture&) = delete;
-  std::string text() const { return text_.str(); }
-
- private:
-  std::shared_ptr<spdlog::logger> previous_;
-  std::ostringstream text_;
-  std::shared_ptr<spdlog::sinks::ostream_sink_mt> sink_;
-};
+// Sends spdlog's default logger to memory while it lives.
+using log_capture = ::bridge::test::log_capture;
 
 }  // namespace bridge::queue::redis::test

@@ -2,7 +2,6 @@
 // where they wait, and what ends a task with an error is logged, never thrown at the loop.
 #include "webhook/io/task_group.hpp"
 
-#include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/as_tuple.hpp>
@@ -12,10 +11,10 @@
 #include <boost/test/unit_test.hpp>
 #include <chrono>
 #include <memory>
-#include <sstream>
 #include <stdexcept>
 
 #include "tests/support/io_steps.hpp"
+#include "tests/support/log_capture.hpp"
 #include "tests/support/manual_clock.hpp"
 
 namespace asio = boost::asio;
@@ -23,23 +22,6 @@ using bridge::test::manual_clock;
 using bridge::test::settle;
 using bridge::webhook::io::task_group;
 using namespace std::chrono_literals;
-
-namespace {
-
-// Sends what the default logger writes to a string while it lives.
-struct log_capture {
-  std::ostringstream text;
-  std::shared_ptr<spdlog::logger> saved = spdlog::default_logger();
-  log_capture() {
-    auto logger = std::make_shared<spdlog::logger>(
-        "capture", std::make_shared<spdlog::sinks::ostream_sink_st>(text));
-    logger->set_level(spdlog::level::trace);
-    spdlog::set_default_logger(logger);
-  }
-  ~log_capture() { spdlog::set_default_logger(saved); }
-};
-
-}  // namespace
 
 BOOST_AUTO_TEST_SUITE(task_group_suite)
 
@@ -64,7 +46,7 @@ BOOST_AUTO_TEST_CASE(spawned_tasks_run_and_leave_the_group_when_they_end) {
 // cancel() ends a task where it waits (a sleep on the clock here): the code after the wait never
 // runs, and a cancellation is routine, not logged as an error.
 BOOST_AUTO_TEST_CASE(cancel_ends_a_sleeping_task_where_it_waits) {
-  log_capture log;
+  bridge::test::log_capture log(spdlog::level::trace);
   asio::io_context io;
   manual_clock clock(io);
   task_group group(io.get_executor(), "worker");
@@ -81,7 +63,7 @@ BOOST_AUTO_TEST_CASE(cancel_ends_a_sleeping_task_where_it_waits) {
   BOOST_TEST(clock.sleepers() == 0u);
   clock.advance(2h);
   BOOST_TEST(!woke);
-  BOOST_TEST(log.text.str().empty());
+  BOOST_TEST(log.text().empty());
 }
 
 // cancel() also reaches a task waiting on a plain Asio timer, and tasks spawned after it run.
@@ -112,7 +94,7 @@ BOOST_AUTO_TEST_CASE(cancel_reaches_asio_waits_and_later_tasks_still_run) {
 // A task that throws ends with one error line naming the group; the exception never reaches the
 // event loop, and the other tasks go on.
 BOOST_AUTO_TEST_CASE(an_exception_is_logged_not_propagated) {
-  log_capture log;
+  bridge::test::log_capture log(spdlog::level::trace);
   asio::io_context io;
   task_group group(io.get_executor(), "worker");
   bool other = false;
@@ -127,8 +109,7 @@ BOOST_AUTO_TEST_CASE(an_exception_is_logged_not_propagated) {
   BOOST_CHECK_NO_THROW(settle(io));
   BOOST_TEST(other);
   BOOST_TEST(group.running() == 0u);
-  BOOST_TEST(log.text.str().find("worker stopped by an error: boom") != std::string::npos,
-             log.text.str());
+  BOOST_TEST(log.text().find("worker stopped by an error: boom") != std::string::npos, log.text());
 }
 
 // cancel() from outside the event loop (a test, a destructor after run() returned) while a task
