@@ -10,6 +10,10 @@
 # AB_RATE=R drives every server (nginx too) with our load generator at R requests/s, open loop,
 # instead of wrk as fast as each answers: at one rate the client's wake-ups cost every server alike
 # (the equal-rate round of run.sh), so CPU per request compares the servers' own work.
+# AB_PIPELINE=N measures the whole pipeline instead (bridge binaries only, no nginx round): instant
+# fakes, N messages of N customers sent as fast as the bridge takes them, as make bench's pipeline
+# round; rps is messages answered per second (the clock stops at the last reply at the fake
+# Graph), and CPU is the bridge's per message.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 servers=()
@@ -42,6 +46,10 @@ trap 'stop_all; rm -rf "$work"' EXIT
 # or with AB_RATE our load generator at that rate, 32 connections (lib.sh's load).
 server_load() {
   local url=$1 pid=$2
+  if [ -n "${AB_PIPELINE:-}" ]; then
+    pipeline_load "$url" "$pid"
+    return
+  fi
   if [ -z "${AB_RATE:-}" ]; then
     wrk_load "$url" "$pid"
     return
@@ -50,12 +58,32 @@ server_load() {
     --rate "$AB_RATE" --run-id "run$RANDOM$RANDOM"
 }
 
-# run_bridge "BINARY [ARGS]": fakes with Robofy holding every answer, the server, one wrk run;
-# prints JSON.
+# pipeline_load URL PID: one AB_PIPELINE round against the bridge PID; prints JSON.
+pipeline_load() {
+  local url=$1 pid=$2 n=$AB_PIPELINE before after start end replies_before result
+  replies_before=$(http_get "$graph" /bench/count)
+  before=$(cpu_ticks "$pid") start=$(date +%s.%N)
+  result=$("$loadgen" --url "${url}webhook" "${pin_cpu[@]}" --requests "$n" --senders "$n" \
+    --connections "$connections" --secret bench-app-secret --numbers 64 \
+    --run-id "run$RANDOM$RANDOM") || true
+  for _ in $(seq 1 6000); do
+    [ $(($(http_get "$graph" /bench/count) - replies_before)) -ge "$n" ] && break
+    sleep 0.01
+  done
+  end=$(date +%s.%N) after=$(cpu_ticks "$pid")
+  awk -v n="$n" -v a="$start" -v b="$end" -v t=$((after - before)) -v hz="$ticks" \
+    -v share="$(json_field "$result" client_cpu_share)" 'BEGIN {
+      printf "{\"rps\":%.1f,\"server_cpu_us_per_request\":%.2f,\"client_cpu_share\":%s}\n",
+        n / (b - a), t * 1e6 / hz / n, share }'
+}
+
+# run_bridge "BINARY [ARGS]": the fakes (Robofy holding every answer, or instant with
+# AB_PIPELINE), the server, one measured run; prints JSON.
 run_bridge() {
-  local command
+  local command delay=600000
   read -ra command <<<"$1"
-  "$fakes" --robofy-port "$robofy" --graph-port "$graph" --robofy-delay-ms 600000 \
+  [ -z "${AB_PIPELINE:-}" ] || delay=0
+  "$fakes" --robofy-port "$robofy" --graph-port "$graph" --robofy-delay-ms "$delay" \
     >"$work/fakes.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 1 500); do grep -q "fakes ready" "$work/fakes.log" && break; sleep 0.01; done
@@ -74,10 +102,12 @@ run_nginx() {
   stop_all
 }
 
-[ -n "${AB_RATE:-}" ] || wrk_prepare
+[ -n "${AB_RATE:-}${AB_PIPELINE:-}" ] || wrk_prepare
 labels=(A B C D E F G H)
 for round in $(seq 1 "$rounds"); do
-  echo "{\"round\":$round,\"server\":\"nginx\",\"result\":$(run_nginx)}" | tee -a "$work/rounds"
+  if [ -z "${AB_PIPELINE:-}" ]; then
+    echo "{\"round\":$round,\"server\":\"nginx\",\"result\":$(run_nginx)}" | tee -a "$work/rounds"
+  fi
   for i in "${!servers[@]}"; do
     echo "{\"round\":$round,\"server\":\"${labels[$i]}\",\"result\":$(run_bridge "${servers[$i]}")}" |
       tee -a "$work/rounds"
@@ -89,12 +119,15 @@ rounds = [json.loads(line) for line in open(sys.argv[1])]
 by = {}
 for r in rounds:
     by.setdefault(r["server"], []).append(r["result"])
-nginx_cpu = statistics.median(x["server_cpu_us_per_request"] for x in by["nginx"])
+# No nginx in the pipeline rounds: the ratio is then to the first server's.
+base = by["nginx"] if "nginx" in by else next(iter(by.values()))
+base_cpu = statistics.median(x["server_cpu_us_per_request"] for x in base)
 for name, results in by.items():
     cpu = statistics.median(x["server_cpu_us_per_request"] for x in results)
     rps = statistics.median(x["rps"] for x in results)
     client = max(x["client_cpu_share"] for x in results)
     print(json.dumps({"server": name, "median_cpu_us_per_request": round(cpu, 2),
-                      "median_rps": round(rps), "cpu_over_nginx": round(cpu / nginx_cpu, 3),
+                      "median_rps": round(rps),
+                      ("cpu_over_nginx" if "nginx" in by else "cpu_over_A"): round(cpu / base_cpu, 3),
                       "max_client_cpu_share": client}))
 PY

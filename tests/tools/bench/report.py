@@ -129,6 +129,11 @@ if "half_load" in raw:
     rows.append(("ack latency at half of peak (open loop, rate | p50 / p99 µs | client share)",
                  f'{h["rate"]:.0f} req/s (got {h["rps"]:.0f}) | {h["p50_us"]} / {h["p99_us"]} | '
                  f'{h["client_cpu_share"]}'))
+if "half_load_nginx" in raw:
+    n = raw["half_load_nginx"]
+    result["ingress"]["half_load_nginx"] = n
+    rows.append(("nginx at the same rate, p50 / p99 µs | client share (the machine's own tail)",
+                 f'{n["p50_us"]} / {n["p99_us"]} | {n["client_cpu_share"]}'))
 if "equal_rate_bridge" in raw:
     eb, en = raw["equal_rate_bridge"], raw["equal_rate_nginx"]
     # Over both rounds together: the sums of CPU and of requests.
