@@ -187,7 +187,7 @@ stop_processes() {
 # of that (one handshake per connection) is a negligible part of its CPU over the run. Reads the
 # caller's loadgen, pin_cpu (e.g. (--cpu 1)), connections, ticks (CLK_TCK) and, for https, tls_cert.
 load() {
-  local url=$1 pid=$2 before after result requests common
+  local url=$1 pid=$2 before after result requests common counted warmup
   shift 2
   common=(--url "$url" "${pin_cpu[@]}" --secret bench-app-secret --numbers 64)
   if [[ "$url" == https:* ]]; then common+=(--ca-file "$tls_cert"); fi
@@ -196,7 +196,9 @@ load() {
   before=$(cpu_ticks "$pid")
   result=$("$loadgen" "${common[@]}" "$@") || true
   after=$(cpu_ticks "$pid")
-  requests=$(json_field "$result" requests)
+  # With --warmup the server also answered the warm-up's requests in its CPU time.
+  counted=$(json_field "$result" requests) warmup=$(json_field "$result" warmup_answers)
+  requests=$((${counted:-0} + ${warmup:-0}))
   awk -v r="$requests" -v t=$((after - before)) -v hz="$ticks" -v j="$result" \
     'BEGIN { sub(/}$/, "", j); printf "%s,\"server_cpu_us_per_request\":%.2f}\n", j, (r > 0 ? t * 1e6 / hz / r : 0) }'
 }

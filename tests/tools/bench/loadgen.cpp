@@ -28,9 +28,11 @@
 #include <cstdio>
 #include <iostream>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "tests/support/meta_payloads.hpp"
@@ -51,7 +53,8 @@ constexpr const char* usage =
     "Usage: robofy-wa-loadgen --url http[s]://127.0.0.1:PORT/PATH [--connections 16]\n"
     "                         [--duration SECONDS] [--requests K] [--secret S] [--senders 1000]\n"
     "                         [--number PHONE_NUMBER_ID] [--numbers 1] [--run-id ID]\n"
-    "                         [--cpu N] [--tls] [--ca-file PEM] [--rate R]\n"
+    "                         [--cpu N] [--tls] [--ca-file PEM] [--rate R] [--warmup S]\n"
+    "                         [--latency-log FILE]\n"
     "       robofy-wa-loadgen --write-requests FILE --requests K [--url ...] [--senders ...]\n"
     "POSTs signed webhook deliveries over N keep-alive connections; prints one JSON line.\n"
     "--write-requests: writes K whole signed requests to FILE instead, each as its length in\n"
@@ -59,6 +62,12 @@ constexpr const char* usage =
     "--rate R: open loop, request k is due at start + k/R s and its latency counts from then\n"
     "(a late send is charged to the server, not hidden); without it each connection sends as\n"
     "soon as its previous answer arrived.\n"
+    "--warmup S: the first S seconds are sent but not counted (nor the client's CPU in them);\n"
+    "the run's duration and figures start after them, on the same connections. The first\n"
+    "~0.7 s of an open-loop run had a p99 of 5-9 ms with nginx too (BENCHMARKS.md).\n"
+    "--latency-log FILE: one line per answer, when it was due (µs of CLOCK_MONOTONIC, as perf\n"
+    "record -k CLOCK_MONOTONIC stamps its samples), how late it was sent (the client's part) and\n"
+    "its latency (µs): a tail's requests in time, to tell a server's stalls from the client's.\n"
     "--tls (or an https URL): TLS on every connection, the handshake done before the clock "
     "starts;\n"
     "the server certificate is verified against --ca-file (for 127.0.0.1), not at all without "
@@ -81,6 +90,8 @@ struct options {
   std::string ca_file;         // empty: the server's certificate is not verified (loopback bench)
   double rate = 0;             // requests/s, open loop; 0: closed loop (as fast as answers come)
   std::string write_requests;  // a file: write the requests there instead of sending them
+  std::string latency_log;     // a file: each answer's due time and latency
+  double warmup_s = 0;         // sent first and not counted
 };
 
 // Parses "http://host:port/path" or "https://host:port/path" (which sets tls).
@@ -139,6 +150,10 @@ std::optional<options> parse_options(int argc, char** argv) {
         o.run_id = value;
       } else if (arg == "--cpu") {
         o.cpu = std::stoi(value);
+      } else if (arg == "--warmup") {
+        o.warmup_s = std::stod(value);
+      } else if (arg == "--latency-log") {
+        o.latency_log = value;
       } else if (arg == "--rate") {
         o.rate = std::stod(value);
         if (!(o.rate > 0)) return std::nullopt;
@@ -312,10 +327,15 @@ struct shared_run {
   // client's would have been long before: the run measures requests, not connection set-up.
   unsigned opening;         // connections not yet open
   asio::steady_timer gate;  // the others wait here until the last one is open
-  clock_type::time_point start{}, deadline{}, end{};
+  // The pace starts at `start`; what is counted starts at `counted_from` (after --warmup).
+  clock_type::time_point start{}, counted_from{}, deadline{}, end{};
+  bool counting = false;             // the CPU clock was read at counted_from
+  std::uint64_t warmup_answers = 0;  // answers to requests due before counted_from
   double cpu_start_us = 0, cpu_end_us = 0;
   std::uint64_t next = 0;  // next request number (single-threaded: no atomics needed)
   std::vector<std::uint32_t> latencies_us;
+  // With --latency-log, for each of latencies_us: when it was due and when it was sent.
+  std::vector<std::pair<clock_type::time_point, clock_type::time_point>> due_and_sent;
   std::uint64_t ok = 0;
   std::uint64_t other_status = 0;
   std::uint64_t errors = 0;
@@ -330,10 +350,20 @@ struct shared_run {
       co_return;
     }
     start = clock_type::now();
-    deadline = start + std::chrono::microseconds(static_cast<std::int64_t>(o.duration_s * 1e6));
-    cpu_start_us = own_cpu_us();
+    counted_from = start + std::chrono::microseconds(static_cast<std::int64_t>(o.warmup_s * 1e6));
+    deadline =
+        counted_from + std::chrono::microseconds(static_cast<std::int64_t>(o.duration_s * 1e6));
+    if (o.warmup_s <= 0) start_counting();
     gate.cancel();
   }
+
+  void start_counting() {
+    counting = true;
+    cpu_start_us = own_cpu_us();
+  }
+
+  // Whether the answer to a request due at `due` counts (it was not due in the warm-up).
+  bool counts(clock_type::time_point due) const { return due >= counted_from; }
 
   // Called by each connection when it has no more requests to send; the last call stops the
   // clock (closing the connections afterwards is not measured).
@@ -351,6 +381,7 @@ struct shared_run {
 
   // Claims the next request number, or nothing when the run is over.
   std::optional<std::uint64_t> claim() {
+    if (!counting && clock_type::now() >= counted_from) start_counting();
     if (o.requests != 0 && next >= o.requests) return std::nullopt;
     if (o.duration_s > 0 && clock_type::now() >= deadline) return std::nullopt;
     return next++;
@@ -398,6 +429,22 @@ asio::awaitable<bool> open(std::optional<Stream>& stream, shared_run& run) {
   co_return true;
 }
 
+// --latency-log: "DUE_US SEND_DELAY_US LATENCY_US" per answer, in the order the answers came. The
+// send delay is the client's own part of the latency: waiting for a free connection or its CPU.
+void write_latency_log(const std::string& path, const shared_run& run) {
+  std::FILE* file = std::fopen(path.c_str(), "w");
+  if (file == nullptr) throw std::runtime_error("cannot write " + path);
+  using std::chrono::microseconds;
+  for (std::size_t i = 0; i < run.due_and_sent.size(); ++i) {
+    const auto [due, sent] = run.due_and_sent[i];
+    const auto due_us = std::chrono::duration_cast<microseconds>(due.time_since_epoch()).count();
+    const auto delay_us = std::chrono::duration_cast<microseconds>(sent - due).count();
+    std::fprintf(file, "%lld %lld %u\n", static_cast<long long>(due_us),
+                 static_cast<long long>(delay_us), run.latencies_us[i]);
+  }
+  std::fclose(file);
+}
+
 template <class Stream>
 asio::awaitable<void> connection(shared_run& run, const body_factory& bodies) {
   const options& o = run.o;
@@ -419,6 +466,7 @@ asio::awaitable<void> connection(shared_run& run, const body_factory& bodies) {
     const std::string req = request_bytes(o, body, run.key);
     run.body_bytes += body.size();
 
+    const auto sent = clock_type::now();
     auto [wec, written] =
         co_await asio::async_write(*stream, asio::buffer(req), asio::as_tuple(asio::use_awaitable));
     http::response<http::string_body> res;
@@ -435,12 +483,17 @@ asio::awaitable<void> connection(shared_run& run, const body_factory& bodies) {
       buffer.clear();
       continue;
     }
-    run.latencies_us.push_back(static_cast<std::uint32_t>(
-        std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count()));
-    if (res.result() == http::status::ok) {
-      ++run.ok;
+    if (!run.counts(start)) {
+      ++run.warmup_answers;
     } else {
-      ++run.other_status;
+      run.latencies_us.push_back(static_cast<std::uint32_t>(
+          std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count()));
+      if (!o.latency_log.empty()) run.due_and_sent.emplace_back(start, sent);
+      if (res.result() == http::status::ok) {
+        ++run.ok;
+      } else {
+        ++run.other_status;
+      }
     }
     if (!res.keep_alive()) {
       stream.reset();
@@ -499,8 +552,9 @@ int main(int argc, char** argv) {
       }
     }
     io.run();
-    const double seconds = std::chrono::duration<double>(run.end - run.start).count();
+    const double seconds = std::chrono::duration<double>(run.end - run.counted_from).count();
     const double cpu_used = run.cpu_end_us - run.cpu_start_us;
+    if (!o.latency_log.empty()) write_latency_log(o.latency_log, run);
     auto sorted = run.latencies_us;
     std::sort(sorted.begin(), sorted.end());
     const std::uint64_t answered = sorted.size();
@@ -512,7 +566,7 @@ int main(int argc, char** argv) {
         "{\"connections\":%u,\"requests\":%llu,\"ok\":%llu,\"other_status\":%llu,\"errors\":%llu,"
         "\"seconds\":%.3f,\"rps\":%.1f,\"p50_us\":%u,\"p90_us\":%u,\"p99_us\":%u,\"max_us\":%u,"
         "\"avg_body_bytes\":%llu,\"client_cpu_us_per_request\":%.2f,\"client_cpu_share\":%.2f,"
-        "\"tls\":\"%s\",\"rate\":%.1f}\n",
+        "\"tls\":\"%s\",\"rate\":%.1f,\"warmup_answers\":%llu}\n",
         o.connections, static_cast<unsigned long long>(answered),
         static_cast<unsigned long long>(run.ok), static_cast<unsigned long long>(run.other_status),
         static_cast<unsigned long long>(run.errors), seconds,
@@ -524,7 +578,7 @@ int main(int argc, char** argv) {
         !o.tls                   ? "none"
         : run.negotiated.empty() ? "failed"
                                  : run.negotiated.c_str(),
-        o.rate);
+        o.rate, static_cast<unsigned long long>(run.warmup_answers));
     return run.errors == 0 && run.other_status == 0 && answered > 0 ? 0 : 1;
   } catch (const std::exception& e) {
     std::cerr << "robofy-wa-loadgen: " << e.what() << "\n";

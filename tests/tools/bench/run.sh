@@ -183,9 +183,11 @@ ingress_rounds ingress "$rounds" http
 half_rate=$(awk -v p="$(json_field "${out[ingress_bridge]}" rps)" 'BEGIN { printf "%.0f", p / 2 }')
 if [ "${half_rate:-0}" -gt 0 ]; then
   echo "make bench: half load: $half_rate req/s for ${duration}s (open loop, our load generator)"
-  # A settle round, not reported: the first open-loop round after the wrk rounds had a p99 of
-  # 14-20 ms even with nginx (four times of four; 0.5-1 ms in later rounds), so whichever server
-  # ran first was charged the machine's tail (BENCHMARKS.md, the half-load tail).
+  # Both servers' rounds leave out their first 2 s (--warmup, on the same connections): the
+  # first ~0.7 s of every open-loop run of our load generator had a p99 of 5-9 ms with nginx too,
+  # after a pause of 5 s as well. And a settle round, not reported: the first open-loop round
+  # after the wrk rounds had a p99 of 14-20 ms even with nginx (four times of four), so whichever
+  # server ran first was charged the machine's tail (BENCHMARKS.md, the half-load tail).
   start_nginx
   load "http://127.0.0.1:$nginx_port/webhook" "$nginx_pid" --duration "$duration" \
     --connections "$connections" --rate "$half_rate" >/dev/null
@@ -193,13 +195,13 @@ if [ "${half_rate:-0}" -gt 0 ]; then
   start_fakes 600000
   start_bridge 10000000 256
   out[half_load]=$(load "http://127.0.0.1:$port/webhook" "$bridge_pid" --duration "$duration" \
-    --connections "$connections" --rate "$half_rate")
+    --connections "$connections" --rate "$half_rate" --warmup 2)
   stop_all
   # nginx at the same rate: the tail this machine adds to any server (a VM's pauses), so a p99
   # over the target can be told from one of the bridge's own.
   start_nginx
   out[half_load_nginx]=$(load "http://127.0.0.1:$nginx_port/webhook" "$nginx_pid" \
-    --duration "$duration" --connections "$connections" --rate "$half_rate")
+    --duration "$duration" --connections "$connections" --rate "$half_rate" --warmup 2)
   stop_all
 fi
 # ---- issue 15: CPU per request with nginx and the bridge at one open-loop rate. In the wrk rounds

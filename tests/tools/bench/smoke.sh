@@ -72,6 +72,23 @@ awk -v s="$(json_field "$paced" seconds)" 'BEGIN { exit !(s >= 0.49) }' ||
 requests=$((requests + 200))
 wait_replies "$requests" || { echo "bench smoke: $replies of $requests answered"; exit 1; }
 
+# --warmup and --latency-log (the half-load round's): at 400/s the first 0.25 s are the 100
+# requests 0-99, answered and not counted; the log has one "due send-delay latency" line per
+# counted answer.
+warm=$("$loadgen" --url "http://127.0.0.1:$port/webhook" --connections 4 --duration 0.5 --rate 400 \
+  --warmup 0.25 --latency-log "$work/latency.log" --secret bench-app-secret --numbers 64 \
+  --run-id warmed) || { echo "bench smoke: loadgen --warmup failed: $warm"; exit 1; }
+echo "loadgen warmed: $warm"
+counted=$(json_field "$warm" requests)
+[ "$(json_field "$warm" warmup_answers)" = 100 ] ||
+  { echo "bench smoke: --warmup 0.25 at 400/s did not leave out exactly 100 answers"; exit 1; }
+[ "${counted:-0}" -ge 150 ] && [ "$(json_field "$warm" ok)" = "$counted" ] ||
+  { echo "bench smoke: --warmup counted $counted answers, not ~200 of 200"; exit 1; }
+[ "$(awk 'NF == 3 && $1 > 0 && $3 >= 0' "$work/latency.log" | wc -l)" = "$counted" ] ||
+  { echo "bench smoke: the latency log does not hold one line per counted answer"; exit 1; }
+requests=$((requests + 100 + counted))
+wait_replies "$requests" || { echo "bench smoke: $replies of $requests answered"; exit 1; }
+
 # The TLS path of the load generator, against the bridge terminating TLS.
 kill -TERM "$bridge_pid"
 wait "$bridge_pid" 2>/dev/null || true
