@@ -152,6 +152,7 @@ std::optional<options> parse_options(int argc, char** argv) {
         o.cpu = std::stoi(value);
       } else if (arg == "--warmup") {
         o.warmup_s = std::stod(value);
+        if (!(o.warmup_s >= 0 && o.warmup_s <= 3600)) return std::nullopt;
       } else if (arg == "--latency-log") {
         o.latency_log = value;
       } else if (arg == "--rate") {

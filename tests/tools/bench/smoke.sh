@@ -79,6 +79,9 @@ warm=$("$loadgen" --url "http://127.0.0.1:$port/webhook" --connections 4 --durat
   --warmup 0.25 --latency-log "$work/latency.log" --secret bench-app-secret --numbers 64 \
   --run-id warmed) || { echo "bench smoke: loadgen --warmup failed: $warm"; exit 1; }
 echo "loadgen warmed: $warm"
+if "$loadgen" --url "http://127.0.0.1:$port/webhook" --warmup -1 --requests 1 >/dev/null 2>&1; then
+  echo "bench smoke: loadgen took a negative --warmup"; exit 1
+fi
 counted=$(json_field "$warm" requests)
 [ "$(json_field "$warm" warmup_answers)" = 100 ] ||
   { echo "bench smoke: --warmup 0.25 at 400/s did not leave out exactly 100 answers"; exit 1; }
