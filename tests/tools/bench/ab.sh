@@ -66,10 +66,7 @@ pipeline_load() {
   result=$("$loadgen" --url "${url}webhook" "${pin_cpu[@]}" --requests "$n" --senders "$n" \
     --connections "$connections" --secret bench-app-secret --numbers 64 \
     --run-id "run$RANDOM$RANDOM") || true
-  for _ in $(seq 1 6000); do
-    [ $(($(http_get "$graph" /bench/count) - replies_before)) -ge "$n" ] && break
-    sleep 0.01
-  done
+  await_replies "$graph" $((replies_before + n)) || true
   end=$(date +%s.%N) after=$(cpu_ticks "$pid")
   awk -v n="$n" -v a="$start" -v b="$end" -v t=$((after - before)) -v hz="$ticks" \
     -v share="$(json_field "$result" client_cpu_share)" 'BEGIN {

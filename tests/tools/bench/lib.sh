@@ -11,6 +11,17 @@ http_get() {
   printf '%s' "${response#*$'\r\n\r\n'}"
 }
 
+# await_replies GRAPH_PORT N: waits (<= 60 s: ctest runs the smoke beside other suites) until the
+# fake Graph has counted at least N replies in all; sets replies to its count. False on time-out.
+await_replies() {
+  for _ in $(seq 1 6000); do
+    replies=$(http_get "$1" /bench/count)
+    [ "${replies:-0}" -ge "$2" ] && return 0
+    sleep 0.01
+  done
+  return 1
+}
+
 # http_status PORT PATH: prints the status code of GET http://127.0.0.1:PORT/PATH, or 000.
 http_status() {
   local port=$1 path=$2 line

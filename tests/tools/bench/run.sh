@@ -91,11 +91,8 @@ pipeline_run() {
   # reply (coalescing), and the clock stops at N replies.
   result=$("$loadgen" --url "http://127.0.0.1:$port/webhook" "${pin_cpu[@]}" --requests "$n" \
     --senders "$n" --connections "$conns" --secret bench-app-secret --numbers 64) || true
-  for _ in $(seq 1 6000); do
-    replies=$(($(graph_count) - replies_before))
-    [ "$replies" -ge "$n" ] && break
-    sleep 0.01
-  done
+  await_replies "$graph" $((replies_before + n)) || true
+  replies=$((replies - replies_before))
   end=$(date +%s.%N)
   fakes_after=$(cpu_ticks "$fakes_pid") bridge_after=$(cpu_ticks "$bridge_pid")
   local metrics

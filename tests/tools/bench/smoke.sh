@@ -33,16 +33,8 @@ start_bridge() {
     echo "bench smoke: the bridge never became ready"; cat "$work/bridge.log"; exit 1
   fi
 }
-# wait_replies N: waits (<= 60 s: ctest runs it beside other suites on a busy machine) until the
-# fake Graph has counted N replies; sets replies.
-wait_replies() {
-  for _ in $(seq 1 6000); do
-    replies=$(http_get "$graph" /bench/count)
-    [ "$replies" = "$1" ] && return 0
-    sleep 0.01
-  done
-  return 1
-}
+# wait_replies N: the fake Graph counts N replies (lib.sh's await_replies), and not one more.
+wait_replies() { await_replies "$graph" "$1" && [ "$replies" = "$1" ]; }
 start_bridge
 result=$("$loadgen" --url "http://127.0.0.1:$port/webhook" --connections 4 --duration 2 --requests 4000 \
   --secret bench-app-secret --numbers 64) || { echo "bench smoke: loadgen failed: $result"; exit 1; }
